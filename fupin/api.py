@@ -1,0 +1,36 @@
+from django.urls import include, path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import routers, serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+
+from villages.api import RegionViewSet
+
+router = routers.DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+
+
+@extend_schema(
+    request=AuthTokenSerializer,
+    responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+    summary="用用户名和密码换取令牌",
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([])
+@throttle_classes([AnonRateThrottle])
+def obtain_token(request):
+    """POST {"username", "password"} → {"token"}; send it as `Authorization: Token …`."""
+    serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+    return Response({"token": token.key})
+
+
+urlpatterns = [
+    path("auth/token/", obtain_token, name="api-token"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,46 @@
+from django.db import models
+
+
+# Roles of DESIGN.md §Who uses it; the scope level each one is given.
+class Role(models.TextChoices):
+    TOWNSHIP_CLERK = "township_clerk", "乡镇录入员"
+    COUNTY_REVIEWER = "county_reviewer", "县级审核员"
+    CITY_REVIEWER = "city_reviewer", "市级审核员"
+    PROVINCE_STAFF = "province_staff", "省级人员"
+    ADMIN = "admin", "系统管理员"
+
+
+ROLE_SCOPE_LEVEL = {
+    Role.TOWNSHIP_CLERK: "township",
+    Role.COUNTY_REVIEWER: "county",
+    Role.CITY_REVIEWER: "city",
+    Role.PROVINCE_STAFF: "province",
+}
+
+
+# Evidence labels of domain-reference ("How to read the evidence labels").
+class Evidence(models.TextChoices):
+    SOURCE = "SRC", "有出处"
+    MEMORY = "MEM", "据记忆（可信）"
+    UNVERIFIED = "MEM?", "未核实"
+    PROPOSAL = "PROPOSAL", "设计建议"
+
+
+# Keys of PolicyParameter (domain-reference §3, §4 and §9 "Numeric thresholds").
+class ParameterKey(models.TextChoices):
+    POVERTY_LINE = "POVERTY_LINE", "扶贫标准（元/人·年）"
+    VILLAGE_EXIT_MAX_RATE = "VILLAGE_EXIT_MAX_RATE", "贫困村退出贫困发生率上限"
+    VILLAGE_EXIT_MAX_RATE_WEST = "VILLAGE_EXIT_MAX_RATE_WEST", "贫困村退出贫困发生率上限（西部）"
+    COUNTY_EXIT_MAX_RATE = "COUNTY_EXIT_MAX_RATE", "贫困县退出贫困发生率上限"
+    COUNTY_EXIT_MAX_RATE_WEST = "COUNTY_EXIT_MAX_RATE_WEST", "贫困县退出贫困发生率上限（西部）"
+    MAX_WRONG_EXIT_RATE = "MAX_WRONG_EXIT_RATE", "错退率上限"
+    MAX_OMISSION_RATE = "MAX_OMISSION_RATE", "漏评率上限"
+    MIN_PUBLIC_APPROVAL = "MIN_PUBLIC_APPROVAL", "群众认可度下限"
+    HOUSEHOLD_NOTICE_DAYS = "HOUSEHOLD_NOTICE_DAYS", "贫困户公示天数"
+    MONITORING_NOTICE_DAYS = "MONITORING_NOTICE_DAYS", "监测对象公示天数"
+    FUND_PROJECT_NOTICE_DAYS = "FUND_PROJECT_NOTICE_DAYS", "资金项目公告公示天数"
+    COUNTY_EXIT_NOTICE_WORKDAYS = "COUNTY_EXIT_NOTICE_WORKDAYS", "贫困县退出公示工作日"
+    MONITORING_INCOME_MULTIPLIER = "MONITORING_INCOME_MULTIPLIER", "监测范围（扶贫标准倍数）"
+    MAX_OTHER_CAUSES = "MAX_OTHER_CAUSES", "其他致贫原因最多项数"
+    PROJECT_MGMT_FEE_MAX = "PROJECT_MGMT_FEE_MAX", "项目管理费比例上限"
+    PLAN_OVERRUN_REAPPROVAL = "PLAN_OVERRUN_REAPPROVAL", "超计划需重新审批比例"

@@ -1,0 +1,17 @@
+from django.urls import reverse
+
+from .codes import Role
+
+
+def navigation(request):
+    """The left navigation, by role."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [("首页", reverse("home"), "home")]
+    if user.region_id:
+        items.append(("区划浏览", reverse("villages:region_detail", args=[user.region_id]), "regions"))
+    items.append(("接口文档", reverse("swagger-ui"), "api"))
+    if user.role == Role.ADMIN or user.is_superuser:
+        items.append(("系统管理", reverse("admin:index"), "admin"))
+    return {"nav_items": items}

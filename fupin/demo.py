@@ -1,0 +1,518 @@
+"""The demo province: deterministic, realistic, and loaded by COPY so that it scales.
+
+One province (甘肃省, real codes so that ID numbers carry valid address codes),
+2 cities, 4 counties (东乡族自治县 is the poverty county), townships and villages
+with made-up names, and households whose members have valid 18-digit ID numbers
+(checksum, birth date and gender consistent). The same `households` and `seed`
+always give the same people.
+
+Households and members are written with PostgreSQL COPY in text format, streamed
+from a generator, so 2,000,000 households load in minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from pypinyin import Style, lazy_pinyin
+
+from households.codes import (
+    Education,
+    Ethnicity,
+    HouseholdAttribute,
+    HouseholdStatus,
+    IdentificationStandard,
+    LaborSkill,
+    MonitoringCategory,
+    PovertyCause,
+    Relation,
+    SchoolStatus,
+    WorkLocation,
+)
+from households.idnumbers import mask_id_number
+from households.models import Household, Member
+from villages.codes import RegionLevel
+from villages.models import County, Region, Village, VillagePopulation
+
+from .codes import Role
+from .models import User
+
+DEMO_PASSWORD = "fupin-demo-2026"
+DEFAULT_HOUSEHOLDS = 20_000
+HOUSEHOLDS_PER_VILLAGE = 100
+VILLAGES_PER_TOWNSHIP = 40
+MIN_TOWNSHIPS_PER_COUNTY = 5
+POPULATION_YEARS = range(2014, 2021)
+DEMO_YEAR = 2020
+
+PROVINCE = ("620000000000", "甘肃省")
+# (city code, name, [(county code, name, is_poverty_county, ethnicity weights)]).
+# County codes are real GB/T 2260 codes valid in every birth year, so ID numbers validate.
+CITIES = [
+    ("620100000000", "兰州市", [
+        ("620121000000", "永登县", False, {"01": 93, "03": 6, "04": 1}),
+        ("620123000000", "榆中县", False, {"01": 96, "03": 4}),
+    ]),
+    ("622900000000", "临夏回族自治州", [
+        ("622921000000", "临夏县", False, {"01": 45, "03": 45, "26": 10}),
+        ("622926000000", "东乡族自治县", True, {"26": 80, "03": 12, "01": 8}),
+    ]),
+]
+
+TOWNSHIP_STEMS = list("和平新集红柳龙泉达坂唐汪锁南果园汪集柳树高山河滩大坪石岭")
+VILLAGE_STEMS = list("东西南北上下前后中新老大小张王李刘马杨何沟湾坪川台岔庄")
+SURNAMES_BY_ETHNICITY = {
+    "01": "王李张刘陈杨赵黄周吴徐孙朱马胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余魏",
+    "03": "马何韩妥白冶丁沙杨穆撒海哈苏",
+    "26": "马汪妥何赵唐锁包东陈",
+    "04": "才让卓杨",
+}
+GIVEN_MALE = "伟强军平明华建国志勇学海福林德成春生兵忠祥全发贵荣永红文斌东宏"
+GIVEN_FEMALE = "芳秀英兰花玉梅珍霞凤丽娟桂琴艳燕红萍翠莲娥彩菊香"
+CAUSE_WEIGHTS = {
+    "1": 24, "2": 9, "3": 8, "4": 4, "5": 5, "6": 4, "7": 14,
+    "8": 10, "9": 12, "10": 3, "11": 4, "12": 1, "13": 1, "99": 1,
+}
+STATUS_WEIGHTS = {"POOR": 26, "EXITED": 68, "REMOVED": 4, "CANCELLED": 2}
+ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    region_code: str | None
+    last_name: str
+    first_name: str
+
+
+def weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def id_check_char(first17: str) -> str:
+    return "10X98765432"[sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def copy_text(value) -> str:
+    """One field in COPY text format. Generated values never contain tabs, newlines or backslashes."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, list):
+        return "{" + ",".join(value) + "}"
+    return str(value)
+
+
+class Layout:
+    """How many townships and villages a county gets for a number of households."""
+
+    def __init__(self, households: int):
+        self.villages = max(8, math.ceil(households / HOUSEHOLDS_PER_VILLAGE))
+        counties = sum(len(counties) for _, _, counties in CITIES)
+        self.villages_per_county = math.ceil(self.villages / counties)
+        self.townships_per_county = max(
+            MIN_TOWNSHIPS_PER_COUNTY, math.ceil(self.villages_per_county / VILLAGES_PER_TOWNSHIP)
+        )
+
+
+def build_regions(households: int, rng: random.Random) -> list[Region]:
+    """The region tree, province first (parents before children)."""
+    layout = Layout(households)
+    province = Region(code=PROVINCE[0], name=PROVINCE[1], level=RegionLevel.PROVINCE)
+    regions = [province]
+    village_total = 0
+    for city_code, city_name, counties in CITIES:
+        regions.append(Region(code=city_code, name=city_name, level=RegionLevel.CITY, parent_id=province.code))
+        for county_code, county_name, _, _ in counties:
+            regions.append(Region(code=county_code, name=county_name, level=RegionLevel.COUNTY, parent_id=city_code))
+            remaining = min(layout.villages_per_county, layout.villages - village_total)
+            per_township = [0] * layout.townships_per_county
+            for index in range(remaining):
+                per_township[index % layout.townships_per_county] += 1
+            used_names: set[str] = set()
+            for township_index, village_count in enumerate(per_township):
+                # 100–199 are 镇, 200–399 are 乡 (domain-reference §7.1).
+                is_town = township_index % 3 != 2
+                number = (101 if is_town else 201) + township_index
+                township_code = f"{county_code[:6]}{number:03d}000"
+                name = unique_name(rng, TOWNSHIP_STEMS, "镇" if is_town else "乡", used_names)
+                regions.append(
+                    Region(code=township_code, name=name, level=RegionLevel.TOWNSHIP, parent_id=county_code)
+                )
+                village_names: set[str] = set()
+                for village_index in range(village_count):
+                    village_code = f"{township_code[:9]}{200 + village_index:03d}"
+                    regions.append(
+                        Region(
+                            code=village_code,
+                            name=unique_name(rng, VILLAGE_STEMS, "村", village_names),
+                            level=RegionLevel.VILLAGE,
+                            parent_id=township_code,
+                        )
+                    )
+                village_total += village_count
+    return regions
+
+
+def unique_name(rng: random.Random, stems: list[str], suffix: str, used: set[str]) -> str:
+    for length in (2, 2, 2, 3, 3, 3, 4):
+        name = "".join(rng.sample(stems, length)) + suffix
+        if name not in used:
+            used.add(name)
+            return name
+    name = f"{''.join(rng.sample(stems, 2))}{len(used)}{suffix}"
+    used.add(name)
+    return name
+
+
+class PersonFactory:
+    """Names and ID numbers: unique per (county, birth date, gender) by a running sequence."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.sequences: dict[tuple[str, date, int], int] = defaultdict(int)
+
+    def name(self, surname: str, male: bool) -> str:
+        pool = GIVEN_MALE if male else GIVEN_FEMALE
+        given = self.rng.choice(pool) if self.rng.random() < 0.35 else self.rng.choice(pool) + self.rng.choice(pool)
+        return surname + given
+
+    def id_number(self, county_code: str, birth: date, male: bool) -> str:
+        key = (county_code, birth, male)
+        while True:
+            serial = self.sequences[key]
+            self.sequences[key] += 1
+            sequence = 2 * serial + (1 if male else 0)
+            if sequence <= 999:
+                break
+            # Over 500 people of one sex born on one day in one county: use the next day.
+            birth += timedelta(days=1)
+            key = (county_code, birth, male)
+        first17 = f"{county_code[:6]}{birth:%Y%m%d}{sequence:03d}"
+        return first17 + id_check_char(first17)
+
+    def birth_date(self, age: int) -> date:
+        return date(DEMO_YEAR - age, 1, 1) + timedelta(days=self.rng.randrange(365))
+
+
+def member_profile(rng: random.Random, age: int, cause: str) -> dict:
+    """Education, schooling, health, labour and work for a person of `age`."""
+    health = ["01"]
+    if cause == PovertyCause.ILLNESS and rng.random() < 0.5:
+        health = [rng.choice(["02", "03"])]
+    elif cause == PovertyCause.DISABILITY and rng.random() < 0.5:
+        health = ["04"]
+    elif age > 60 and rng.random() < 0.3:
+        health = ["02"]
+    if age < 6:
+        education, school = Education.PRESCHOOL_CHILD, (SchoolStatus.PRESCHOOL if age >= 3 else "")
+    elif age < 12:
+        education, school = "", SchoolStatus.PRIMARY
+    elif age < 15:
+        education, school = "", [SchoolStatus.GRADE_7, SchoolStatus.GRADE_8, SchoolStatus.GRADE_9][age - 12]
+    elif age < 18 and rng.random() < 0.7:
+        education, school = "", [SchoolStatus.HIGH_1, SchoolStatus.HIGH_2, SchoolStatus.HIGH_3][age - 15]
+    else:
+        education = rng.choices(
+            [Education.ILLITERATE, Education.PRIMARY, Education.JUNIOR, Education.SENIOR, Education.COLLEGE_PLUS],
+            weights=[20 if age > 50 else 5, 35, 30, 10, 3],
+        )[0]
+        school = SchoolStatus.NOT_IN_SCHOOL
+    if age < 16:
+        labor, work, months = "", "", 0
+    elif age > 65 or health != ["01"]:
+        labor, work, months = rng.choice([LaborSkill.LOST, LaborSkill.NONE, LaborSkill.WEAK]), "", 0
+    else:
+        labor = LaborSkill.SKILLED if rng.random() < 0.15 else LaborSkill.ORDINARY
+        if rng.random() < 0.55:
+            work = weighted(rng, {"1": 20, "2": 25, "3": 30, "4": 25})
+            months = rng.randint(3, 12)
+        else:
+            work, months = "", 0
+    return {
+        "education": education,
+        "school_status": school,
+        "health": health,
+        "labor_skill": labor,
+        "work_location": work,
+        "work_months": months,
+    }
+
+
+class HouseholdGenerator:
+    """Yields COPY lines for households and members, village by village."""
+
+    HOUSEHOLD_COLUMNS = [
+        "id", "household_no", "village_id", "group_name", "head_name", "head_name_initials", "phone",
+        "identification_standard", "attribute", "main_cause", "other_causes", "status", "identified_year",
+        "exit_year", "monitoring_category", "member_count", "version", "created_at", "updated_at",
+    ]
+    MEMBER_COLUMNS = [
+        "household_id", "name", "id_number", "id_number_hash", "id_number_masked", "relation", "gender",
+        "birth_date", "ethnicity", "education", "school_status", "health", "labor_skill", "work_location",
+        "work_months", "is_active", "created_at", "updated_at",
+    ]
+
+    def __init__(self, rng: random.Random, first_id: int, now: str):
+        self.rng = rng
+        self.people = PersonFactory(rng)
+        self.next_id = first_id
+        self.now = now
+        self.encrypt = Member._meta.get_field("id_number").f.encrypt
+        self.encrypt_phone = Household._meta.get_field("phone").f.encrypt
+        self.hmac_base = hmac.new(settings.ID_HMAC_KEY.encode(), digestmod=hashlib.sha256)
+        self.households = 0
+        self.members = 0
+
+    def id_hash(self, number: str) -> str:
+        digest = self.hmac_base.copy()
+        digest.update(number.encode())
+        return digest.hexdigest()
+
+    def village(self, village_code: str, county_code: str, ethnicities: dict, count: int):
+        household_lines, member_lines = [], []
+        for index in range(count):
+            household_id = self.next_id
+            self.next_id += 1
+            lines = self.household(household_id, village_code, county_code, ethnicities, index + 1)
+            household_lines.append(lines[0])
+            member_lines.extend(lines[1])
+        return household_lines, member_lines
+
+    def household(self, household_id, village_code, county_code, ethnicities, number):
+        rng = self.rng
+        ethnicity = weighted(rng, ethnicities)
+        surname = rng.choice(SURNAMES_BY_ETHNICITY.get(ethnicity, SURNAMES_BY_ETHNICITY["01"]))
+        size = rng.choices([1, 2, 3, 4, 5, 6, 7], weights=[8, 14, 20, 26, 18, 9, 5])[0]
+        cause = weighted(rng, CAUSE_WEIGHTS)
+        others = [code for code in rng.sample(list(CAUSE_WEIGHTS), 3) if code != cause][: rng.choice([0, 0, 1, 1, 2])]
+        status = weighted(rng, STATUS_WEIGHTS)
+        identified_year = rng.choice([2014, 2014, 2014, 2015, 2016, 2017, 2018])
+        exit_year = rng.randint(max(identified_year, 2015), 2020) if status == HouseholdStatus.EXITED else None
+        monitoring = ""
+        if status == HouseholdStatus.EXITED and rng.random() < 0.06:
+            monitoring = MonitoringCategory.UNSTABLE_EXITED
+        elif status == HouseholdStatus.EXITED and rng.random() < 0.02:
+            monitoring = MonitoringCategory.SUDDEN_HARDSHIP
+        attribute = weighted(
+            rng, {HouseholdAttribute.GENERAL: 70, HouseholdAttribute.DIBAO: 22, HouseholdAttribute.TEKUN: 8}
+        )
+        members = self.family(size, surname, ethnicity, county_code, cause)
+        head_name = members[0][0]
+        initials = "".join(lazy_pinyin(head_name, style=Style.FIRST_LETTER)).upper()
+        phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+        active = status in (HouseholdStatus.POOR, HouseholdStatus.EXITED)
+        household_line = "\t".join(
+            copy_text(value)
+            for value in (
+                household_id, f"{village_code}{number:04d}", village_code, f"第{rng.randint(1, 8)}组",
+                head_name, initials, self.encrypt_phone(phone.encode()).decode(),
+                IdentificationStandard.NATIONAL, attribute, cause, others, status, identified_year, exit_year,
+                monitoring, len(members) if active else 0, 1, self.now, self.now,
+            )
+        )
+        member_lines = []
+        for name, relation, number_id, birth, male, member_ethnicity, profile in members:
+            member_lines.append(
+                "\t".join(
+                    copy_text(value)
+                    for value in (
+                        household_id, name, self.encrypt(number_id.encode()).decode(), self.id_hash(number_id),
+                        mask_id_number(number_id), relation, "1" if male else "2", birth.isoformat(),
+                        member_ethnicity, profile["education"], profile["school_status"], profile["health"],
+                        profile["labor_skill"], profile["work_location"], profile["work_months"], active,
+                        self.now, self.now,
+                    )
+                )
+            )
+        self.households += 1
+        self.members += len(members)
+        return household_line, member_lines
+
+    def family(self, size, surname, ethnicity, county_code, cause):
+        """Head first; then spouse, children, grandchildren or a parent, with consistent ages."""
+        rng = self.rng
+        head_male = rng.random() < 0.85
+        head_age = rng.randint(28, 78) if size > 1 else rng.randint(45, 88)
+        roles = [(Relation.HEAD, head_male, head_age)]
+        if size >= 2 and rng.random() < 0.85:
+            roles.append((Relation.SPOUSE, not head_male, max(20, head_age + rng.randint(-5, 3))))
+        while len(roles) < size:
+            slot = len(roles)
+            child_age = head_age - rng.randint(20, 34)
+            if child_age >= 0 and slot < 5:
+                male = rng.random() < 0.52
+                roles.append((Relation.SON if male else Relation.DAUGHTER, male, child_age))
+            elif head_age < 55 and rng.random() < 0.5:
+                male = rng.random() < 0.4
+                roles.append((Relation.FATHER if male else Relation.MOTHER, male, head_age + rng.randint(22, 30)))
+            else:
+                male = rng.random() < 0.52
+                age = max(0, head_age - rng.randint(42, 60))
+                roles.append((Relation.GRANDSON if male else Relation.GRANDDAUGHTER, male, age))
+        members = []
+        for relation, male, age in roles:
+            own_surname = surname if relation not in (Relation.SPOUSE, Relation.MOTHER) else rng.choice(
+                SURNAMES_BY_ETHNICITY.get(ethnicity, SURNAMES_BY_ETHNICITY["01"])
+            )
+            birth = self.people.birth_date(age)
+            number = self.people.id_number(county_code, birth, male)
+            members.append(
+                (
+                    self.people.name(own_surname, male),
+                    relation,
+                    number,
+                    date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
+                    male,
+                    ethnicity if rng.random() < 0.95 else Ethnicity.HAN,
+                    member_profile(rng, age, cause),
+                )
+            )
+        return members
+
+
+DEMO_USERS = [
+    DemoUser("demo_clerk", Role.TOWNSHIP_CLERK, "first-township", "演示", "乡镇录入员"),
+    DemoUser("demo_county", Role.COUNTY_REVIEWER, "622926000000", "演示", "县级审核员"),
+    DemoUser("demo_city", Role.CITY_REVIEWER, "622900000000", "演示", "市级审核员"),
+    DemoUser("demo_province", Role.PROVINCE_STAFF, PROVINCE[0], "演示", "省级人员"),
+    DemoUser("demo_admin", Role.ADMIN, None, "演示", "系统管理员"),
+]
+
+
+def demo_clerk_township() -> str:
+    """The first township of the poverty county: demo_clerk's scope."""
+    return (
+        Region.objects.filter(level=RegionLevel.TOWNSHIP, code__startswith="622926")
+        .order_by("code")
+        .values_list("code", flat=True)
+        .first()
+    )
+
+
+def ensure_demo_users() -> list[User]:
+    """Create or reset the fixed demo users (they log in only when FUPIN_DEMO=1)."""
+    users = []
+    for spec in DEMO_USERS:
+        region_code = demo_clerk_township() if spec.region_code == "first-township" else spec.region_code
+        user, _ = User.objects.update_or_create(
+            username=spec.username,
+            defaults={
+                "role": spec.role,
+                "region_id": region_code,
+                "is_demo": True,
+                "is_staff": spec.role == Role.ADMIN,
+                "is_superuser": spec.role == Role.ADMIN,
+                "last_name": spec.last_name,
+                "first_name": spec.first_name,
+            },
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        users.append(user)
+    return users
+
+
+def demo_is_loaded() -> bool:
+    return Region.objects.filter(code=PROVINCE[0]).exists()
+
+
+def copy_lines(cursor, table: str, columns: list[str], lines: list[str]) -> None:
+    if not lines:
+        return
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        copy.write("\n".join(lines) + "\n")
+
+
+@transaction.atomic
+def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=None) -> dict:
+    """Load the demo province with about `households` households; returns what was written."""
+    rng = random.Random(seed)
+    regions = build_regions(households, rng)
+    Region.objects.bulk_create(regions, batch_size=5000)
+    county_info = {}
+    for _, _, counties in CITIES:
+        for code, _, is_poverty, ethnicities in counties:
+            county_info[code[:6]] = ethnicities
+            County.objects.create(region_id=code, is_poverty_county=is_poverty, is_west=True,
+                                  planned_exit_year=2019 if is_poverty else None)
+    villages = [region for region in regions if region.level == RegionLevel.VILLAGE]
+    Village.objects.bulk_create(
+        [
+            Village(
+                region_id=village.code,
+                is_poor_village=rng.random() < 0.4,
+                has_hardened_road=rng.random() < 0.9,
+                has_bus=rng.random() < 0.7,
+                has_safe_water=rng.random() < 0.92,
+                has_power=True,
+                has_broadband=rng.random() < 0.85,
+                has_clinic=rng.random() < 0.9,
+                has_culture_room=rng.random() < 0.8,
+                collective_income=Decimal(rng.randrange(0, 200_000, 100)),
+            )
+            for village in villages
+        ],
+        batch_size=5000,
+    )
+    per_village = [households // len(villages)] * len(villages)
+    for index in range(households - sum(per_village)):
+        per_village[index] += 1
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM households_household")
+        first_id = cursor.fetchone()[0]
+        cursor.execute("SELECT now()")
+        now = cursor.fetchone()[0].isoformat()
+        generator = HouseholdGenerator(rng, first_id, now)
+        populations = []
+        if True:  # noqa: SIM108 - keeps the COPY loop visually grouped
+            copy_cursor = cursor
+            household_batch, member_batch = [], []
+            for index, (village, count) in enumerate(zip(villages, per_village, strict=True)):
+                before = generator.members
+                lines, member_lines = generator.village(village.code, village.code[:6], county_info[village.code[:6]],
+                                                        count)
+                household_batch.extend(lines)
+                member_batch.extend(member_lines)
+                registered = generator.members - before
+                base = max(registered * 3, 300) + rng.randrange(200, 1500)
+                for year in POPULATION_YEARS:
+                    populations.append(
+                        VillagePopulation(village_id=village.code, year=year,
+                                          rural_population=base + (year - POPULATION_YEARS[0]) * rng.randint(-5, 15))
+                    )
+                if len(member_batch) >= 50_000 or index == len(villages) - 1:
+                    copy_lines(copy_cursor, "households_household", HouseholdGenerator.HOUSEHOLD_COLUMNS,
+                               household_batch)
+                    copy_lines(copy_cursor, "households_member", HouseholdGenerator.MEMBER_COLUMNS, member_batch)
+                    household_batch, member_batch = [], []
+                    if progress:
+                        progress(generator.households, generator.members)
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('households_household', 'id'), "
+            "(SELECT coalesce(max(id), 1) FROM households_household))"
+        )
+    VillagePopulation.objects.bulk_create(populations, batch_size=10_000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE households_household")
+        cursor.execute("ANALYZE households_member")
+        cursor.execute("ANALYZE villages_region")
+    return {
+        "regions": len(regions),
+        "villages": len(villages),
+        "households": generator.households,
+        "members": generator.members,
+    }
+

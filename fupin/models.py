@@ -1,0 +1,93 @@
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from .codes import ROLE_SCOPE_LEVEL, Evidence, ParameterKey, Role
+
+
+class User(AbstractUser):
+    """A person using fupin: a role and the region whose subtree is their scope."""
+
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        "villages.Region",
+        verbose_name="所属区划",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    # Demo accounts log in only when FUPIN_DEMO=1 (fupin/auth.py).
+    is_demo = models.BooleanField("演示账号", default=False)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role="admin") | models.Q(region__isnull=False),
+                name="user_non_admin_has_region",
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        level = ROLE_SCOPE_LEVEL.get(self.role)
+        if level and self.region_id and self.region.level != level:
+            raise ValidationError(
+                {"region": f"{self.get_role_display()}的所属区划应为{dict(_LEVEL_LABELS)[level]}级。"}
+            )
+
+    @property
+    def scope_label(self) -> str:
+        return self.region.name if self.region_id else "全部"
+
+
+_LEVEL_LABELS = {"province": "省", "city": "市", "county": "县", "township": "乡镇"}
+
+
+class PolicyParameterQuerySet(models.QuerySet):
+    def for_key(self, key: str):
+        return self.filter(key=key)
+
+
+class PolicyParameter(models.Model):
+    """A policy number (poverty line, threshold, notice days) for a year and a region.
+
+    `year` empty means every year; `region` empty means national. The most specific
+    row wins (fupin/selectors.py::policy_value). Provenance follows domain-reference.
+    """
+
+    key = models.CharField("参数", max_length=40, choices=ParameterKey.choices)
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    region = models.ForeignKey(
+        "villages.Region", verbose_name="适用区划", null=True, blank=True, on_delete=models.CASCADE
+    )
+    value = models.DecimalField("数值", max_digits=14, decimal_places=4)
+    source = models.CharField("依据", max_length=500, blank=True)
+    evidence = models.CharField("可信度", max_length=10, choices=Evidence.choices, default=Evidence.SOURCE)
+    is_verified = models.BooleanField("已核实", default=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = PolicyParameterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "政策参数"
+        verbose_name_plural = "政策参数"
+        ordering = ["key", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "year", "region"],
+                nulls_distinct=False,
+                name="policy_parameter_one_per_key_year_region",
+            ),
+            models.CheckConstraint(condition=models.Q(value__gte=Decimal(0)), name="policy_parameter_not_negative"),
+        ]
+
+    def __str__(self):
+        where = self.region.name if self.region_id else "全国"
+        return f"{self.get_key_display()} {self.year or '各年'} {where}: {self.value}"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class HouseholdsConfig(AppConfig):
+    name = "households"
+    verbose_name = "建档立卡"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,201 @@
+"""National code tables of the 建档立卡 form. Stored values are the codes; labels are Chinese.
+
+Each class cites its section of ../shared/docs/domain-reference.md.
+"""
+
+from django.db import models
+
+
+# 户状态 (DESIGN.md §Households); changes only through an AdjustmentRecord.
+class HouseholdStatus(models.TextChoices):
+    POOR = "POOR", "未脱贫"
+    EXITED = "EXITED", "已脱贫"
+    REMOVED = "REMOVED", "清退"
+    CANCELLED = "CANCELLED", "自然销户"
+
+
+# 识别标准 (domain-reference §1.2).
+class IdentificationStandard(models.TextChoices):
+    NATIONAL = "1", "国家标准"
+    PROVINCIAL = "2", "省定标准"
+    MUNICIPAL = "3", "市定标准"
+
+
+# 贫困户属性 (domain-reference §1.4).
+class HouseholdAttribute(models.TextChoices):
+    GENERAL = "1", "一般贫困户"
+    DIBAO = "2", "低保贫困户"
+    TEKUN = "3", "特困供养贫困户"
+
+
+# 致贫原因, national codes 1–13 and 99 (domain-reference §1.5).
+class PovertyCause(models.TextChoices):
+    ILLNESS = "1", "因病"
+    DISABILITY = "2", "因残"
+    EDUCATION = "3", "因学"
+    DISASTER = "4", "因灾"
+    LACK_LAND = "5", "缺土地"
+    LACK_WATER = "6", "缺水"
+    LACK_SKILLS = "7", "缺技术"
+    LACK_LABOR = "8", "缺劳力"
+    LACK_CAPITAL = "9", "缺资金"
+    POOR_TRANSPORT = "10", "交通条件落后"
+    LACK_MOTIVATION = "11", "自身发展动力不足"
+    MARRIAGE = "12", "因婚"
+    FUNERAL = "13", "因丧"
+    OTHER = "99", "其他"
+
+
+# 监测对象类别, post-2020 (domain-reference §6).
+class MonitoringCategory(models.TextChoices):
+    UNSTABLE_EXITED = "1", "脱贫不稳定户"
+    MARGINAL = "2", "边缘易致贫户"
+    SUDDEN_HARDSHIP = "3", "突发严重困难户"
+
+
+# 与户主关系 (domain-reference §1.3, national codes "01"–"20", "99").
+class Relation(models.TextChoices):
+    HEAD = "01", "户主"
+    SPOUSE = "02", "配偶"
+    SON = "03", "之子"
+    DAUGHTER = "04", "之女"
+    DAUGHTER_IN_LAW = "05", "之儿媳"
+    SON_IN_LAW = "06", "之女婿"
+    GRANDSON = "07", "之孙子"
+    GRANDDAUGHTER = "08", "之孙女"
+    DAUGHTERS_SON = "09", "之外孙子"
+    DAUGHTERS_DAUGHTER = "10", "之外孙女"
+    FATHER = "11", "之父"
+    MOTHER = "12", "之母"
+    WIFES_FATHER = "13", "之岳父"
+    WIFES_MOTHER = "14", "之岳母"
+    HUSBANDS_FATHER = "15", "之公公"
+    HUSBANDS_MOTHER = "16", "之婆婆"
+    GRANDFATHER = "17", "之祖父"
+    GRANDMOTHER = "18", "之祖母"
+    MATERNAL_GRANDFATHER = "19", "之外祖父"
+    MATERNAL_GRANDMOTHER = "20", "之外祖母"
+    OTHER = "99", "其他"
+
+
+# 性别, GB/T 2261.1 (domain-reference §1.3); derived from the ID number, never typed.
+class Gender(models.TextChoices):
+    MALE = "1", "男"
+    FEMALE = "2", "女"
+
+
+# 民族, GB 3304 (domain-reference §1.3).
+class Ethnicity(models.TextChoices):
+    HAN = "01", "汉族"
+    MONGOL = "02", "蒙古族"
+    HUI = "03", "回族"
+    TIBETAN = "04", "藏族"
+    UYGHUR = "05", "维吾尔族"
+    MIAO = "06", "苗族"
+    YI = "07", "彝族"
+    ZHUANG = "08", "壮族"
+    BUYEI = "09", "布依族"
+    KOREAN = "10", "朝鲜族"
+    MANCHU = "11", "满族"
+    DONG = "12", "侗族"
+    YAO = "13", "瑶族"
+    BAI = "14", "白族"
+    TUJIA = "15", "土家族"
+    HANI = "16", "哈尼族"
+    KAZAKH = "17", "哈萨克族"
+    DAI = "18", "傣族"
+    LI = "19", "黎族"
+    LISU = "20", "傈僳族"
+    VA = "21", "佤族"
+    SHE = "22", "畲族"
+    GAOSHAN = "23", "高山族"
+    LAHU = "24", "拉祜族"
+    SUI = "25", "水族"
+    DONGXIANG = "26", "东乡族"
+    NAXI = "27", "纳西族"
+    JINGPO = "28", "景颇族"
+    KYRGYZ = "29", "柯尔克孜族"
+    TU = "30", "土族"
+    DAUR = "31", "达斡尔族"
+    MULAO = "32", "仫佬族"
+    QIANG = "33", "羌族"
+    BLANG = "34", "布朗族"
+    SALAR = "35", "撒拉族"
+    MAONAN = "36", "毛南族"
+    GELAO = "37", "仡佬族"
+    XIBE = "38", "锡伯族"
+    ACHANG = "39", "阿昌族"
+    PUMI = "40", "普米族"
+    TAJIK = "41", "塔吉克族"
+    NU = "42", "怒族"
+    UZBEK = "43", "乌孜别克族"
+    RUSSIAN = "44", "俄罗斯族"
+    EVENK = "45", "鄂温克族"
+    DEANG = "46", "德昂族"
+    BONAN = "47", "保安族"
+    YUGUR = "48", "裕固族"
+    GIN = "49", "京族"
+    TATAR = "50", "塔塔尔族"
+    DERUNG = "51", "独龙族"
+    OROQEN = "52", "鄂伦春族"
+    HEZHEN = "53", "赫哲族"
+    MONBA = "54", "门巴族"
+    LHOBA = "55", "珞巴族"
+    JINO = "56", "基诺族"
+    OTHER = "99", "其他"
+
+
+# 文化程度, 2014–2020 codes (domain-reference §1.3).
+class Education(models.TextChoices):
+    ILLITERATE = "01", "文盲或半文盲"
+    PRIMARY = "02", "小学"
+    JUNIOR = "03", "初中"
+    SENIOR = "04", "高中"
+    COLLEGE_PLUS = "05", "大专及以上"
+    PRESCHOOL_CHILD = "06", "学龄前儿童"
+
+
+# 在校生状况, 2014–2020 codes (domain-reference §1.3).
+class SchoolStatus(models.TextChoices):
+    NOT_IN_SCHOOL = "01", "非在校生"
+    PRESCHOOL = "02", "学前教育"
+    PRIMARY = "03", "小学"
+    GRADE_7 = "04", "七年级"
+    GRADE_8 = "05", "八年级"
+    GRADE_9 = "06", "九年级"
+    HIGH_1 = "07", "高中一年级"
+    HIGH_2 = "08", "高中二年级"
+    HIGH_3 = "09", "高中三年级"
+    VOCATIONAL_1 = "10", "中职一年级"
+    VOCATIONAL_2 = "11", "中职二年级"
+    VOCATIONAL_3 = "12", "中职三年级"
+    HIGHER_VOCATIONAL_1 = "13", "高职一年级"
+    HIGHER_VOCATIONAL_2 = "14", "高职二年级"
+    HIGHER_VOCATIONAL_3 = "15", "高职三年级"
+    COLLEGE_PLUS = "16", "大专及以上"
+
+
+# 健康状况, multi-select (domain-reference §1.3).
+class Health(models.TextChoices):
+    HEALTHY = "01", "健康"
+    CHRONIC = "02", "长期慢性病"
+    SERIOUS = "03", "患有大病"
+    DISABLED = "04", "残疾"
+
+
+# 劳动技能 (domain-reference §1.3); "05" is the 2021+ value, its code unverified.
+class LaborSkill(models.TextChoices):
+    ORDINARY = "01", "普通劳动力"
+    SKILLED = "02", "技能劳动力"
+    LOST = "03", "丧失劳动力"
+    NONE = "04", "无劳动力"
+    WEAK = "05", "弱劳动力或半劳动力"
+
+
+# 务工状况 (domain-reference §1.3 and §9; codes 1–4 unverified, 99 其他 from the source).
+class WorkLocation(models.TextChoices):
+    IN_TOWNSHIP = "1", "乡（镇）内务工"
+    IN_COUNTY = "2", "乡（镇）外县内务工"
+    IN_PROVINCE = "3", "县外省内务工"
+    OUT_PROVINCE = "4", "省外务工"
+    OTHER = "99", "其他"

@@ -1,0 +1,67 @@
+"""居民身份证号码 rules (GB 11643-1999, domain-reference §7.3): one place for all of them."""
+
+import hashlib
+import hmac
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+from .codes import Gender
+
+ID_ERRORS = {
+    stdnum_errors.InvalidLength: "身份证号码应为18位（15位旧号码会自动升位）。",
+    stdnum_errors.InvalidFormat: "身份证号码前17位应为数字，末位为数字或X。",
+    stdnum_errors.InvalidChecksum: "身份证号码校验位错误，请核对后重新输入。",
+    stdnum_errors.InvalidComponent: "身份证号码中的出生日期或地址码无效。",
+}
+
+
+def upgrade_15_to_18(number: str) -> str:
+    """First-generation 15-digit numbers: insert "19" before the year, append the check digit."""
+    first17 = number[:6] + "19" + number[6:]
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+def normalize_id_number(raw: str) -> str:
+    """A valid 18-digit number in canonical form, or ValidationError with the reason in Chinese."""
+    number = ric.compact(raw or "")
+    if len(number) == 15 and number.isdigit():
+        number = upgrade_15_to_18(number)
+    try:
+        number = ric.validate(number)
+    except stdnum_errors.ValidationError as error:
+        message = next((text for kind, text in ID_ERRORS.items() if isinstance(error, kind)), "身份证号码无效。")
+        raise ValidationError(message, code="invalid_id_number") from error
+    if ric.get_birth_date(number) > date.today():
+        raise ValidationError("身份证号码中的出生日期晚于今天。", code="invalid_id_number")
+    return number
+
+
+def birth_date_of(number: str) -> date:
+    return ric.get_birth_date(number)
+
+
+def gender_of(number: str) -> str:
+    """The 17th digit: odd is male, even is female."""
+    return Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
+
+
+def id_number_hash(number: str) -> str:
+    """Keyed hash (HMAC-SHA256) of a normalised number: the blind index for uniqueness and search."""
+    return hmac.new(settings.ID_HMAC_KEY.encode(), number.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_id_number(number: str) -> str:
+    """620102********1234: region code and last four kept (ecosystem-reference §4.3)."""
+    if not number:
+        return ""
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    if not phone:
+        return ""
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "*" * len(phone)

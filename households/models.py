@@ -1,0 +1,183 @@
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from encrypted_fields.fields import EncryptedCharField
+
+from fupin.scoping import ScopedQuerySet
+
+from .codes import (
+    Education,
+    Ethnicity,
+    Gender,
+    Health,
+    HouseholdAttribute,
+    HouseholdStatus,
+    IdentificationStandard,
+    LaborSkill,
+    MonitoringCategory,
+    PovertyCause,
+    Relation,
+    SchoolStatus,
+    WorkLocation,
+)
+from .idnumbers import mask_id_number, mask_phone
+
+
+class CauseArray(models.Func):
+    """ARRAY[main_cause]: lets a CHECK constraint compare a column with an array column."""
+
+    template = "ARRAY[%(expressions)s]::varchar(2)[]"
+    output_field = ArrayField(models.CharField(max_length=2))
+
+
+class Household(models.Model):
+    """A registered (建档立卡) household, in the order of the national form (domain-reference §1.2).
+
+    `village_id` is the village's 12-digit code, so a scoped list needs no join.
+    `member_count` counts active members; the registry services keep it in step.
+    """
+
+    household_no = models.CharField("户编号", max_length=30, unique=True)
+    village = models.ForeignKey(
+        "villages.Region",
+        verbose_name="所在村",
+        on_delete=models.PROTECT,
+        related_name="households",
+        db_index=False,  # household_scope_idx (village_id pattern_ops, id) serves both = and LIKE
+    )
+    group_name = models.CharField("村民小组", max_length=50, blank=True)
+    head_name = models.CharField("户主姓名", max_length=50)
+    head_name_initials = models.CharField("户主姓名拼音首字母", max_length=50, blank=True, editable=False)
+    phone = EncryptedCharField("联系电话", max_length=20, null=True, blank=True)
+    identification_standard = models.CharField(
+        "识别标准", max_length=2, choices=IdentificationStandard.choices, default=IdentificationStandard.NATIONAL
+    )
+    attribute = models.CharField("贫困户属性", max_length=2, choices=HouseholdAttribute.choices)
+    main_cause = models.CharField("主要致贫原因", max_length=2, choices=PovertyCause.choices)
+    other_causes = ArrayField(
+        models.CharField(max_length=2, choices=PovertyCause.choices),
+        verbose_name="其他致贫原因",
+        default=list,
+        blank=True,
+        size=2,
+    )
+    status = models.CharField(
+        "状态", max_length=10, choices=HouseholdStatus.choices, default=HouseholdStatus.POOR, editable=False
+    )
+    identified_year = models.PositiveSmallIntegerField("识别年度")
+    exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
+    monitoring_category = models.CharField(
+        "监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True
+    )
+    member_count = models.PositiveSmallIntegerField("家庭人口数", default=0, editable=False)
+    version = models.PositiveIntegerField("版本", default=1, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    scope_code_field = "village_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "贫困户"
+        verbose_name_plural = "贫困户"
+        indexes = [
+            # Scoped lists and counts: village_id LIKE '620121101%', then by id for keyset paging.
+            models.Index(
+                fields=["village", "id"], opclasses=["varchar_pattern_ops", "int8_ops"], name="household_scope_idx"
+            ),
+            models.Index(fields=["status", "village"], name="household_status_village_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(other_causes__contains=CauseArray("main_cause")),
+                name="household_other_causes_exclude_main",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(exit_year__isnull=True) | models.Q(exit_year__gte=models.F("identified_year")),
+                name="household_exit_after_identification",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.household_no} {self.head_name}"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone or "")
+
+
+class Member(models.Model):
+    """A member of a household (domain-reference §1.3). Gender and birth date come from the ID.
+
+    `id_number` is encrypted at rest; `id_number_hash` (HMAC) carries uniqueness and
+    exact search; `id_number_masked` is what lists and exports show by default.
+    """
+
+    household = models.ForeignKey(Household, verbose_name="所属户", on_delete=models.CASCADE, related_name="members")
+    name = models.CharField("姓名", max_length=50)
+    id_number = EncryptedCharField("证件号码", max_length=18)
+    id_number_hash = models.CharField("证件号码索引", max_length=64, editable=False)
+    id_number_masked = models.CharField("证件号码（脱敏）", max_length=18, editable=False)
+    relation = models.CharField("与户主关系", max_length=2, choices=Relation.choices)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices, editable=False)
+    birth_date = models.DateField("出生日期", editable=False)
+    ethnicity = models.CharField("民族", max_length=2, choices=Ethnicity.choices, default=Ethnicity.HAN)
+    education = models.CharField("文化程度", max_length=2, choices=Education.choices, blank=True)
+    school_status = models.CharField("在校生状况", max_length=2, choices=SchoolStatus.choices, blank=True)
+    health = ArrayField(
+        models.CharField(max_length=2, choices=Health.choices),
+        verbose_name="健康状况",
+        default=list,
+        blank=True,
+    )
+    labor_skill = models.CharField("劳动技能", max_length=2, choices=LaborSkill.choices, blank=True)
+    work_location = models.CharField("务工状况", max_length=2, choices=WorkLocation.choices, blank=True)
+    work_months = models.PositiveSmallIntegerField(
+        "务工时间（月）", default=0, validators=[MinValueValidator(0), MaxValueValidator(12)]
+    )
+    is_active = models.BooleanField("在册", default=True, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    scope_code_field = "household__village_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "家庭成员"
+        verbose_name_plural = "家庭成员"
+        indexes = [models.Index(fields=["id_number_hash"], name="member_id_hash_idx")]
+        constraints = [
+            # One active registration per person in the whole database.
+            models.UniqueConstraint(
+                fields=["id_number_hash"],
+                condition=models.Q(is_active=True),
+                name="member_one_active_registration",
+            ),
+            # Exactly one 户主 per household is a service rule; at most one is the database's.
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(is_active=True, relation="01"),
+                name="member_one_head_per_household",
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(is_active=True, relation="02"),
+                name="member_one_spouse_per_household",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(work_months__gte=0, work_months__lte=12), name="member_work_months_0_12"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.id_number_masked}"
+
+    def set_id_number(self, number: str) -> None:
+        """Set the (normalised) ID number and everything derived from it."""
+        from .idnumbers import birth_date_of, gender_of, id_number_hash
+
+        self.id_number = number
+        self.id_number_hash = id_number_hash(number)
+        self.id_number_masked = mask_id_number(number)
+        self.gender = gender_of(number)
+        self.birth_date = birth_date_of(number)
