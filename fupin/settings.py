@@ -107,16 +107,23 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 REDIS_URL = env.str("REDIS_URL")
 
 
-def redis_py_url(url: str) -> str:
-    """redis-py spells a socket URL unix://; Celery (kombu) spells it redis+socket://."""
-    return "unix://" + url.removeprefix("redis+socket://") if url.startswith("redis+socket://") else url
+def redis_cache_url(url: str) -> str:
+    """The cache lives in Redis database 1, the Celery broker in database 0.
+
+    redis-py spells a socket URL unix://; Celery (kombu) spells it redis+socket://.
+    """
+    if url.startswith("redis+socket://"):
+        return "unix://" + url.removeprefix("redis+socket://").split("?")[0] + "?db=1"
+    base, _, _ = url.rpartition("/") if url.count("/") > 2 else (url, "", "")
+    return f"{base}/1"
 
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": redis_py_url(REDIS_URL),
-        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fupin"),
+        "LOCATION": redis_cache_url(REDIS_URL),
+        # Parallel test workers share one Redis: each gets its own key space.
+        "KEY_PREFIX": f"fupin-test-{env.str('PYTEST_XDIST_WORKER', default='main')}" if TESTING else "fupin",
     }
 }
 
@@ -187,12 +194,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: its WWW-Authenticate header makes a bad credential a 401, not a 403.
         "fupin.auth.ScopedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "fupin.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
@@ -35,7 +36,7 @@ def normalize_id_number(raw: str) -> str:
     except stdnum_errors.ValidationError as error:
         message = next((text for kind, text in ID_ERRORS.items() if isinstance(error, kind)), "身份证号码无效。")
         raise ValidationError(message, code="invalid_id_number") from error
-    if ric.get_birth_date(number) > date.today():
+    if ric.get_birth_date(number) > timezone.localdate():
         raise ValidationError("身份证号码中的出生日期晚于今天。", code="invalid_id_number")
     return number
 

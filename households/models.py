@@ -66,9 +66,7 @@ class Household(models.Model):
     )
     identified_year = models.PositiveSmallIntegerField("识别年度")
     exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
-    monitoring_category = models.CharField(
-        "监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True
-    )
+    monitoring_category = models.CharField("监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True)
     member_count = models.PositiveSmallIntegerField("家庭人口数", default=0, editable=False)
     version = models.PositiveIntegerField("版本", default=1, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)

@@ -1,6 +1,8 @@
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
+from fupin.pagination import CodeCursorPagination
+
 from .codes import RegionLevel
 from .models import Region
 from .selectors import region_list
@@ -31,7 +33,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = RegionFilter
     lookup_field = "code"
     lookup_value_regex = r"\d{12}"
-    ordering = "code"
+    pagination_class = CodeCursorPagination
 
     def get_queryset(self):
         return region_list(self.request.user)

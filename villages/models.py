@@ -48,12 +48,10 @@ class Region(models.Model):
         ordering = ["code"]
         indexes = [
             # Scoping and roll-ups are prefix matches: code LIKE '6201%'.
-                        models.Index(fields=["level", "code"], name="region_level_code_idx"),
+            models.Index(fields=["level", "code"], name="region_level_code_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=r"^\d{12}$"), name="region_code_is_12_digits"
-            ),
+            models.CheckConstraint(condition=models.Q(code__regex=r"^\d{12}$"), name="region_code_is_12_digits"),
             models.CheckConstraint(
                 condition=models.Q(parent__isnull=True) | ~models.Q(level=RegionLevel.PROVINCE),
                 name="region_province_has_no_parent",
@@ -147,4 +145,3 @@ class VillagePopulation(models.Model):
 
     def __str__(self):
         return f"{self.village_id} {self.year}"
-

@@ -47,14 +47,24 @@ def seed(apps, schema_editor):
     PolicyParameter = apps.get_model("fupin", "PolicyParameter")
     rows = [
         PolicyParameter(
-            key="POVERTY_LINE", year=year, region=None, value=Decimal(value),
-            evidence=evidence, is_verified=evidence != "MEM?", source=source,
+            key="POVERTY_LINE",
+            year=year,
+            region=None,
+            value=Decimal(value),
+            evidence=evidence,
+            is_verified=evidence != "MEM?",
+            source=source,
         )
         for year, value, evidence, source in YEARLY_POVERTY_LINES
     ] + [
         PolicyParameter(
-            key=key, year=None, region=None, value=Decimal(value),
-            evidence=evidence, is_verified=evidence != "MEM?", source=source,
+            key=key,
+            year=None,
+            region=None,
+            value=Decimal(value),
+            evidence=evidence,
+            is_verified=evidence != "MEM?",
+            source=source,
         )
         for key, value, evidence, source in THRESHOLDS
     ]

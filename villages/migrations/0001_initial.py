@@ -6,87 +6,164 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('code', models.CharField(max_length=12, primary_key=True, serialize=False, validators=[django.core.validators.RegexValidator('^\\d{12}$', '区划代码应为12位数字。')], verbose_name='区划代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('level', models.CharField(choices=[('province', '省'), ('city', '市'), ('county', '县'), ('township', '乡镇'), ('village', '村')], max_length=10, verbose_name='级别')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='villages.region', verbose_name='上级区划')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=12,
+                        primary_key=True,
+                        serialize=False,
+                        validators=[django.core.validators.RegexValidator("^\\d{12}$", "区划代码应为12位数字。")],
+                        verbose_name="区划代码",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("province", "省"),
+                            ("city", "市"),
+                            ("county", "县"),
+                            ("township", "乡镇"),
+                            ("village", "村"),
+                        ],
+                        max_length=10,
+                        verbose_name="级别",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="villages.region",
+                        verbose_name="上级区划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '区划',
-                'verbose_name_plural': '区划',
-                'ordering': ['code'],
+                "verbose_name": "区划",
+                "verbose_name_plural": "区划",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='County',
+            name="County",
             fields=[
-                ('region', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='county_profile', serialize=False, to='villages.region', verbose_name='县')),
-                ('is_poverty_county', models.BooleanField(default=False, verbose_name='是否贫困县')),
-                ('is_west', models.BooleanField(default=False, verbose_name='是否西部地区')),
-                ('planned_exit_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='计划摘帽年度')),
-                ('exit_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='摘帽年度')),
+                (
+                    "region",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="county_profile",
+                        serialize=False,
+                        to="villages.region",
+                        verbose_name="县",
+                    ),
+                ),
+                ("is_poverty_county", models.BooleanField(default=False, verbose_name="是否贫困县")),
+                ("is_west", models.BooleanField(default=False, verbose_name="是否西部地区")),
+                (
+                    "planned_exit_year",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="计划摘帽年度"),
+                ),
+                ("exit_year", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="摘帽年度")),
             ],
             options={
-                'verbose_name': '县情况',
-                'verbose_name_plural': '县情况',
+                "verbose_name": "县情况",
+                "verbose_name_plural": "县情况",
             },
         ),
         migrations.CreateModel(
-            name='Village',
+            name="Village",
             fields=[
-                ('region', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='village_profile', serialize=False, to='villages.region', verbose_name='村')),
-                ('is_poor_village', models.BooleanField(default=False, verbose_name='是否贫困村')),
-                ('has_hardened_road', models.BooleanField(default=False, verbose_name='通硬化路')),
-                ('has_bus', models.BooleanField(default=False, verbose_name='通客车')),
-                ('has_safe_water', models.BooleanField(default=False, verbose_name='安全饮水')),
-                ('has_power', models.BooleanField(default=False, verbose_name='通生产生活用电')),
-                ('has_broadband', models.BooleanField(default=False, verbose_name='通宽带')),
-                ('has_clinic', models.BooleanField(default=False, verbose_name='标准化卫生室')),
-                ('has_culture_room', models.BooleanField(default=False, verbose_name='综合文化服务中心')),
-                ('collective_income', models.DecimalField(decimal_places=2, default=0, max_digits=14, validators=[django.core.validators.MinValueValidator(0)], verbose_name='村集体经济收入(元)')),
+                (
+                    "region",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="village_profile",
+                        serialize=False,
+                        to="villages.region",
+                        verbose_name="村",
+                    ),
+                ),
+                ("is_poor_village", models.BooleanField(default=False, verbose_name="是否贫困村")),
+                ("has_hardened_road", models.BooleanField(default=False, verbose_name="通硬化路")),
+                ("has_bus", models.BooleanField(default=False, verbose_name="通客车")),
+                ("has_safe_water", models.BooleanField(default=False, verbose_name="安全饮水")),
+                ("has_power", models.BooleanField(default=False, verbose_name="通生产生活用电")),
+                ("has_broadband", models.BooleanField(default=False, verbose_name="通宽带")),
+                ("has_clinic", models.BooleanField(default=False, verbose_name="标准化卫生室")),
+                ("has_culture_room", models.BooleanField(default=False, verbose_name="综合文化服务中心")),
+                (
+                    "collective_income",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="村集体经济收入(元)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '村情况',
-                'verbose_name_plural': '村情况',
+                "verbose_name": "村情况",
+                "verbose_name_plural": "村情况",
             },
         ),
         migrations.CreateModel(
-            name='VillagePopulation',
+            name="VillagePopulation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('rural_population', models.PositiveIntegerField(verbose_name='农村户籍人口')),
-                ('village', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='populations', to='villages.village', verbose_name='村')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                ("rural_population", models.PositiveIntegerField(verbose_name="农村户籍人口")),
+                (
+                    "village",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="populations",
+                        to="villages.village",
+                        verbose_name="村",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '村户籍人口',
-                'verbose_name_plural': '村户籍人口',
+                "verbose_name": "村户籍人口",
+                "verbose_name_plural": "村户籍人口",
             },
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=models.Index(fields=['level', 'code'], name='region_level_code_idx'),
+            model_name="region",
+            index=models.Index(fields=["level", "code"], name="region_level_code_idx"),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(('code__regex', '^\\d{12}$')), name='region_code_is_12_digits'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code__regex", "^\\d{12}$")), name="region_code_is_12_digits"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(('parent__isnull', True), models.Q(('level', 'province'), _negated=True), _connector='OR'), name='region_province_has_no_parent'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("parent__isnull", True), models.Q(("level", "province"), _negated=True), _connector="OR"
+                ),
+                name="region_province_has_no_parent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='villagepopulation',
-            constraint=models.UniqueConstraint(fields=('village', 'year'), name='village_population_one_per_year'),
+            model_name="villagepopulation",
+            constraint=models.UniqueConstraint(fields=("village", "year"), name="village_population_one_per_year"),
         ),
     ]

@@ -1,0 +1,44 @@
+# fupin: `make run` to use it, `make test` to prove it. Nothing else is needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint format services stop clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt build-constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --build-constraint build-constraints.txt -r requirements-dev.txt
+	touch $(INSTALLED)
+
+## Embedded PostgreSQL + Redis (unless DATABASE_URL / REDIS_URL are set), migrate,
+## demo province, web on 127.0.0.1:8000, Celery worker and beat. Ctrl-C stops all.
+run: $(INSTALLED)
+	$(PY) -m fupin.embedded run
+
+## The whole suite on the embedded services (or DATABASE_URL / REDIS_URL when set).
+test: $(INSTALLED)
+	FUPIN_FAST_PG=1 $(PY) -m fupin.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+## Province-scale timings into bench/results/latest.json (BENCH_HOUSEHOLDS=2000000).
+bench: $(INSTALLED)
+	FUPIN_FAST_PG=1 $(PY) -m fupin.embedded exec -- $(PY) -m bench.run
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+services: $(INSTALLED)
+	$(PY) -m fupin.embedded start
+
+stop: $(INSTALLED)
+	$(PY) -m fupin.embedded stop
+
+clean: stop
+	rm -rf var

@@ -1,0 +1,47 @@
+import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
+from rest_framework.test import APIClient
+
+from fupin.codes import Role
+
+from .factories import TEST_PASSWORD, UserFactory, region
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    """Each xdist worker has its own key prefix; clear it between tests (never FLUSHDB)."""
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(f"{cache.key_prefix}:*"):
+        client.delete(key)
+    yield
+
+
+@pytest.fixture
+def two_townships(db):
+    """Two townships of one county, each with one village."""
+    county = region("622926000000", "东乡族自治县")
+    township_a, township_b = region("622926101000", "甲镇"), region("622926102000", "乙镇")
+    return {
+        "county": county,
+        "township_a": township_a,
+        "township_b": township_b,
+        "village_a": region("622926101201", "甲村"),
+        "village_b": region("622926102201", "乙村"),
+    }
+
+
+@pytest.fixture
+def clerk_a(two_townships):
+    return UserFactory(role=Role.TOWNSHIP_CLERK, region=two_townships["township_a"])
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def login(client, user, password=TEST_PASSWORD):
+    """Log in through the real backends (django-axes needs a request to authenticate)."""
+    assert client.login(request=RequestFactory().get("/"), username=user.username, password=password)
+    return client

@@ -1,0 +1,82 @@
+"""Factories for tests: explicit regions, users and households with valid ID numbers."""
+
+import itertools
+from datetime import date
+
+import factory
+
+from fupin.codes import Role
+from fupin.demo import id_check_char
+from fupin.models import User
+from households.codes import HouseholdAttribute, HouseholdStatus, PovertyCause, Relation
+from households.models import Household, Member
+from villages.codes import RegionLevel
+from villages.models import Region, level_of
+
+TEST_PASSWORD = "correct-horse-battery"
+_sequence = itertools.count(1)
+
+
+def make_id_number(county: str = "622926", birth: date = date(1980, 5, 17), male: bool = True) -> str:
+    """A valid 18-digit number, unique within a test session."""
+    serial = next(_sequence) % 500
+    first17 = f"{county}{birth:%Y%m%d}{2 * serial + (1 if male else 0):03d}"
+    return first17 + id_check_char(first17)
+
+
+def region(code: str, name: str | None = None) -> Region:
+    """The region with `code` and all its ancestors, created as needed."""
+    level = level_of(code)
+    parent = None
+    if level != RegionLevel.PROVINCE:
+        parent_code = next(
+            prefix.ljust(12, "0")
+            for digits in (9, 6, 4, 2)
+            if (prefix := code[:digits]).ljust(12, "0") != code and code[digits:].strip("0")
+        )
+        parent = region(parent_code)
+    obj, _ = Region.objects.get_or_create(
+        code=code, defaults={"name": name or f"{code}名", "level": level, "parent": parent}
+    )
+    return obj
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.TOWNSHIP_CLERK
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    household_no = factory.Sequence(lambda n: f"H{n:010d}")
+    head_name = "张三"
+    attribute = HouseholdAttribute.GENERAL
+    main_cause = PovertyCause.ILLNESS
+    identified_year = 2015
+    status = HouseholdStatus.POOR
+
+
+def household_with_members(village: Region, size: int = 3, status: str = HouseholdStatus.POOR) -> Household:
+    """A household in `village` with a head and `size - 1` children; member_count kept in step."""
+    household = HouseholdFactory(village=village, status=status, member_count=size)
+    for index in range(size):
+        member = Member(
+            household=household,
+            name=f"成员{index}",
+            relation=Relation.HEAD if index == 0 else Relation.SON,
+        )
+        member.set_id_number(make_id_number())
+        member.save()
+    return household

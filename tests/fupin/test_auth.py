@@ -1,0 +1,99 @@
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+
+from fupin.codes import Role
+from fupin.demo import DEMO_PASSWORD, ensure_demo_users
+from tests.conftest import login
+from tests.factories import TEST_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_chinese(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "用户登录" in html and "用户名" in html and "密码" in html
+    assert 'lang="zh-hans"' in html
+
+
+def test_home_requires_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_wrong_password_shows_a_chinese_error(client, clerk_a):
+    response = client.post(reverse("login"), {"username": clerk_a.username, "password": "wrong"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
+
+
+def test_demo_users_cannot_log_in_outside_demo_mode(client, two_townships, settings):
+    settings.FUPIN_DEMO = False
+    ensure_demo_users()
+    assert not client.login(request=RequestFactory().get("/"), username="demo_province", password=DEMO_PASSWORD)
+
+
+def test_demo_users_log_in_in_demo_mode(client, settings):
+    from tests.factories import region
+
+    region("622926101000")
+    region("620000000000", "甘肃省")
+    region("622900000000", "临夏回族自治州")
+    settings.FUPIN_DEMO = True
+    users = {user.username: user for user in ensure_demo_users()}
+    assert set(users) == {"demo_clerk", "demo_county", "demo_city", "demo_province", "demo_admin"}
+    assert users["demo_clerk"].region_id == "622926101000"
+    assert users["demo_county"].region_id == "622926000000"
+    assert client.login(request=RequestFactory().get("/"), username="demo_clerk", password=DEMO_PASSWORD)
+
+
+def test_token_endpoint_returns_a_token_that_authenticates(api_client, clerk_a):
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": clerk_a.username, "password": TEST_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    regions = api_client.get("/api/v1/regions/")
+    assert regions.status_code == 200
+    assert {row["code"] for row in regions.json()["results"]} == {"622926101000", "622926101201"}
+
+
+def test_token_endpoint_refuses_a_wrong_password(api_client, clerk_a):
+    response = api_client.post("/api/v1/auth/token/", {"username": clerk_a.username, "password": "x"}, format="json")
+    assert response.status_code == 400
+    assert "token" not in response.json()
+
+
+def test_demo_token_stops_working_outside_demo_mode(api_client, two_townships, settings):
+    from rest_framework.authtoken.models import Token
+
+    demo = UserFactory(role=Role.TOWNSHIP_CLERK, region=two_townships["township_a"], is_demo=True)
+    token = Token.objects.create(user=demo)
+    settings.FUPIN_DEMO = False
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api_client.get("/api/v1/regions/").status_code == 401
+
+
+def test_repeated_failures_lock_the_username(client, clerk_a):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": clerk_a.username, "password": "wrong"})
+    response = client.post(reverse("login"), {"username": clerk_a.username, "password": TEST_PASSWORD})
+    assert response.status_code == 429 or "_auth_user_id" not in client.session
+
+
+def test_home_shows_the_counts_of_the_users_scope(client, clerk_a, two_townships):
+    from tests.factories import household_with_members
+
+    household_with_members(two_townships["village_a"], size=3)
+    household_with_members(two_townships["village_b"], size=5)
+    login(client, clerk_a)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert response.context["summary"]["poor_population"] == 3
+    assert response.context["summary"]["households"] == 1
+    html = response.content.decode()
+    assert "甲镇" in html and "乙镇" not in html

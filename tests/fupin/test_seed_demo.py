@@ -1,0 +1,87 @@
+import hashlib
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from stdnum.cn import ric
+
+from fupin.demo import load_demo
+from households.codes import Relation
+from households.idnumbers import birth_date_of, gender_of, id_number_hash, mask_id_number
+from households.models import Household, Member
+from villages.codes import RegionLevel
+from villages.models import County, Region, VillagePopulation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def fingerprint() -> str:
+    """Everything generated except ciphertext (random IV) and timestamps."""
+    digest = hashlib.sha256()
+    for row in Region.objects.order_by("code").values_list("code", "name", "level", "parent_id"):
+        digest.update(repr(row).encode())
+    for row in Household.objects.order_by("id").values_list(
+        "household_no", "village_id", "head_name", "main_cause", "other_causes", "status", "exit_year", "member_count"
+    ):
+        digest.update(repr(row).encode())
+    for row in Member.objects.order_by("id").values_list("name", "id_number_hash", "relation", "birth_date", "health"):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def wipe():
+    Member.objects.all().delete()
+    Household.objects.all().delete()
+    VillagePopulation.objects.all().delete()
+    County.objects.all().delete()
+    for level in ("village", "township", "county", "city", "province"):
+        Region.objects.filter(level=level).delete()
+
+
+def test_the_seed_is_deterministic():
+    load_demo(households=400, seed=7)
+    first = fingerprint()
+    wipe()
+    load_demo(households=400, seed=7)
+    assert fingerprint() == first
+    wipe()
+    load_demo(households=400, seed=8)
+    assert fingerprint() != first
+
+
+def test_the_seed_has_the_demo_province_shape_and_valid_id_numbers():
+    written = load_demo(households=600, seed=1)
+    assert written["households"] == Household.objects.count() == 600
+    assert Region.objects.filter(level=RegionLevel.PROVINCE).count() == 1
+    assert Region.objects.filter(level=RegionLevel.CITY).count() == 2
+    assert Region.objects.filter(level=RegionLevel.COUNTY).count() == 4
+    assert County.objects.filter(is_poverty_county=True).count() == 1
+    assert Region.objects.filter(level=RegionLevel.TOWNSHIP).count() == 20
+    members = list(Member.objects.all())
+    assert written["members"] == len(members)
+    assert 2.5 < len(members) / 600 < 4.5
+    for member in members:
+        number = member.id_number
+        assert ric.is_valid(number), number
+        assert member.birth_date == birth_date_of(number)
+        assert member.gender == gender_of(number)
+        assert member.id_number_hash == id_number_hash(number)
+        assert member.id_number_masked == mask_id_number(number)
+    assert len({member.id_number for member in members}) == len(members)
+    heads = Member.objects.filter(relation=Relation.HEAD).values_list("household_id", flat=True)
+    assert sorted(heads) == sorted(Household.objects.values_list("id", flat=True))
+    statuses = set(Household.objects.values_list("status", flat=True))
+    assert statuses == {"POOR", "EXITED", "REMOVED", "CANCELLED"}
+    assert len(set(Household.objects.values_list("main_cause", flat=True))) >= 8
+    assert VillagePopulation.objects.count() == Region.objects.filter(level="village").count() * 7
+
+
+def test_seed_demo_command_is_idempotent():
+    out = StringIO()
+    call_command("seed_demo", households=300, stdout=out)
+    assert "已加载演示数据" in out.getvalue()
+    again = StringIO()
+    call_command("seed_demo", households=300, stdout=again)
+    assert "跳过加载" in again.getvalue()
+    assert Household.objects.count() == 300
+    assert "demo_clerk" in again.getvalue()

@@ -1,0 +1,84 @@
+import pytest
+from django.urls import reverse
+
+from fupin.codes import Role
+from fupin.scoping import scope_prefix
+from tests.conftest import login
+from tests.factories import UserFactory, household_with_members, region
+from villages.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+def test_clerk_gets_404_for_a_village_of_another_township(client, clerk_a, two_townships):
+    login(client, clerk_a)
+    response = client.get(reverse("villages:region_detail", args=[two_townships["village_b"].code]))
+    assert response.status_code == 404
+
+
+def test_clerk_sees_a_village_of_their_own_township(client, clerk_a, two_townships):
+    household_with_members(two_townships["village_a"], size=4)
+    login(client, clerk_a)
+    response = client.get(reverse("villages:region_detail", args=[two_townships["village_a"].code]))
+    assert response.status_code == 200
+    assert "甲村" in response.content.decode()
+    assert response.context["summary"] == {
+        "villages": 1,
+        "households": 1,
+        "poor_households": 1,
+        "poor_population": 4,
+    }
+
+
+def test_clerk_gets_404_for_an_unknown_or_malformed_code(client, clerk_a):
+    login(client, clerk_a)
+    assert client.get(reverse("villages:region_detail", args=["999999999999"])).status_code == 404
+    assert client.get(reverse("villages:region_detail", args=["not-a-code"])).status_code == 404
+
+
+def test_api_region_of_another_township_is_404(api_client, clerk_a, two_townships):
+    api_client.force_authenticate(clerk_a)
+    assert api_client.get(f"/api/v1/regions/{two_townships['village_b'].code}/").status_code == 404
+    assert api_client.get(f"/api/v1/regions/{two_townships['village_a'].code}/").status_code == 200
+
+
+def test_api_region_list_holds_only_the_clerks_subtree(api_client, clerk_a, two_townships):
+    api_client.force_authenticate(clerk_a)
+    response = api_client.get("/api/v1/regions/")
+    codes = {row["code"] for row in response.json()["results"]}
+    assert codes == {"622926101000", "622926101201"}
+
+
+def test_county_reviewer_sees_both_townships(api_client, two_townships):
+    reviewer = UserFactory(role=Role.COUNTY_REVIEWER, region=two_townships["county"])
+    api_client.force_authenticate(reviewer)
+    response = api_client.get("/api/v1/regions/", {"level": "village"})
+    assert {row["code"] for row in response.json()["results"]} == {"622926101201", "622926102201"}
+
+
+def test_admin_sees_everything_and_a_user_without_region_sees_nothing(two_townships):
+    admin = UserFactory(role=Role.ADMIN, region=None)
+    assert scope_prefix(admin) == ""
+    assert Region.objects.visible_to(admin).count() == Region.objects.count()
+    inactive = UserFactory(role=Role.TOWNSHIP_CLERK, region=two_townships["township_a"], is_active=False)
+    assert Region.objects.visible_to(inactive).count() == 0
+
+
+def test_anonymous_api_request_is_refused(api_client, two_townships):
+    assert api_client.get("/api/v1/regions/").status_code in (401, 403)
+
+
+def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):
+    """Walk every registered viewset: a clerk of township A never sees an object of township B."""
+    from fupin.api import router
+
+    region("622926102202", "乙二村")
+    household_with_members(two_townships["village_a"])
+    household_with_members(two_townships["village_b"])
+    api_client.force_authenticate(clerk_a)
+    for prefix, _viewset, _basename in router.registry:
+        response = api_client.get(f"/api/v1/{prefix}/")
+        assert response.status_code == 200, prefix
+        body = response.content.decode()
+        assert "622926102" not in body, f"{prefix} leaks township B"
+        assert "622926101" in body, f"{prefix} lists nothing of township A"
