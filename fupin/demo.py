@@ -23,7 +23,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from pypinyin import Style, lazy_pinyin
 
 from households.codes import (
     Education,
@@ -39,6 +38,7 @@ from households.codes import (
 )
 from households.idnumbers import mask_id_number
 from households.models import Household, Member
+from households.names import pinyin_initials
 from villages.codes import RegionLevel
 from villages.models import County, Region, Village, VillagePopulation
 
@@ -358,7 +358,7 @@ class HouseholdGenerator:
         )
         members = self.family(size, surname, ethnicity, county_code, cause)
         head_name = members[0][0]
-        initials = "".join(lazy_pinyin(head_name, style=Style.FIRST_LETTER)).upper()
+        initials = pinyin_initials(head_name)
         phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
         active = status in (HouseholdStatus.POOR, HouseholdStatus.EXITED)
         household_line = "\t".join(

@@ -342,8 +342,10 @@ def stop(which: list[str] | None = None) -> None:
         redis_stop()
     if "postgres" in which:
         pg_stop()
-    with contextlib.suppress(FileNotFoundError):
-        SERVICES_ENV.unlink()
+    # Other processes may still use services this call did not start.
+    if not pg_is_running() and redis_pid() is None:
+        with contextlib.suppress(FileNotFoundError):
+            SERVICES_ENV.unlink()
 
 
 def child_env(env: dict[str, str], **extra: str) -> dict[str, str]:
@@ -393,7 +395,7 @@ def run_demo() -> int:
     finally:
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+                child.terminate()  # SIGTERM: a warm shutdown for Celery, a clean exit for runserver
         for child in children:
             try:
                 child.wait(timeout=15)

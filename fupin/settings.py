@@ -98,6 +98,12 @@ TEMPLATES = [
 ]
 
 # PostgreSQL only. A socket directory in the URL arrives percent-encoded.
+for required in ("DATABASE_URL", "REDIS_URL"):
+    if required not in env.ENVIRON:
+        raise environ.ImproperlyConfigured(
+            f"{required} is not set: start the embedded services with `make services` (or `make run`), "
+            f"or set {required} to an external server."
+        )
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"].update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)

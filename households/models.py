@@ -72,7 +72,7 @@ class Household(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
-    scope_code_field = "village_id"
+    scope_code_field = "village__code"
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -137,7 +137,7 @@ class Member(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
-    scope_code_field = "household__village_id"
+    scope_code_field = "household__village__code"
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

@@ -86,7 +86,7 @@ class County(models.Model):
     planned_exit_year = models.PositiveSmallIntegerField("计划摘帽年度", null=True, blank=True)
     exit_year = models.PositiveSmallIntegerField("摘帽年度", null=True, blank=True)
 
-    scope_code_field = "region_id"
+    scope_code_field = "region__code"
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -115,7 +115,7 @@ class Village(models.Model):
         "村集体经济收入(元)", max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
     )
 
-    scope_code_field = "region_id"
+    scope_code_field = "region__code"
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -133,7 +133,7 @@ class VillagePopulation(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     rural_population = models.PositiveIntegerField("农村户籍人口")
 
-    scope_code_field = "village_id"
+    scope_code_field = "village__region__code"
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

@@ -1,0 +1,31 @@
+import pytest
+from django.apps import apps
+
+from households.models import Household, Member
+from tests.factories import household_with_members
+from villages.models import County, Region, Village, VillagePopulation
+
+pytestmark = pytest.mark.django_db
+
+
+def scoped_models():
+    return [model for model in apps.get_models() if hasattr(model, "scope_code_field")]
+
+
+def test_every_scoped_model_is_known_here():
+    assert set(scoped_models()) == {Region, County, Village, VillagePopulation, Household, Member}
+
+
+def test_every_scoped_model_hides_the_other_township(clerk_a, two_townships):
+    County.objects.create(region=two_townships["county"])
+    for key in ("village_a", "village_b"):
+        village = Village.objects.create(region=two_townships[key])
+        VillagePopulation.objects.create(village=village, year=2019, rural_population=900)
+        household_with_members(two_townships[key])
+    for model in scoped_models():
+        visible = model.objects.visible_to(clerk_a)
+        codes = set(visible.values_list(model.scope_code_field, flat=True))
+        assert all(code.startswith("622926101") for code in codes), model.__name__
+        everything = set(model.objects.values_list(model.scope_code_field, flat=True))
+        if any(code.startswith("622926101") for code in everything):
+            assert codes, f"{model.__name__}: the clerk sees nothing of their own township"
