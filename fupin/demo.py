@@ -160,10 +160,13 @@ def build_regions(households: int, rng: random.Random) -> list[Region]:
             for index in range(remaining):
                 per_township[index % layout.townships_per_county] += 1
             used_names: set[str] = set()
+            numbers = {True: iter(range(101, 200)), False: iter(range(201, 400))}
             for township_index, village_count in enumerate(per_township):
                 # 100–199 are 镇, 200–399 are 乡 (domain-reference §7.1).
                 is_town = township_index % 3 != 2
-                number = (101 if is_town else 201) + township_index
+                number = next(numbers[is_town], None)
+                if number is None:
+                    raise ValueError("too many townships for one county: use fewer households")
                 township_code = f"{county_code[:6]}{number:03d}000"
                 name = unique_name(rng, TOWNSHIP_STEMS, "镇" if is_town else "乡", used_names)
                 regions.append(Region(code=township_code, name=name, level=RegionLevel.TOWNSHIP, parent_id=county_code))

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from fupin.scoping import scope_prefix
 from villages.selectors import child_region_counts, scope_summary
 
 
@@ -14,6 +15,6 @@ def home(request):
         {
             "region": region,
             "summary": scope_summary(request.user),
-            "children": child_region_counts(region) if region else [],
+            "children": child_region_counts(region) if region or scope_prefix(request.user) == "" else [],
         },
     )

@@ -103,9 +103,12 @@ def refresh_summary_cache() -> int:
     return len(counts) + 1
 
 
-def child_region_counts(region: Region) -> list[tuple[Region, dict[str, int]]]:
-    """The children of a region with their counts (one grouped query over the subtree)."""
-    children = list(Region.objects.children_of(region).order_by("code"))
+def child_region_counts(region: Region | None) -> list[tuple[Region, dict[str, int]]]:
+    """The children of a region (the provinces for None) with their counts, grouped in SQL."""
+    if region is None:
+        children = list(Region.objects.filter(parent__isnull=True).order_by("code"))
+    else:
+        children = list(Region.objects.children_of(region).order_by("code"))
     if not children:
         return []
     child_digits = LEVEL_DIGITS[children[0].level]
@@ -120,7 +123,7 @@ def child_region_counts(region: Region) -> list[tuple[Region, dict[str, int]]]:
                coalesce(sum(member_count) FILTER (WHERE status = 'POOR'), 0)
         FROM households_household WHERE village_id LIKE %(pattern)s GROUP BY 1
     """  # noqa: S608
-    pattern = {"pattern": region.prefix + "%"}
+    pattern = {"pattern": (region.prefix if region else "") + "%"}
     with connection.cursor() as cursor:
         cursor.execute(sql, pattern)
         villages = dict(cursor.fetchall())

@@ -97,3 +97,14 @@ def test_home_shows_the_counts_of_the_users_scope(client, clerk_a, two_townships
     assert response.context["summary"]["households"] == 1
     html = response.content.decode()
     assert "甲镇" in html and "乙镇" not in html
+
+
+def test_admin_home_lists_the_provinces(client, two_townships):
+    from tests.factories import household_with_members
+
+    admin = UserFactory(role=Role.ADMIN, region=None)
+    household_with_members(two_townships["village_a"], size=2)
+    login(client, admin)
+    response = client.get(reverse("home"))
+    assert [child.code for child, _ in response.context["children"]] == ["620000000000"]
+    assert response.context["children"][0][1]["poor_population"] == 2

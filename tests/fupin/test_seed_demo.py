@@ -85,3 +85,20 @@ def test_seed_demo_command_is_idempotent():
     assert "跳过加载" in again.getvalue()
     assert Household.objects.count() == 300
     assert "demo_clerk" in again.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_province_scale_layout_has_unique_well_formed_codes():
+    import random
+
+    from fupin.demo import build_regions
+    from villages.models import level_of
+
+    regions = build_regions(2_000_000, random.Random(1))
+    codes = [region.code for region in regions]
+    assert len(codes) == len(set(codes))
+    villages = [region for region in regions if region.level == RegionLevel.VILLAGE]
+    assert len(villages) == 20_000
+    for region in regions:
+        assert level_of(region.code) == region.level, region.code
+        assert region.parent_id is None or region.code.startswith(region.parent_id.rstrip("0")[:2])
