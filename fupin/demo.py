@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from households.codes import (
     Education,
@@ -509,6 +509,19 @@ def demo_is_loaded() -> bool:
     return Region.objects.filter(code=PROVINCE[0]).exists()
 
 
+def skip_history_triggers(cursor) -> None:
+    """The demo is a bulk load, not a change: do not write 9 million history events for it.
+
+    `replica` skips ordinary triggers (pghistory's) for this transaction only; it needs a
+    superuser, which the embedded and CI servers are. Elsewhere the load keeps its history.
+    """
+    try:
+        with transaction.atomic():
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    except DatabaseError:
+        pass
+
+
 def copy_lines(cursor, table: str, columns: list[str], lines: list[str]) -> None:
     if not lines:
         return
@@ -556,6 +569,7 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
         per_village[index] += 1
 
     with connection.cursor() as cursor:
+        skip_history_triggers(cursor)
         cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM households_household")
         first_id = cursor.fetchone()[0]
         cursor.execute("SELECT now()")

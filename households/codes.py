@@ -199,3 +199,55 @@ class WorkLocation(models.TextChoices):
     IN_PROVINCE = "3", "县外省内务工"
     OUT_PROVINCE = "4", "省外务工"
     OTHER = "99", "其他"
+
+
+# 动态调整类别 (domain-reference §2.5): household changes and member changes.
+class AdjustmentKind(models.TextChoices):
+    NEW = "NEW", "新识别"
+    EXITED = "EXITED", "脱贫"
+    RETURNED = "RETURNED", "返贫"
+    REMOVED = "REMOVED", "清退"
+    CANCELLED = "CANCELLED", "自然销户"
+    MEMBER_INCREASE = "MEMBER_INCREASE", "成员自然增加"
+    MEMBER_DECREASE = "MEMBER_DECREASE", "成员自然减少"
+
+
+# Sub-reasons of member changes (domain-reference §2.5; the decrease list is [MEM?]).
+class MemberChangeReason(models.TextChoices):
+    NEWBORN = "NEWBORN", "新生儿"
+    MARRIED_IN = "MARRIED_IN", "婚入"
+    MOVED_IN = "MOVED_IN", "户籍迁入"
+    DEATH = "DEATH", "死亡"
+    MARRIED_OUT = "MARRIED_OUT", "婚出"
+    MOVED_OUT = "MOVED_OUT", "户籍迁出"
+    SPLIT = "SPLIT", "分户"
+    IMPRISONED = "IMPRISONED", "判刑收监"
+    ENLISTED = "ENLISTED", "参军"
+    OTHER = "OTHER", "其他"
+
+
+INCREASE_REASONS = {MemberChangeReason.NEWBORN, MemberChangeReason.MARRIED_IN, MemberChangeReason.MOVED_IN}
+
+
+# 帮扶措施类别: 五个一批 and the national measure categories (issue 3; domain-reference §6, §8.5).
+class AidCategory(models.TextChoices):
+    INDUSTRY = "01", "产业帮扶"
+    EMPLOYMENT = "02", "就业帮扶"
+    RELOCATION = "03", "易地扶贫搬迁"
+    EDUCATION = "04", "教育帮扶"
+    HEALTH = "05", "健康帮扶"
+    SOCIAL_SECURITY = "06", "兜底保障"
+    HOUSING = "07", "危房改造"
+    FINANCE = "08", "金融帮扶（小额信贷）"
+    ECOLOGY = "09", "生态帮扶（护林员）"
+    PUBLIC_POST = "10", "公益岗位"
+    OTHER = "99", "其他"
+
+
+# 帮扶责任人隶属关系 (domain-reference §1.2).
+class HelperLevel(models.TextChoices):
+    PROVINCE = "1", "省直"
+    CITY = "2", "市直"
+    COUNTY = "3", "县直"
+    TOWNSHIP = "4", "乡镇"
+    VILLAGE = "5", "村级"

@@ -1,3 +1,4 @@
+import pghistory
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -6,14 +7,18 @@ from encrypted_fields.fields import EncryptedCharField
 from fupin.scoping import ScopedQuerySet
 
 from .codes import (
+    AdjustmentKind,
+    AidCategory,
     Education,
     Ethnicity,
     Gender,
     Health,
+    HelperLevel,
     HouseholdAttribute,
     HouseholdStatus,
     IdentificationStandard,
     LaborSkill,
+    MemberChangeReason,
     MonitoringCategory,
     PovertyCause,
     Relation,
@@ -23,6 +28,13 @@ from .codes import (
 from .idnumbers import mask_id_number, mask_phone
 
 
+def MoneyField(verbose_name: str):
+    """元, two decimals, never negative (money is Decimal end to end)."""
+    return models.DecimalField(
+        verbose_name, max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+
+
 class CauseArray(models.Func):
     """ARRAY[main_cause]: lets a CHECK constraint compare a column with an array column."""
 
@@ -30,6 +42,7 @@ class CauseArray(models.Func):
     output_field = ArrayField(models.CharField(max_length=2))
 
 
+@pghistory.track()
 class Household(models.Model):
     """A registered (建档立卡) household, in the order of the national form (domain-reference §1.2).
 
@@ -104,6 +117,7 @@ class Household(models.Model):
         return mask_phone(self.phone or "")
 
 
+@pghistory.track()
 class Member(models.Model):
     """A member of a household (domain-reference §1.3). Gender and birth date come from the ID.
 
@@ -179,3 +193,169 @@ class Member(models.Model):
         self.id_number_masked = mask_id_number(number)
         self.gender = gender_of(number)
         self.birth_date = birth_date_of(number)
+
+
+class AdjustmentRecord(models.Model):
+    """One dynamic adjustment (动态调整): the only way a household's status or membership changes."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="adjustments"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name="成员", null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments"
+    )
+    kind = models.CharField("调整类别", max_length=20, choices=AdjustmentKind.choices)
+    member_reason = models.CharField("变更原因", max_length=20, choices=MemberChangeReason.choices, blank=True)
+    from_status = models.CharField("原状态", max_length=10, choices=HouseholdStatus.choices, blank=True)
+    to_status = models.CharField("新状态", max_length=10, choices=HouseholdStatus.choices, blank=True)
+    year = models.PositiveSmallIntegerField("年度")
+    effective_date = models.DateField("生效日期")
+    reason = models.TextField("情况说明")
+    created_by = models.ForeignKey(
+        "fupin.User", verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("操作时间", auto_now_add=True)
+
+    scope_code_field = "household__village__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "动态调整记录"
+        verbose_name_plural = "动态调整记录"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="adjustment_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.household_id} {self.get_kind_display()}"
+
+
+@pghistory.track()
+class IncomeRecord(models.Model):
+    """A household's income of one year, item by item (domain-reference §1.2 三、上年度收入)."""
+
+    household = models.ForeignKey(Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="incomes")
+    year = models.PositiveSmallIntegerField("年度")
+    wage_income = MoneyField("工资性收入")
+    business_income = MoneyField("生产经营性收入")
+    asset_dividend_income = MoneyField("资产收益扶贫分红收入")
+    other_property_income = MoneyField("其他财产性收入")
+    family_planning_subsidy = MoneyField("计划生育金")
+    dibao_benefit = MoneyField("低保金")
+    tekun_benefit = MoneyField("特困供养金")
+    pension = MoneyField("养老保险金")
+    eco_compensation = MoneyField("生态补偿金")
+    other_transfer_income = MoneyField("其他转移性收入")
+    business_expense = MoneyField("生产经营性支出")
+    household_size = models.PositiveSmallIntegerField("家庭人口数", editable=False)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    scope_code_field = "household__village__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "年度收入"
+        verbose_name_plural = "年度收入"
+        ordering = ["household", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "year"], name="income_one_per_household_year"),
+            models.CheckConstraint(condition=models.Q(household_size__gt=0), name="income_household_size_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.household_id} {self.year}"
+
+
+class Helper(models.Model):
+    """帮扶责任人: a cadre who helps households (assigned with dates)."""
+
+    name = models.CharField("姓名", max_length=50)
+    unit = models.CharField("工作单位", max_length=100)
+    level = models.CharField("隶属关系", max_length=1, choices=HelperLevel.choices)
+    phone = EncryptedCharField("联系电话", max_length=20, null=True, blank=True)
+    region = models.ForeignKey(
+        "villages.Region", verbose_name="所属区划", on_delete=models.PROTECT, related_name="helpers"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    scope_code_field = "region__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "帮扶责任人"
+        verbose_name_plural = "帮扶责任人"
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return f"{self.name}（{self.unit}）"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone or "")
+
+
+@pghistory.track()
+class HelperAssignment(models.Model):
+    """结对帮扶: a helper paired with a household from a date, until an end date."""
+
+    helper = models.ForeignKey(Helper, verbose_name="帮扶责任人", on_delete=models.CASCADE, related_name="assignments")
+    household = models.ForeignKey(
+        Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="helper_assignments"
+    )
+    start_date = models.DateField("结对日期")
+    end_date = models.DateField("结束日期", null=True, blank=True)
+
+    scope_code_field = "household__village__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "结对帮扶"
+        verbose_name_plural = "结对帮扶"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["helper", "household"],
+                condition=models.Q(end_date__isnull=True),
+                name="assignment_one_open_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="assignment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.helper} → {self.household_id}"
+
+
+@pghistory.track()
+class AidMeasure(models.Model):
+    """帮扶措施 for a household in a year; project and fund links arrive with those apps."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="aid_measures"
+    )
+    category = models.CharField("措施类别", max_length=2, choices=AidCategory.choices)
+    year = models.PositiveSmallIntegerField("年度")
+    amount = models.DecimalField(
+        "金额（元）", max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    description = models.CharField("措施内容", max_length=500)
+    created_by = models.ForeignKey(
+        "fupin.User", verbose_name="录入人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    scope_code_field = "household__village__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "帮扶措施"
+        verbose_name_plural = "帮扶措施"
+        ordering = ["-year", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="aid_measure_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.household_id} {self.year} {self.get_category_display()}"

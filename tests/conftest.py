@@ -4,6 +4,7 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from fupin.codes import Role
+from fupin.policy_defaults import ensure_default_parameters
 
 from .factories import TEST_PASSWORD, UserFactory, region
 
@@ -15,6 +16,15 @@ def _isolated_cache():
     for key in client.scan_iter(f"{cache.key_prefix}:*"):
         client.delete(key)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _policy_parameters(request):
+    """Transactional tests flush the tables between tests, data-migration rows included."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        ensure_default_parameters()
 
 
 @pytest.fixture

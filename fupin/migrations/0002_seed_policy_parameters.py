@@ -1,74 +1,12 @@
-"""National policy parameters from ../shared/docs/domain-reference.md §3, §4 and §9.
-
-Rows whose value domain-reference marks [MEM?] (unverified) carry is_verified=False,
-so that screens can flag them and the province can confirm or correct them.
-"""
-
-from decimal import Decimal
+"""Seed the national policy parameters (fupin/policy_defaults.py)."""
 
 from django.db import migrations
 
-YEARLY_POVERTY_LINES = [
-    # (year, 元 per person per year, evidence, source)
-    (2010, "2300", "SRC", "国家扶贫标准2300元（2010年不变价）；云南统计年鉴2017注释"),
-    (2011, "2536", "SRC", "国家统计局现价扶贫标准；云南统计年鉴2017注释"),
-    (2012, "2625", "SRC", "国家统计局现价扶贫标准；云南统计年鉴2017注释"),
-    (2013, "2736", "SRC", "国家统计局现价扶贫标准；云南统计年鉴2017注释"),
-    (2014, "2800", "SRC", "国家统计局现价扶贫标准；云南统计年鉴2017注释"),
-    (2015, "2855", "SRC", "国家统计局现价扶贫标准（相当于2010年2300元不变价）"),
-    (2016, "2952", "SRC", "国家统计局现价扶贫标准；云南统计年鉴2017注释"),
-    (2017, "2952", "MEM?", "约2952元，未核实（domain-reference §3）"),
-    (2018, "2995", "MEM?", "约2995元，未核实（domain-reference §3）"),
-    (2019, "3218", "MEM?", "约3218元，未核实（domain-reference §3）"),
-    (2020, "4000", "SRC", "“4000元左右”（刘永富）；工作线，各省不一"),
-]
-
-THRESHOLDS = [
-    # (key, value, evidence, source) — apply to every year unless overridden.
-    ("VILLAGE_EXIT_MAX_RATE", "0.02", "SRC", "厅字〔2016〕16号：贫困发生率降至2%以下"),
-    ("VILLAGE_EXIT_MAX_RATE_WEST", "0.03", "SRC", "厅字〔2016〕16号：西部地区降至3%以下"),
-    ("COUNTY_EXIT_MAX_RATE", "0.02", "SRC", "厅字〔2016〕16号：贫困发生率降至2%以下"),
-    ("COUNTY_EXIT_MAX_RATE_WEST", "0.03", "SRC", "厅字〔2016〕16号：西部地区降至3%以下"),
-    ("MAX_WRONG_EXIT_RATE", "0.02", "SRC", "国开办发〔2017〕56号：错退率高于2%的不得退出"),
-    ("MAX_OMISSION_RATE", "0.02", "SRC", "国开办发〔2017〕56号：漏评率高于2%的不得退出"),
-    ("MIN_PUBLIC_APPROVAL", "0.90", "SRC", "国开办发〔2017〕56号：群众认可度低于90%的不得退出"),
-    ("HOUSEHOLD_NOTICE_DAYS", "7", "SRC", "实践中村内公示7天（domain-reference §2.1）"),
-    ("MONITORING_NOTICE_DAYS", "5", "SRC", "防返贫监测村内公示不少于5天（domain-reference §6）"),
-    ("FUND_PROJECT_NOTICE_DAYS", "10", "SRC", "资金项目公告公示原则上不少于10天（domain-reference §8.4）"),
-    ("COUNTY_EXIT_NOTICE_WORKDAYS", "5", "SRC", "甘肃2020年贫困县退出公示5个工作日（示例）"),
-    ("MONITORING_INCOME_MULTIPLIER", "1.5", "SRC", "2020年防返贫监测：人均可支配收入低于扶贫标准1.5倍左右"),
-    ("MAX_OTHER_CAUSES", "2", "SRC", "其他致贫原因最多2项（domain-reference §1.2）"),
-    ("PROJECT_MGMT_FEE_MAX", "0.01", "MEM", "财农〔2017〕8号：项目管理费不超过1%"),
-    ("PLAN_OVERRUN_REAPPROVAL", "0.10", "SRC", "超计划10%以上需重新审批（报账制，domain-reference §8.3）"),
-]
+from fupin.policy_defaults import ensure_default_parameters
 
 
 def seed(apps, schema_editor):
-    PolicyParameter = apps.get_model("fupin", "PolicyParameter")
-    rows = [
-        PolicyParameter(
-            key="POVERTY_LINE",
-            year=year,
-            region=None,
-            value=Decimal(value),
-            evidence=evidence,
-            is_verified=evidence != "MEM?",
-            source=source,
-        )
-        for year, value, evidence, source in YEARLY_POVERTY_LINES
-    ] + [
-        PolicyParameter(
-            key=key,
-            year=None,
-            region=None,
-            value=Decimal(value),
-            evidence=evidence,
-            is_verified=evidence != "MEM?",
-            source=source,
-        )
-        for key, value, evidence, source in THRESHOLDS
-    ]
-    PolicyParameter.objects.bulk_create(rows, ignore_conflicts=True)
+    ensure_default_parameters(apps.get_model("fupin", "PolicyParameter"))
 
 
 def unseed(apps, schema_editor):

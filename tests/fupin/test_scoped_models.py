@@ -1,7 +1,17 @@
+from datetime import date
+
 import pytest
 from django.apps import apps
 
-from households.models import Household, Member
+from households.models import (
+    AdjustmentRecord,
+    AidMeasure,
+    Helper,
+    HelperAssignment,
+    Household,
+    IncomeRecord,
+    Member,
+)
 from tests.factories import household_with_members
 from villages.models import County, Region, Village, VillagePopulation
 
@@ -13,7 +23,19 @@ def scoped_models():
 
 
 def test_every_scoped_model_is_known_here():
-    assert set(scoped_models()) == {Region, County, Village, VillagePopulation, Household, Member}
+    assert set(scoped_models()) == {
+        Region,
+        County,
+        Village,
+        VillagePopulation,
+        Household,
+        Member,
+        AdjustmentRecord,
+        IncomeRecord,
+        Helper,
+        HelperAssignment,
+        AidMeasure,
+    }
 
 
 def test_every_scoped_model_hides_the_other_township(clerk_a, two_townships):
@@ -21,7 +43,15 @@ def test_every_scoped_model_hides_the_other_township(clerk_a, two_townships):
     for key in ("village_a", "village_b"):
         village = Village.objects.create(region=two_townships[key])
         VillagePopulation.objects.create(village=village, year=2019, rural_population=900)
-        household_with_members(two_townships[key])
+        household = household_with_members(two_townships[key])
+        IncomeRecord.objects.create(household=household, year=2019, household_size=3)
+        AdjustmentRecord.objects.create(
+            household=household, kind="NEW", year=2019, effective_date=date(2019, 1, 1), reason="新识别"
+        )
+        AidMeasure.objects.create(household=household, category="01", year=2019, description="养殖")
+        township = two_townships["township_a" if key == "village_a" else "township_b"]
+        helper = Helper.objects.create(name="干部", unit="镇政府", level="4", region=township)
+        HelperAssignment.objects.create(helper=helper, household=household, start_date=date(2019, 1, 1))
     for model in scoped_models():
         visible = model.objects.visible_to(clerk_a)
         codes = set(visible.values_list(model.scope_code_field, flat=True))

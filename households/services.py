@@ -1,0 +1,508 @@
+"""Write paths of the registry. Every rule about a household lives here, once.
+
+Forms, the API, the Excel import and the demo all call these functions; they own
+the transaction, validate across rows, and raise `ValidationError` whose keys name
+the field (`"main_cause"`, `"members"`, `"members.2.id_number"`) with Chinese messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from fupin.codes import ParameterKey
+from fupin.scoping import scope_prefix
+from fupin.selectors import policy_value
+from villages.codes import RegionLevel
+from villages.models import Region
+
+from .codes import (
+    INCREASE_REASONS,
+    AdjustmentKind,
+    HouseholdStatus,
+    MemberChangeReason,
+    PovertyCause,
+    Relation,
+)
+from .idnumbers import id_number_hash, normalize_id_number
+from .models import AdjustmentRecord, Household, IncomeRecord, Member
+from .names import pinyin_initials
+
+HOUSEHOLD_FIELDS = [
+    "household_no",
+    "group_name",
+    "phone",
+    "identification_standard",
+    "attribute",
+    "main_cause",
+    "other_causes",
+    "identified_year",
+    "monitoring_category",
+]
+MEMBER_FIELDS = [
+    "name",
+    "relation",
+    "ethnicity",
+    "education",
+    "school_status",
+    "health",
+    "labor_skill",
+    "work_location",
+    "work_months",
+]
+INCOME_ITEMS = [
+    "wage_income",
+    "business_income",
+    "asset_dividend_income",
+    "other_property_income",
+    "family_planning_subsidy",
+    "dibao_benefit",
+    "tekun_benefit",
+    "pension",
+    "eco_compensation",
+    "other_transfer_income",
+    "business_expense",
+]
+
+# Status moves an adjustment may make (DESIGN.md §Households; domain-reference §2.5).
+STATUS_TRANSITIONS = {
+    AdjustmentKind.EXITED: ({HouseholdStatus.POOR}, HouseholdStatus.EXITED),
+    AdjustmentKind.RETURNED: ({HouseholdStatus.EXITED}, HouseholdStatus.POOR),
+    AdjustmentKind.REMOVED: ({HouseholdStatus.POOR, HouseholdStatus.EXITED}, HouseholdStatus.REMOVED),
+    AdjustmentKind.CANCELLED: ({HouseholdStatus.POOR, HouseholdStatus.EXITED}, HouseholdStatus.CANCELLED),
+}
+ACTIVE_STATUSES = {HouseholdStatus.POOR, HouseholdStatus.EXITED}
+
+
+class DuplicatePerson(ValidationError):
+    """An ID number already actively registered elsewhere (the API answers 409)."""
+
+
+class StaleEdit(Exception):
+    """The household changed since the user loaded it (the API answers 412)."""
+
+    message = "该户信息已被他人修改，请刷新页面后重新编辑。"
+
+
+@dataclass(frozen=True)
+class IncomeFigures:
+    gross_income: Decimal
+    net_income: Decimal
+    net_income_per_capita: Decimal
+
+
+def net_income_per_capita(income: IncomeRecord) -> IncomeFigures:
+    """人均纯收入 = (工资性 + 生产经营性 + 财产性 + 转移性 − 生产经营性支出) / 家庭人口数.
+
+    domain-reference §1.2. Exact Decimal; rounded only for display.
+    """
+    property_income = income.asset_dividend_income + income.other_property_income
+    transfer_income = (
+        income.family_planning_subsidy
+        + income.dibao_benefit
+        + income.tekun_benefit
+        + income.pension
+        + income.eco_compensation
+        + income.other_transfer_income
+    )
+    gross = Decimal(income.wage_income) + income.business_income + property_income + transfer_income
+    net = gross - income.business_expense
+    return IncomeFigures(gross, net, net / Decimal(income.household_size))
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def validate_causes(main_cause: str, other_causes: list[str], *, year: int | None) -> dict[str, list[str]]:
+    """主要致贫原因 required; 0–2 other causes, distinct, not repeating the main one."""
+    errors: dict[str, list[str]] = {}
+    if not main_cause:
+        errors["main_cause"] = ["请选择主要致贫原因。"]
+    elif main_cause not in PovertyCause.values:
+        errors["main_cause"] = ["主要致贫原因不是有效的选项。"]
+    limit = int(policy_value(ParameterKey.MAX_OTHER_CAUSES, year=year))
+    problems = []
+    if any(cause not in PovertyCause.values for cause in other_causes):
+        problems.append("其他致贫原因含有无效的选项。")
+    if len(other_causes) > limit:
+        problems.append(f"其他致贫原因最多选{limit}项。")
+    if len(set(other_causes)) != len(other_causes):
+        problems.append("其他致贫原因不能重复。")
+    if main_cause and main_cause in other_causes:
+        problems.append("其他致贫原因不能与主要致贫原因相同。")
+    if problems:
+        errors["other_causes"] = problems
+    return errors
+
+
+def validate_family(members: list[dict]) -> dict[str, list[str]]:
+    """Exactly one 户主 and at most one 配偶 among the members."""
+    relations = [member.get("relation") for member in members]
+    errors = []
+    if not members:
+        errors.append("至少需要一名家庭成员（户主）。")
+    elif relations.count(Relation.HEAD) != 1:
+        errors.append(f"户主须有且只有一人，当前为{relations.count(Relation.HEAD)}人。")
+    if relations.count(Relation.SPOUSE) > 1:
+        errors.append("配偶最多一人。")
+    return {"members": errors} if errors else {}
+
+
+def clean_id_numbers(members: list[dict], *, prefix: str = "members") -> tuple[list[str | None], dict]:
+    """Normalise every member's ID number; errors keyed by row; duplicates within the form refused."""
+    errors: dict[str, list[str]] = {}
+    numbers: list[str | None] = []
+    for index, member in enumerate(members):
+        try:
+            numbers.append(normalize_id_number(member.get("id_number", "")))
+        except ValidationError as error:
+            numbers.append(None)
+            errors[f"{prefix}.{index}.id_number"] = list(error.messages)
+    seen: dict[str, int] = {}
+    for index, number in enumerate(numbers):
+        if number is None:
+            continue
+        if number in seen:
+            errors[f"{prefix}.{index}.id_number"] = [f"与第{seen[number] + 1}行成员的身份证号码重复。"]
+        seen.setdefault(number, index)
+    return numbers, errors
+
+
+def duplicate_message(user, number: str, exclude_member_ids=()) -> str | None:
+    """If `number` is actively registered, the Chinese message the user may see, else None.
+
+    The township is named only if the user may see it (the scoping rule).
+    """
+    existing = (
+        Member.objects.filter(id_number_hash=id_number_hash(number), is_active=True)
+        .exclude(pk__in=list(exclude_member_ids))
+        .select_related("household__village__parent")
+        .first()
+    )
+    if existing is None:
+        return None
+    prefix = scope_prefix(user)
+    village = existing.household.village
+    if prefix is not None and village.code.startswith(prefix):
+        return f"该身份证号码已在{village.parent.name}{village.name}（户编号 {existing.household.household_no}）登记。"
+    return "该身份证号码已在其他地区登记，请联系上级部门核实。"
+
+
+def check_not_registered(user, numbers: list[str | None], *, prefix="members", exclude_member_ids=()) -> None:
+    errors = {}
+    for index, number in enumerate(numbers):
+        if number and (message := duplicate_message(user, number, exclude_member_ids)):
+            errors[f"{prefix}.{index}.id_number"] = [message]
+    if errors:
+        raise DuplicatePerson(errors, code="duplicate_person")
+
+
+def visible_village(user, village_code: str) -> Region:
+    region = Region.objects.visible_to(user).filter(code=village_code, level=RegionLevel.VILLAGE).first()
+    if region is None:
+        raise ValidationError({"village": ["请选择您管辖范围内的行政村。"]})
+    return region
+
+
+def next_household_no(village: Region) -> str:
+    """户编号 for a new household: the village code and a running number (under the village lock)."""
+    last = (
+        Household.objects.filter(village=village, household_no__startswith=village.code)
+        .order_by("-household_no")
+        .values_list("household_no", flat=True)
+        .first()
+    )
+    serial = int(last[12:]) + 1 if last and last[12:].isdigit() else 1
+    return f"{village.code}{serial:04d}"
+
+
+def full_clean_or_raise(instance, exclude=(), prefix="") -> None:
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise ValidationError({f"{prefix}{key}": value for key, value in error.message_dict.items()}) from error
+
+
+def build_member(household: Household, data: dict, number: str, index: int) -> Member:
+    member = Member(household=household, **{field: data[field] for field in MEMBER_FIELDS if field in data})
+    member.set_id_number(number)
+    full_clean_or_raise(member, exclude=["household", "id_number_hash"], prefix=f"members.{index}.")
+    return member
+
+
+def insert_members(user, members: list[Member], numbers: list[str | None]) -> None:
+    """Insert members; a concurrent registration of the same person loses here, cleanly."""
+    try:
+        with transaction.atomic():
+            Member.objects.bulk_create(members)
+    except IntegrityError as error:
+        if "member_one_active_registration" not in str(error):
+            raise
+        check_not_registered(user, numbers)
+        raise DuplicatePerson({"members": ["该户成员已在其他户登记。"]}, code="duplicate_person") from error
+
+
+def record(household, kind, *, user, reason, member=None, member_reason="", from_status="", to_status="", when=None):
+    when = when or timezone.localdate()
+    return AdjustmentRecord.objects.create(
+        household=household,
+        member=member,
+        kind=kind,
+        member_reason=member_reason,
+        from_status=from_status,
+        to_status=to_status,
+        year=when.year,
+        effective_date=when,
+        reason=reason,
+        created_by=user,
+    )
+
+
+def require_reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["请填写情况说明。"]})
+    return reason.strip()
+
+
+# --- households ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_household(*, user, village_code: str, data: dict, members: list[dict], reason: str = "") -> Household:
+    """Register a new poor household (新识别) with its members, all or nothing.
+
+    Guarantees: the village is in the user's scope; exactly one 户主, at most one 配偶;
+    valid causes; every ID number valid and not actively registered anywhere
+    (concurrent attempts: exactly one wins); a 新识别 adjustment records who and why.
+    """
+    errors: dict[str, list[str]] = {}
+    try:
+        village = visible_village(user, village_code)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        village = None
+    errors.update(
+        validate_causes(data.get("main_cause", ""), data.get("other_causes") or [], year=data.get("identified_year"))
+    )
+    errors.update(validate_family(members))
+    numbers, id_errors = clean_id_numbers(members)
+    errors.update(id_errors)
+    if errors:
+        raise ValidationError(errors)
+    check_not_registered(user, numbers)
+
+    Region.objects.select_for_update().get(pk=village.pk)  # serialises 户编号 per village
+    household = Household(village=village, **{field: data[field] for field in HOUSEHOLD_FIELDS if field in data})
+    if not household.household_no:
+        household.household_no = next_household_no(village)
+    elif Household.objects.filter(household_no=household.household_no).exists():
+        raise ValidationError({"household_no": ["户编号已存在。"]})
+    household.other_causes = list(household.other_causes or [])
+    built = []
+    for index, (member_data, number) in enumerate(zip(members, numbers, strict=True)):
+        built.append(build_member(household, member_data, number, index))
+    household.head_name = next(member.name for member in built if member.relation == Relation.HEAD)
+    household.head_name_initials = pinyin_initials(household.head_name)
+    household.member_count = len(built)
+    household.status = HouseholdStatus.POOR
+    full_clean_or_raise(household, exclude=["village"])
+    with pghistory.context(reason=reason or "新识别登记"):
+        household.save()
+        for member in built:
+            member.household = household
+        insert_members(user, built, numbers)
+        record(household, AdjustmentKind.NEW, user=user, reason=reason or "新识别登记", to_status=HouseholdStatus.POOR)
+    return household
+
+
+@transaction.atomic
+def update_household(
+    *, user, household_id: int, expected_version: int, data: dict, members: list[dict] | None = None, reason: str = ""
+) -> Household:
+    """Correct a household's fields and its members' details, refusing a stale edit.
+
+    Members are matched by `id`; adding or removing a member is an adjustment
+    (`add_member` / `remove_member`), never an edit. The version rises by one.
+    """
+    household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
+    if household.version != expected_version:
+        raise StaleEdit()
+    if household.status not in ACTIVE_STATUSES:
+        raise ValidationError({"status": ["该户已清退或销户，不能修改。"]})
+    merged = {field: data.get(field, getattr(household, field)) for field in HOUSEHOLD_FIELDS}
+    errors = validate_causes(merged["main_cause"], list(merged["other_causes"] or []), year=merged["identified_year"])
+    current = {member.pk: member for member in household.members.filter(is_active=True)}
+    numbers: list[str | None] = []
+    if members is not None:
+        ids = [member.get("id") for member in members]
+        if sorted(ids, key=str) != sorted(current, key=str):
+            errors["members"] = ["新增或减少成员请使用“新增成员”“成员减少”操作，编辑时只能修改现有成员信息。"]
+        else:
+            errors.update(validate_family(members))
+            numbers, id_errors = clean_id_numbers(members)
+            errors.update(id_errors)
+    if errors:
+        raise ValidationError(errors)
+    if members is not None:
+        check_not_registered(user, numbers, exclude_member_ids=current.keys())
+
+    if merged["household_no"] != household.household_no and (
+        Household.objects.filter(household_no=merged["household_no"]).exclude(pk=household.pk).exists()
+    ):
+        raise ValidationError({"household_no": ["户编号已存在。"]})
+    for field, value in merged.items():
+        setattr(household, field, value)
+    household.other_causes = list(household.other_causes or [])
+    updated_members = []
+    if members is not None:
+        for index, (member_data, number) in enumerate(zip(members, numbers, strict=True)):
+            member = current[member_data["id"]]
+            for field in MEMBER_FIELDS:
+                if field in member_data:
+                    setattr(member, field, member_data[field])
+            member.set_id_number(number)
+            full_clean_or_raise(member, exclude=["household", "id_number_hash"], prefix=f"members.{index}.")
+            updated_members.append(member)
+        head = next(member for member in updated_members if member.relation == Relation.HEAD)
+        household.head_name = head.name
+    household.head_name_initials = pinyin_initials(household.head_name)
+    household.version = F("version") + 1
+    full_clean_or_raise(household, exclude=["village", "version"])
+    with pghistory.context(reason=reason or "修改户信息"):
+        household.save()
+        if updated_members:
+            try:
+                with transaction.atomic():
+                    # Heads and spouses may swap: clear them first so the partial unique indexes hold.
+                    Member.objects.filter(pk__in=[m.pk for m in updated_members]).update(relation=Relation.OTHER)
+                    for member in updated_members:
+                        member.save()
+            except IntegrityError as error:
+                if "member_one_active_registration" not in str(error):
+                    raise
+                check_not_registered(user, numbers, exclude_member_ids=current.keys())
+                raise
+    household.refresh_from_db()
+    return household
+
+
+@transaction.atomic
+def change_status(
+    *, user, household_id: int, kind: str, reason: str, effective_date: date | None = None, exit_year: int | None = None
+) -> AdjustmentRecord:
+    """脱贫, 返贫, 清退 or 自然销户: the only way a household's status changes."""
+    reason = require_reason(reason)
+    if kind not in STATUS_TRANSITIONS:
+        raise ValidationError({"kind": ["不是有效的调整类别。"]})
+    household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
+    allowed_from, to_status = STATUS_TRANSITIONS[kind]
+    if household.status not in allowed_from:
+        raise ValidationError(
+            {"kind": [f"该户当前为“{household.get_status_display()}”，不能{AdjustmentKind(kind).label}。"]}
+        )
+    when = effective_date or timezone.localdate()
+    from_status = household.status
+    household.status = to_status
+    if kind == AdjustmentKind.EXITED:
+        household.exit_year = exit_year or when.year
+    elif kind == AdjustmentKind.RETURNED:
+        household.exit_year = None
+    household.version = F("version") + 1
+    with pghistory.context(reason=reason):
+        household.save(update_fields=["status", "exit_year", "version", "updated_at"])
+        if to_status not in ACTIVE_STATUSES:
+            # Inactive registrations free the person for another household (one *active* registration).
+            household.members.filter(is_active=True).update(is_active=False)
+            Household.objects.filter(pk=household.pk).update(member_count=0)
+        return record(
+            household, kind, user=user, reason=reason, from_status=from_status, to_status=to_status, when=when
+        )
+
+
+@transaction.atomic
+def add_member(
+    *, user, household_id: int, member: dict, member_reason: str, reason: str, effective_date: date | None = None
+) -> Member:
+    """成员自然增加 (新生儿, 婚入, 户籍迁入) with a reason."""
+    reason = require_reason(reason)
+    if member_reason not in INCREASE_REASONS:
+        raise ValidationError({"member_reason": ["请选择增加原因（新生儿、婚入或户籍迁入）。"]})
+    household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
+    if household.status not in ACTIVE_STATUSES:
+        raise ValidationError({"household": ["该户已清退或销户，不能增加成员。"]})
+    current = list(household.members.filter(is_active=True).values("relation"))
+    errors = validate_family([*current, member])
+    numbers, id_errors = clean_id_numbers([member], prefix="member")
+    errors.update({key.replace("member.0.", "member."): value for key, value in id_errors.items()})
+    if errors:
+        raise ValidationError(errors)
+    check_not_registered(user, numbers, prefix="member")
+    new_member = build_member(household, member, numbers[0], 0)
+    with pghistory.context(reason=reason):
+        try:
+            with transaction.atomic():
+                new_member.save()
+        except IntegrityError as error:
+            raise DuplicatePerson({"member.id_number": ["该身份证号码已被登记。"]}, code="duplicate_person") from error
+        Household.objects.filter(pk=household.pk).update(member_count=F("member_count") + 1, version=F("version") + 1)
+        record(
+            household,
+            AdjustmentKind.MEMBER_INCREASE,
+            user=user,
+            reason=reason,
+            member=new_member,
+            member_reason=member_reason,
+            when=effective_date,
+        )
+    return new_member
+
+
+@transaction.atomic
+def remove_member(
+    *, user, member_id: int, member_reason: str, reason: str, effective_date: date | None = None
+) -> AdjustmentRecord:
+    """成员自然减少 (死亡, 婚出, 迁出, 分户, …); the 户主 leaves only after another member becomes 户主."""
+    reason = require_reason(reason)
+    if member_reason not in MemberChangeReason.values or member_reason in INCREASE_REASONS:
+        raise ValidationError({"member_reason": ["请选择减少原因。"]})
+    member = Member.objects.visible_to(user).select_related("household").get(pk=member_id, is_active=True)
+    household = Household.objects.select_for_update().get(pk=member.household_id)
+    if member.relation == Relation.HEAD:
+        raise ValidationError({"member": ["户主不能直接减少：请先将其他成员改为户主。"]})
+    with pghistory.context(reason=reason):
+        Member.objects.filter(pk=member.pk).update(is_active=False)
+        Household.objects.filter(pk=household.pk).update(member_count=F("member_count") - 1, version=F("version") + 1)
+        return record(
+            household,
+            AdjustmentKind.MEMBER_DECREASE,
+            user=user,
+            reason=reason,
+            member=member,
+            member_reason=member_reason,
+            when=effective_date,
+        )
+
+
+@transaction.atomic
+def save_income(*, user, household_id: int, year: int, items: dict) -> IncomeRecord:
+    """Create or replace a household's income of `year`; the household size is taken as of now."""
+    household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
+    if household.member_count < 1:
+        raise ValidationError({"household": ["该户没有在册成员，不能登记收入。"]})
+    income, _ = IncomeRecord.objects.get_or_create(
+        household=household, year=year, defaults={"household_size": household.member_count}
+    )
+    for field in INCOME_ITEMS:
+        setattr(income, field, Decimal(str(items.get(field, 0) or 0)))
+    income.household_size = household.member_count
+    full_clean_or_raise(income, exclude=["household"])
+    with pghistory.context(reason=f"登记{year}年度收入"):
+        income.save()
+    return income

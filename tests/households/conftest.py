@@ -1,0 +1,32 @@
+import pytest
+
+from fupin.codes import Role
+from households.codes import Ethnicity, Relation
+from tests.factories import UserFactory, make_id_number, region
+
+
+@pytest.fixture
+def village(db):
+    region("622926000000", "东乡族自治县")
+    region("622926101000", "锁南镇")
+    return region("622926101201", "红柳村")
+
+
+@pytest.fixture
+def clerk(village):
+    return UserFactory(role=Role.TOWNSHIP_CLERK, region=village.parent)
+
+
+def member(relation=Relation.HEAD, name="马成", id_number=None, **extra):
+    return {
+        "name": name,
+        "relation": relation,
+        "id_number": id_number or make_id_number(),
+        "ethnicity": Ethnicity.DONGXIANG,
+        "health": ["01"],
+        **extra,
+    }
+
+
+def household_data(**extra):
+    return {"attribute": "1", "main_cause": "1", "other_causes": ["7"], "identified_year": 2016, **extra}
