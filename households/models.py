@@ -81,6 +81,8 @@ class Household(models.Model):
     exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
     monitoring_category = models.CharField("监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True)
     member_count = models.PositiveSmallIntegerField("家庭人口数", default=0, editable=False)
+    # Number of 疑点 (households/quality.py), refreshed by every registry write; NULL = not checked yet.
+    warning_count = models.PositiveSmallIntegerField("疑点数", null=True, blank=True, editable=False)
     version = models.PositiveIntegerField("版本", default=1, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

@@ -265,6 +265,16 @@ def record(household, kind, *, user, reason, member=None, member_reason="", from
     )
 
 
+def refresh_warning_count(household_id: int) -> int:
+    """Recount a household's 疑点 after a write (households/quality.py holds the rules)."""
+    from .quality import household_warnings
+
+    household = Household.objects.get(pk=household_id)
+    count = len(household_warnings(household))
+    Household.objects.filter(pk=household_id).update(warning_count=count)
+    return count
+
+
 def require_reason(reason: str) -> str:
     if not (reason or "").strip():
         raise ValidationError({"reason": ["请填写情况说明。"]})
@@ -319,6 +329,7 @@ def register_household(*, user, village_code: str, data: dict, members: list[dic
             member.household = household
         insert_members(user, built, numbers)
         record(household, AdjustmentKind.NEW, user=user, reason=reason or "新识别登记", to_status=HouseholdStatus.POOR)
+    household.warning_count = refresh_warning_count(household.pk)
     return household
 
 
@@ -389,6 +400,7 @@ def update_household(
                     raise
                 check_not_registered(user, numbers, exclude_member_ids=current.keys())
                 raise
+    refresh_warning_count(household.pk)
     household.refresh_from_db()
     return household
 
@@ -421,9 +433,11 @@ def change_status(
             # Inactive registrations free the person for another household (one *active* registration).
             household.members.filter(is_active=True).update(is_active=False)
             Household.objects.filter(pk=household.pk).update(member_count=0)
-        return record(
+        adjustment = record(
             household, kind, user=user, reason=reason, from_status=from_status, to_status=to_status, when=when
         )
+    refresh_warning_count(household.pk)
+    return adjustment
 
 
 @transaction.atomic
@@ -461,6 +475,7 @@ def add_member(
             member_reason=member_reason,
             when=effective_date,
         )
+    refresh_warning_count(household.pk)
     return new_member
 
 
@@ -479,7 +494,7 @@ def remove_member(
     with pghistory.context(reason=reason):
         Member.objects.filter(pk=member.pk).update(is_active=False)
         Household.objects.filter(pk=household.pk).update(member_count=F("member_count") - 1, version=F("version") + 1)
-        return record(
+        adjustment = record(
             household,
             AdjustmentKind.MEMBER_DECREASE,
             user=user,
@@ -488,6 +503,8 @@ def remove_member(
             member_reason=member_reason,
             when=effective_date,
         )
+    refresh_warning_count(household.pk)
+    return adjustment
 
 
 @transaction.atomic
@@ -505,4 +522,5 @@ def save_income(*, user, household_id: int, year: int, items: dict) -> IncomeRec
     full_clean_or_raise(income, exclude=["household"])
     with pghistory.context(reason=f"登记{year}年度收入"):
         income.save()
+    refresh_warning_count(household.pk)
     return income

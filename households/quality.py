@@ -1,0 +1,150 @@
+"""疑点 (data-quality warnings) of a household: domain-reference §1.2, §1.4, §1.5 and §1.6.
+
+`household_warnings` is the one function that knows the rules; the registry services
+store the count on the household after every write, so a township list can filter
+on it without recomputing.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from fupin.codes import ParameterKey
+from fupin.selectors import PolicyParameterMissing, policy_value
+
+from .codes import (
+    Gender,
+    HouseholdAttribute,
+    HouseholdStatus,
+    LaborSkill,
+    PovertyCause,
+    Relation,
+    SchoolStatus,
+)
+
+MALE_RELATIONS = {
+    Relation.SON,
+    Relation.SON_IN_LAW,
+    Relation.GRANDSON,
+    Relation.DAUGHTERS_SON,
+    Relation.FATHER,
+    Relation.WIFES_FATHER,
+    Relation.HUSBANDS_FATHER,
+    Relation.GRANDFATHER,
+    Relation.MATERNAL_GRANDFATHER,
+}
+FEMALE_RELATIONS = {
+    Relation.DAUGHTER,
+    Relation.DAUGHTER_IN_LAW,
+    Relation.GRANDDAUGHTER,
+    Relation.DAUGHTERS_DAUGHTER,
+    Relation.MOTHER,
+    Relation.WIFES_MOTHER,
+    Relation.HUSBANDS_MOTHER,
+    Relation.GRANDMOTHER,
+    Relation.MATERNAL_GRANDMOTHER,
+}
+NO_LABOR = {LaborSkill.LOST, LaborSkill.NONE}
+IN_SCHOOL_HIGH = {
+    SchoolStatus.HIGH_1,
+    SchoolStatus.HIGH_2,
+    SchoolStatus.HIGH_3,
+    SchoolStatus.VOCATIONAL_1,
+    SchoolStatus.VOCATIONAL_2,
+    SchoolStatus.VOCATIONAL_3,
+    SchoolStatus.HIGHER_VOCATIONAL_1,
+    SchoolStatus.HIGHER_VOCATIONAL_2,
+    SchoolStatus.HIGHER_VOCATIONAL_3,
+    SchoolStatus.COLLEGE_PLUS,
+}
+IN_SCHOOL_PRIMARY_OR_BELOW = {SchoolStatus.PRESCHOOL, SchoolStatus.PRIMARY}
+MAX_PLAUSIBLE_PER_CAPITA = 100_000
+
+
+@dataclass(frozen=True)
+class QualityWarning:
+    code: str
+    message: str
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def household_warnings(household, *, members=None, incomes=None, open_assignments=None, today=None):
+    """Every 疑点 of a household, in the order of the form. Reads related rows if not given."""
+    from .services import net_income_per_capita
+
+    today = today or timezone.localdate()
+    members = list(members if members is not None else household.members.filter(is_active=True))
+    incomes = list(incomes if incomes is not None else household.incomes.all())
+    if open_assignments is None:
+        open_assignments = household.helper_assignments.filter(end_date__isnull=True).count()
+    found: list[QualityWarning] = []
+
+    def warn(code, message):
+        found.append(QualityWarning(code, message))
+
+    active = household.status in (HouseholdStatus.POOR, HouseholdStatus.EXITED)
+    if active and not members:
+        warn("no_members", "在册户没有家庭成员。")
+    phone = household.phone or ""
+    if phone and (len(phone) != 11 or not phone.isdigit()):
+        warn("phone_length", "联系电话不是11位数字。")
+    if household.status == HouseholdStatus.POOR and not open_assignments:
+        warn("no_helper", "未脱贫户没有结对帮扶责任人。")
+
+    head = next((member for member in members if member.relation == Relation.HEAD), None)
+    spouse = next((member for member in members if member.relation == Relation.SPOUSE), None)
+    if head and spouse and head.gender == spouse.gender:
+        warn("same_sex_couple", "户主与配偶性别相同。")
+    for member in members:
+        age = age_on(member.birth_date, today)
+        if member.relation in MALE_RELATIONS and member.gender == Gender.FEMALE:
+            warn("relation_gender", f"{member.name}：与户主关系“{member.get_relation_display()}”与性别（女）不符。")
+        if member.relation in FEMALE_RELATIONS and member.gender == Gender.MALE:
+            warn("relation_gender", f"{member.name}：与户主关系“{member.get_relation_display()}”与性别（男）不符。")
+        if 16 <= age <= 60 and member.health == ["01"] and member.labor_skill in NO_LABOR:
+            warn("healthy_no_labor", f"{member.name}：劳动年龄内且健康，却标为丧失或无劳动力。")
+        if bool(member.work_location) != (member.work_months > 0):
+            warn("work_months", f"{member.name}：务工状况与务工时间不一致。")
+        if member.labor_skill in NO_LABOR and member.work_location:
+            warn("no_labor_working", f"{member.name}：无劳动能力却外出务工。")
+        if age <= 14 and member.school_status in IN_SCHOOL_HIGH:
+            warn("too_young_for_school", f"{member.name}：14岁及以下却为高中及以上在校生。")
+        if age >= 20 and member.school_status in IN_SCHOOL_PRIMARY_OR_BELOW:
+            warn("too_old_for_school", f"{member.name}：20岁及以上却为小学及以下在校生。")
+        if 6 <= age <= 15 and member.school_status == SchoolStatus.NOT_IN_SCHOOL:
+            warn("dropout", f"{member.name}：义务教育阶段适龄儿童未在校。")
+
+    causes = {household.main_cause}
+    if PovertyCause.ILLNESS in causes and members and all(member.health == ["01"] for member in members):
+        warn("illness_all_healthy", "主要致贫原因为因病，但家庭成员均健康。")
+    if PovertyCause.EDUCATION in causes and not any(
+        member.school_status and member.school_status != SchoolStatus.NOT_IN_SCHOOL for member in members
+    ):
+        warn("education_no_student", "主要致贫原因为因学，但家庭成员中没有在校生。")
+    if PovertyCause.DISABILITY in causes and not any("04" in member.health for member in members):
+        warn("disability_no_disabled", "主要致贫原因为因残，但家庭成员中没有残疾人。")
+
+    latest = max(incomes, key=lambda income: income.year, default=None)
+    if latest is not None:
+        figures = net_income_per_capita(latest)
+        if figures.net_income_per_capita <= 0 or figures.net_income_per_capita > MAX_PLAUSIBLE_PER_CAPITA:
+            warn("income_implausible", f"{latest.year}年人均纯收入为{figures.net_income_per_capita:.2f}元，明显异常。")
+        if latest.business_income > 0 and latest.business_expense == 0:
+            warn("business_no_expense", f"{latest.year}年有生产经营性收入但无生产经营性支出。")
+        workers = any(member.work_location for member in members)
+        if latest.wage_income > 0 and not workers:
+            warn("wage_no_worker", f"{latest.year}年有工资性收入但无务工人员。")
+        if household.attribute == HouseholdAttribute.DIBAO and latest.dibao_benefit == 0:
+            warn("dibao_no_benefit", f"低保贫困户{latest.year}年低保金为0。")
+        if household.status == HouseholdStatus.EXITED:
+            try:
+                line = policy_value(ParameterKey.POVERTY_LINE, year=latest.year, region_code=household.village_id)
+            except PolicyParameterMissing:
+                line = None
+            if line is not None and figures.net_income_per_capita <= line:
+                warn("exited_below_line", f"已脱贫户{latest.year}年人均纯收入未超过当年扶贫标准{line:.0f}元。")
+    return found

@@ -1,0 +1,60 @@
+"""Read paths of the registry: scoped querysets, never a Python loop over households."""
+
+from django.db.models import Prefetch, Q
+
+from .codes import HouseholdStatus
+from .idnumbers import id_number_hash, normalize_id_number
+from .models import AdjustmentRecord, AidMeasure, HelperAssignment, Household, IncomeRecord, Member
+
+LIST_FILTERS = ("status", "attribute", "main_cause", "monitoring_category")
+
+
+def search_condition(query: str) -> Q:
+    """户主姓名, 拼音首字母 (ZS), 户编号, or an exact ID number (through its keyed hash)."""
+    query = query.strip()
+    try:
+        number = normalize_id_number(query)
+    except Exception:
+        number = None
+    if number:
+        return Q(pk__in=Member.objects.filter(id_number_hash=id_number_hash(number)).values("household_id"))
+    if query.isdigit():
+        return Q(household_no__startswith=query)
+    if query.isascii() and query.isalpha():
+        return Q(head_name_initials__startswith=query.upper())
+    return Q(head_name__startswith=query)
+
+
+def household_list(user, filters: dict | None = None):
+    """Households the user may see, filtered, newest registration last (keyset on id)."""
+    filters = filters or {}
+    households = Household.objects.visible_to(user)
+    if region := filters.get("region"):
+        households = households.filter(village__code__startswith=region.rstrip("0") if len(region) == 12 else region)
+    for field in LIST_FILTERS:
+        if value := filters.get(field):
+            households = households.filter(**{field: value})
+    if filters.get("has_warnings") in ("1", "true", True):
+        households = households.filter(warning_count__gt=0)
+    if query := (filters.get("q") or "").strip():
+        households = households.filter(search_condition(query))
+    return households.select_related("village").order_by("id")
+
+
+def household_detail_queryset(user):
+    """One household with everything its page shows, in a fixed number of queries."""
+    return (
+        Household.objects.visible_to(user)
+        .select_related("village__parent")
+        .prefetch_related(
+            Prefetch("members", queryset=Member.objects.filter(is_active=True).order_by("relation", "birth_date")),
+            Prefetch("incomes", queryset=IncomeRecord.objects.order_by("-year")),
+            Prefetch("aid_measures", queryset=AidMeasure.objects.order_by("-year", "id")),
+            Prefetch("helper_assignments", queryset=HelperAssignment.objects.select_related("helper")),
+            Prefetch("adjustments", queryset=AdjustmentRecord.objects.select_related("member", "created_by")),
+        )
+    )
+
+
+def active_statuses():
+    return [HouseholdStatus.POOR, HouseholdStatus.EXITED]
