@@ -7,10 +7,15 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet
 from villages.api import RegionViewSet
 
 router = routers.DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("aid-measures", AidMeasureViewSet, basename="aid-measure")
+router.register("helpers", HelperViewSet, basename="helper")
+router.register("adjustments", AdjustmentViewSet, basename="adjustment")
 
 
 @extend_schema(

@@ -31,6 +31,8 @@ def normalize_id_number(raw: str) -> str:
     number = ric.compact(raw or "")
     if len(number) == 15 and number.isdigit():
         number = upgrade_15_to_18(number)
+    if len(number) == 18 and not (number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
+        raise ValidationError(ID_ERRORS[stdnum_errors.InvalidFormat], code="invalid_id_number")
     try:
         number = ric.validate(number)
     except stdnum_errors.ValidationError as error:

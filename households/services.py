@@ -32,7 +32,7 @@ from .codes import (
     Relation,
 )
 from .idnumbers import id_number_hash, normalize_id_number
-from .models import AdjustmentRecord, Household, IncomeRecord, Member
+from .models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, Household, IncomeRecord, Member
 from .names import pinyin_initials
 
 HOUSEHOLD_FIELDS = [
@@ -524,3 +524,60 @@ def save_income(*, user, household_id: int, year: int, items: dict) -> IncomeRec
         income.save()
     refresh_warning_count(household.pk)
     return income
+
+
+@transaction.atomic
+def add_aid_measure(
+    *, user, household_id: int, category: str, year: int, description: str, amount: Decimal | str = "0"
+) -> AidMeasure:
+    """帮扶措施 for a household in the user's scope."""
+    household = Household.objects.visible_to(user).get(pk=household_id)
+    measure = AidMeasure(
+        household=household,
+        category=category,
+        year=year,
+        description=description,
+        amount=Decimal(str(amount or 0)),
+        created_by=user,
+    )
+    full_clean_or_raise(measure, exclude=["household", "created_by"])
+    with pghistory.context(reason="登记帮扶措施"):
+        measure.save()
+    return measure
+
+
+@transaction.atomic
+def create_helper(*, user, region_code: str, name: str, unit: str, level: str, phone: str = "") -> Helper:
+    """帮扶责任人, registered in a region the user may see."""
+    region = Region.objects.visible_to(user).filter(code=region_code).first()
+    if region is None:
+        raise ValidationError({"region": ["请选择您管辖范围内的区划。"]})
+    helper = Helper(region=region, name=name, unit=unit, level=level, phone=phone or None)
+    full_clean_or_raise(helper, exclude=["region"])
+    helper.save()
+    return helper
+
+
+@transaction.atomic
+def assign_helper(*, user, helper_id: int, household_id: int, start_date: date) -> HelperAssignment:
+    """Pair a helper with a household (both in the user's scope); one open pairing per pair."""
+    helper = Helper.objects.visible_to(user).get(pk=helper_id)
+    household = Household.objects.visible_to(user).get(pk=household_id)
+    if HelperAssignment.objects.filter(helper=helper, household=household, end_date__isnull=True).exists():
+        raise ValidationError({"helper": ["该帮扶责任人已与此户结对。"]})
+    with pghistory.context(reason="结对帮扶"):
+        assignment = HelperAssignment.objects.create(helper=helper, household=household, start_date=start_date)
+    refresh_warning_count(household.pk)
+    return assignment
+
+
+@transaction.atomic
+def end_helper_assignment(*, user, assignment_id: int, end_date: date) -> HelperAssignment:
+    assignment = HelperAssignment.objects.visible_to(user).select_for_update().get(pk=assignment_id)
+    if end_date < assignment.start_date:
+        raise ValidationError({"end_date": ["结束日期不能早于结对日期。"]})
+    assignment.end_date = end_date
+    with pghistory.context(reason="结束结对帮扶"):
+        assignment.save(update_fields=["end_date"])
+    refresh_warning_count(assignment.household_id)
+    return assignment

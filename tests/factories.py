@@ -80,3 +80,18 @@ def household_with_members(village: Region, size: int = 3, status: str = Househo
         member.set_id_number(make_id_number())
         member.save()
     return household
+
+
+def populate(village: Region, township: Region) -> Household:
+    """One of everything a township holds: household, members, income, adjustment, measure, helper."""
+    from households.models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, IncomeRecord
+
+    household = household_with_members(village)
+    IncomeRecord.objects.create(household=household, year=2019, household_size=3)
+    AdjustmentRecord.objects.create(
+        household=household, kind="NEW", year=2019, effective_date=date(2019, 1, 1), reason="新识别"
+    )
+    AidMeasure.objects.create(household=household, category="01", year=2019, description="养殖")
+    helper = Helper.objects.create(name="干部", unit="镇政府", level="4", region=township)
+    HelperAssignment.objects.create(helper=helper, household=household, start_date=date(2019, 1, 1))
+    return household

@@ -1,5 +1,3 @@
-from datetime import date
-
 import pytest
 from django.apps import apps
 
@@ -12,7 +10,7 @@ from households.models import (
     IncomeRecord,
     Member,
 )
-from tests.factories import household_with_members
+from tests.factories import populate
 from villages.models import County, Region, Village, VillagePopulation
 
 pytestmark = pytest.mark.django_db
@@ -43,15 +41,8 @@ def test_every_scoped_model_hides_the_other_township(clerk_a, two_townships):
     for key in ("village_a", "village_b"):
         village = Village.objects.create(region=two_townships[key])
         VillagePopulation.objects.create(village=village, year=2019, rural_population=900)
-        household = household_with_members(two_townships[key])
-        IncomeRecord.objects.create(household=household, year=2019, household_size=3)
-        AdjustmentRecord.objects.create(
-            household=household, kind="NEW", year=2019, effective_date=date(2019, 1, 1), reason="新识别"
-        )
-        AidMeasure.objects.create(household=household, category="01", year=2019, description="养殖")
         township = two_townships["township_a" if key == "village_a" else "township_b"]
-        helper = Helper.objects.create(name="干部", unit="镇政府", level="4", region=township)
-        HelperAssignment.objects.create(helper=helper, household=household, start_date=date(2019, 1, 1))
+        populate(two_townships[key], township)
     for model in scoped_models():
         visible = model.objects.visible_to(clerk_a)
         codes = set(visible.values_list(model.scope_code_field, flat=True))

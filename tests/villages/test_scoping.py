@@ -3,8 +3,9 @@ from django.urls import reverse
 
 from fupin.codes import Role
 from fupin.scoping import scope_prefix
+from households.models import AdjustmentRecord, AidMeasure, Helper, Household
 from tests.conftest import login
-from tests.factories import UserFactory, household_with_members, region
+from tests.factories import UserFactory, household_with_members, populate
 from villages.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -68,17 +69,28 @@ def test_anonymous_api_request_is_refused(api_client, two_townships):
     assert api_client.get("/api/v1/regions/").status_code in (401, 403)
 
 
+API_MODELS = {
+    "regions": Region,
+    "households": Household,
+    "aid-measures": AidMeasure,
+    "helpers": Helper,
+    "adjustments": AdjustmentRecord,
+}
+
+
 def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):
-    """Walk every registered viewset: a clerk of township A never sees an object of township B."""
+    """Walk every registered viewset: a clerk of township A sees their objects and none of township B."""
     from fupin.api import router
 
-    region("622926102202", "乙二村")
-    household_with_members(two_townships["village_a"])
-    household_with_members(two_townships["village_b"])
+    assert {prefix for prefix, _, _ in router.registry} == set(API_MODELS), "add the new endpoint here"
+    populate(two_townships["village_a"], two_townships["township_a"])
+    populate(two_townships["village_b"], two_townships["township_b"])
     api_client.force_authenticate(clerk_a)
-    for prefix, _viewset, _basename in router.registry:
+    for prefix, model in API_MODELS.items():
         response = api_client.get(f"/api/v1/{prefix}/")
         assert response.status_code == 200, prefix
-        body = response.content.decode()
-        assert "622926102" not in body, f"{prefix} leaks township B"
-        assert "622926101" in body, f"{prefix} lists nothing of township A"
+        keys = [row.get("id", row.get("code")) for row in response.json()["results"]]
+        assert keys, f"{prefix} lists nothing of township A"
+        codes = model.objects.filter(pk__in=keys).values_list(model.scope_code_field, flat=True)
+        assert all(code.startswith("622926101") for code in codes), f"{prefix} leaks township B"
+        assert len(codes) == len(keys), prefix

@@ -1,0 +1,484 @@
+"""The registry API: thin serializers and viewsets over the selectors and services."""
+
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from fupin.codes import ParameterKey
+from fupin.selectors import PolicyParameterMissing, policy_value
+
+from . import services
+from .codes import (
+    AdjustmentKind,
+    AidCategory,
+    Education,
+    Ethnicity,
+    Health,
+    HelperLevel,
+    HouseholdAttribute,
+    HouseholdStatus,
+    IdentificationStandard,
+    LaborSkill,
+    MemberChangeReason,
+    MonitoringCategory,
+    PovertyCause,
+    Relation,
+    SchoolStatus,
+    WorkLocation,
+)
+from .models import AdjustmentRecord, AidMeasure, Helper, Household, IncomeRecord, Member
+from .selectors import household_detail_queryset, household_list
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = "修改前请在 If-Match 请求头（或 version 字段）中提供读取时的版本号。"
+
+
+# --- members and households ------------------------------------------------------------
+
+
+class MemberReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "name",
+            "id_number_masked",
+            "relation",
+            "gender",
+            "birth_date",
+            "ethnicity",
+            "education",
+            "school_status",
+            "health",
+            "labor_skill",
+            "work_location",
+            "work_months",
+        ]
+        read_only_fields = fields
+
+
+class MemberWriteSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False)
+    name = serializers.CharField(max_length=50)
+    id_number = serializers.CharField(max_length=22, write_only=True)
+    relation = serializers.ChoiceField(choices=Relation.choices)
+    ethnicity = serializers.ChoiceField(choices=Ethnicity.choices, default=Ethnicity.HAN)
+    education = serializers.ChoiceField(choices=Education.choices, required=False, allow_blank=True)
+    school_status = serializers.ChoiceField(choices=SchoolStatus.choices, required=False, allow_blank=True)
+    health = serializers.ListField(child=serializers.ChoiceField(choices=Health.choices), required=False)
+    labor_skill = serializers.ChoiceField(choices=LaborSkill.choices, required=False, allow_blank=True)
+    work_location = serializers.ChoiceField(choices=WorkLocation.choices, required=False, allow_blank=True)
+    work_months = serializers.IntegerField(min_value=0, max_value=12, required=False)
+
+
+class HouseholdReadSerializer(serializers.ModelSerializer):
+    village = serializers.CharField(source="village_id", read_only=True)
+    phone = serializers.CharField(source="phone_masked", read_only=True)
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Household
+        fields = [
+            "id",
+            "household_no",
+            "village",
+            "group_name",
+            "head_name",
+            "attribute",
+            "identification_standard",
+            "main_cause",
+            "other_causes",
+            "status",
+            "identified_year",
+            "exit_year",
+            "monitoring_category",
+            "phone",
+            "member_count",
+            "warning_count",
+            "version",
+            "members",
+        ]
+        read_only_fields = fields
+
+    def get_members(self, household) -> list[dict]:
+        members = [member for member in household.members.all() if member.is_active]
+        return MemberReadSerializer(members, many=True).data
+
+
+class HouseholdWriteSerializer(serializers.Serializer):
+    household_no = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    village = serializers.RegexField(r"^\d{12}$", required=False)
+    group_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    phone = serializers.RegexField(r"^\d{7,20}$", required=False, allow_blank=True)
+    identification_standard = serializers.ChoiceField(choices=IdentificationStandard.choices, required=False)
+    attribute = serializers.ChoiceField(choices=HouseholdAttribute.choices, required=False)
+    main_cause = serializers.ChoiceField(choices=PovertyCause.choices, required=False, allow_blank=True)
+    other_causes = serializers.ListField(child=serializers.ChoiceField(choices=PovertyCause.choices), required=False)
+    identified_year = serializers.IntegerField(min_value=2013, max_value=2100, required=False)
+    monitoring_category = serializers.ChoiceField(choices=MonitoringCategory.choices, required=False, allow_blank=True)
+    members = MemberWriteSerializer(many=True, required=False)
+    version = serializers.IntegerField(required=False, write_only=True)
+    reason = serializers.CharField(required=False, allow_blank=True, write_only=True)
+
+    def validate(self, attrs):
+        if self.instance is None:
+            missing = {
+                field: ["该字段是必填项。"]
+                for field in ("village", "attribute", "identified_year", "members")
+                if field not in attrs
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return attrs
+
+
+class HouseholdFilter(filters.FilterSet):
+    region = filters.CharFilter(method="noop", help_text="区划代码（村或乡镇），按前缀筛选")
+    status = filters.ChoiceFilter(choices=HouseholdStatus.choices, method="noop")
+    attribute = filters.ChoiceFilter(choices=HouseholdAttribute.choices, method="noop")
+    main_cause = filters.ChoiceFilter(choices=PovertyCause.choices, method="noop")
+    monitoring_category = filters.ChoiceFilter(choices=MonitoringCategory.choices, method="noop")
+    has_warnings = filters.BooleanFilter(method="noop")
+    q = filters.CharFilter(method="noop", help_text="户主姓名、拼音首字母、户编号或完整身份证号码")
+
+    class Meta:
+        model = Household
+        fields = []
+
+    def noop(self, queryset, name, value):
+        # The selector applies every filter (households/selectors.py::household_list).
+        return queryset
+
+
+def expected_version(request) -> int:
+    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    value = header or request.data.get("version")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise PreconditionRequired() from None
+
+
+class HouseholdViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """建档立卡户: scoped list, registration, read and update (If-Match with the version)."""
+
+    filterset_class = HouseholdFilter
+
+    def get_queryset(self):
+        if self.action == "list":
+            return household_list(self.request.user, self.request.query_params).prefetch_related("members")
+        return household_detail_queryset(self.request.user)
+
+    def get_serializer_class(self):
+        return (
+            HouseholdWriteSerializer
+            if self.action in ("create", "update", "partial_update")
+            else (HouseholdReadSerializer)
+        )
+
+    def respond(self, household, code=status.HTTP_200_OK):
+        household = household_detail_queryset(self.request.user).get(pk=household.pk)
+        response = Response(HouseholdReadSerializer(household).data, status=code)
+        response["ETag"] = f'"{household.version}"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.respond(self.get_object())
+
+    @extend_schema(request=HouseholdWriteSerializer, responses={201: HouseholdReadSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = HouseholdWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        household = services.register_household(
+            user=request.user,
+            village_code=data.pop("village"),
+            members=[dict(member) for member in data.pop("members")],
+            reason=data.pop("reason", ""),
+            data=data,
+        )
+        return self.respond(household, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=HouseholdWriteSerializer,
+        responses={200: HouseholdReadSerializer},
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="读取时的 version")],
+    )
+    def update(self, request, *args, **kwargs):
+        household = self.get_object()
+        serializer = HouseholdWriteSerializer(household, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("village", None)
+        data.pop("version", None)
+        members = data.pop("members", None)
+        household = services.update_household(
+            user=request.user,
+            household_id=household.pk,
+            expected_version=expected_version(request),
+            members=[dict(member) for member in members] if members is not None else None,
+            reason=data.pop("reason", ""),
+            data=data,
+        )
+        return self.respond(household)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["get", "post"])
+    def incomes(self, request, pk=None):
+        """年度收入: GET the years with 人均纯收入 against the poverty line; POST one year."""
+        household = self.get_object()
+        if request.method == "POST":
+            serializer = IncomeWriteSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            items = dict(serializer.validated_data)
+            services.save_income(user=request.user, household_id=household.pk, year=items.pop("year"), items=items)
+        incomes = IncomeRecord.objects.visible_to(request.user).filter(household=household).order_by("-year")
+        body = IncomeReadSerializer(incomes, many=True).data
+        return Response(body, status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
+
+
+# --- incomes ---------------------------------------------------------------------------
+
+
+class IncomeWriteSerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2010, max_value=2100)
+    wage_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    business_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    asset_dividend_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    other_property_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    family_planning_subsidy = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    dibao_benefit = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    tekun_benefit = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    pension = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    eco_compensation = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    other_transfer_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    business_expense = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+
+
+class IncomeReadSerializer(serializers.ModelSerializer):
+    net_income = serializers.SerializerMethodField()
+    net_income_per_capita = serializers.SerializerMethodField()
+    poverty_line = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncomeRecord
+        fields = [
+            "year",
+            *services.INCOME_ITEMS,
+            "household_size",
+            "net_income",
+            "net_income_per_capita",
+            "poverty_line",
+        ]
+        read_only_fields = fields
+
+    def get_net_income(self, income) -> str:
+        return f"{services.net_income_per_capita(income).net_income:.2f}"
+
+    def get_net_income_per_capita(self, income) -> str:
+        return f"{services.net_income_per_capita(income).net_income_per_capita:.2f}"
+
+    def get_poverty_line(self, income) -> str | None:
+        try:
+            return f"{policy_value(ParameterKey.POVERTY_LINE, year=income.year):.2f}"
+        except PolicyParameterMissing:
+            return None
+
+
+# --- aid measures, helpers, adjustments ---------------------------------------------------
+
+
+class AidMeasureSerializer(serializers.ModelSerializer):
+    household = serializers.IntegerField(source="household_id")
+    category = serializers.ChoiceField(choices=AidCategory.choices)
+
+    class Meta:
+        model = AidMeasure
+        fields = ["id", "household", "category", "year", "amount", "description", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class AidMeasureViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """帮扶措施 of the households in scope."""
+
+    serializer_class = AidMeasureSerializer
+    filterset_fields = ["household", "category", "year"]
+
+    def get_queryset(self):
+        return AidMeasure.objects.visible_to(self.request.user).order_by("id")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.add_aid_measure(
+            user=self.request.user,
+            household_id=data["household_id"],
+            category=data["category"],
+            year=data["year"],
+            description=data["description"],
+            amount=data.get("amount", 0),
+        )
+
+
+class HelperSerializer(serializers.ModelSerializer):
+    region = serializers.RegexField(r"^\d{12}$", source="region_id")
+    phone = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    phone_masked = serializers.CharField(read_only=True)
+    level = serializers.ChoiceField(choices=HelperLevel.choices)
+    households = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Helper
+        fields = ["id", "name", "unit", "level", "region", "phone", "phone_masked", "households"]
+        read_only_fields = ["id", "phone_masked", "households"]
+
+    def get_households(self, helper) -> list[int]:
+        return [a.household_id for a in helper.assignments.all() if a.end_date is None]
+
+
+class AssignmentSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    start_date = serializers.DateField()
+
+
+class HelperViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """帮扶责任人 of the regions in scope, with their open pairings."""
+
+    serializer_class = HelperSerializer
+
+    def get_queryset(self):
+        return Helper.objects.visible_to(self.request.user).prefetch_related("assignments").order_by("id")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.create_helper(
+            user=self.request.user,
+            region_code=data["region_id"],
+            name=data["name"],
+            unit=data["unit"],
+            level=data["level"],
+            phone=data.get("phone", ""),
+        )
+
+    @extend_schema(request=AssignmentSerializer, responses={201: None})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """结对: pair this helper with a household from a date."""
+        helper = self.get_object()
+        serializer = AssignmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = services.assign_helper(
+            user=request.user,
+            helper_id=helper.pk,
+            household_id=serializer.validated_data["household"],
+            start_date=serializer.validated_data["start_date"],
+        )
+        return Response(
+            {"id": assignment.pk, "household": assignment.household_id, "start_date": assignment.start_date},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AdjustmentReadSerializer(serializers.ModelSerializer):
+    household = serializers.IntegerField(source="household_id")
+    member = serializers.IntegerField(source="member_id", allow_null=True)
+    created_by = serializers.CharField(source="created_by.username", default=None)
+
+    class Meta:
+        model = AdjustmentRecord
+        fields = [
+            "id",
+            "household",
+            "member",
+            "kind",
+            "member_reason",
+            "from_status",
+            "to_status",
+            "year",
+            "effective_date",
+            "reason",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AdjustmentWriteSerializer(serializers.Serializer):
+    household = serializers.IntegerField(required=False)
+    kind = serializers.ChoiceField(choices=[c for c in AdjustmentKind.choices if c[0] != AdjustmentKind.NEW])
+    reason = serializers.CharField()
+    effective_date = serializers.DateField(required=False)
+    exit_year = serializers.IntegerField(required=False)
+    member = serializers.IntegerField(required=False, help_text="成员减少时的成员 id")
+    member_reason = serializers.ChoiceField(choices=MemberChangeReason.choices, required=False)
+    new_member = MemberWriteSerializer(required=False, help_text="成员增加时的成员信息")
+
+
+class AdjustmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """动态调整: 脱贫, 返贫, 清退, 自然销户, 成员增减 — the only way status and membership change."""
+
+    filterset_fields = ["household", "kind", "year"]
+
+    def get_queryset(self):
+        return AdjustmentRecord.objects.visible_to(self.request.user).select_related("created_by").order_by("id")
+
+    def get_serializer_class(self):
+        return AdjustmentWriteSerializer if self.action == "create" else AdjustmentReadSerializer
+
+    @extend_schema(request=AdjustmentWriteSerializer, responses={201: AdjustmentReadSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = AdjustmentWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        adjustment = apply_adjustment(request.user, serializer.validated_data)
+        return Response(AdjustmentReadSerializer(adjustment).data, status=status.HTTP_201_CREATED)
+
+
+def apply_adjustment(user, data: dict) -> AdjustmentRecord:
+    """Route an adjustment request to its service (each kind has exactly one)."""
+    kind = data["kind"]
+    if kind == AdjustmentKind.MEMBER_DECREASE:
+        if "member" not in data:
+            raise serializers.ValidationError({"member": ["请指定减少的成员。"]})
+        return services.remove_member(
+            user=user,
+            member_id=data["member"],
+            member_reason=data.get("member_reason", ""),
+            reason=data["reason"],
+            effective_date=data.get("effective_date"),
+        )
+    household = get_object_or_404(Household.objects.visible_to(user), pk=data.get("household"))
+    if kind == AdjustmentKind.MEMBER_INCREASE:
+        if "new_member" not in data:
+            raise serializers.ValidationError({"new_member": ["请填写新增成员的信息。"]})
+        member = services.add_member(
+            user=user,
+            household_id=household.pk,
+            member=dict(data["new_member"]),
+            member_reason=data.get("member_reason", ""),
+            reason=data["reason"],
+            effective_date=data.get("effective_date"),
+        )
+        return member.adjustments.get()
+    return services.change_status(
+        user=user,
+        household_id=household.pk,
+        kind=kind,
+        reason=data["reason"],
+        effective_date=data.get("effective_date"),
+        exit_year=data.get("exit_year"),
+    )
