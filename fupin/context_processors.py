@@ -9,6 +9,9 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     items = [("首页", reverse("home"), "home")]
+    items.append(("建档立卡户", reverse("households:list"), "households"))
+    if user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER) or user.is_superuser:
+        items.append(("新增贫困户", reverse("households:create"), "household_create"))
     if user.region_id:
         items.append(("区划浏览", reverse("villages:region_detail", args=[user.region_id]), "regions"))
     items.append(("接口文档", reverse("swagger-ui"), "api"))

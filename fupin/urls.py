@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("regions/", include("villages.urls")),
+    path("households/", include("households.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("fupin.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -186,6 +186,10 @@ class Member(models.Model):
     def __str__(self):
         return f"{self.name} {self.id_number_masked}"
 
+    @property
+    def health_display(self) -> str:
+        return "、".join(Health(code).label for code in self.health) or "—"
+
     def set_id_number(self, number: str) -> None:
         """Set the (normalised) ID number and everything derived from it."""
         from .idnumbers import birth_date_of, gender_of, id_number_hash

@@ -2,7 +2,8 @@
 
 from django.db.models import Prefetch, Q
 
-from .codes import HouseholdStatus
+from villages.models import code_prefix, level_of
+
 from .idnumbers import id_number_hash, normalize_id_number
 from .models import AdjustmentRecord, AidMeasure, HelperAssignment, Household, IncomeRecord, Member
 
@@ -30,7 +31,7 @@ def household_list(user, filters: dict | None = None):
     filters = filters or {}
     households = Household.objects.visible_to(user)
     if region := filters.get("region"):
-        households = households.filter(village__code__startswith=region.rstrip("0") if len(region) == 12 else region)
+        households = households.filter(village__code__startswith=code_prefix(region, level_of(region)))
     for field in LIST_FILTERS:
         if value := filters.get(field):
             households = households.filter(**{field: value})
@@ -56,5 +57,26 @@ def household_detail_queryset(user):
     )
 
 
-def active_statuses():
-    return [HouseholdStatus.POOR, HouseholdStatus.EXITED]
+def income_rows(household) -> list[dict]:
+    """Each year's income with 人均纯收入 and that year's line for the household's 识别标准."""
+    from fupin.codes import ParameterKey
+    from fupin.selectors import PolicyParameterMissing, policy_value
+
+    from .services import net_income_per_capita
+
+    rows = []
+    for income in household.incomes.all():
+        try:
+            line = policy_value(ParameterKey.POVERTY_LINE, year=income.year, region_code=household.village_id)
+        except PolicyParameterMissing:
+            line = None
+        figures = net_income_per_capita(income)
+        rows.append(
+            {
+                "income": income,
+                "figures": figures,
+                "line": line,
+                "above_line": line is not None and figures.net_income_per_capita > line,
+            }
+        )
+    return rows

@@ -93,6 +93,8 @@ class StaleEdit(Exception):
 
 @dataclass(frozen=True)
 class IncomeFigures:
+    property_income: Decimal
+    transfer_income: Decimal
     gross_income: Decimal
     net_income: Decimal
     net_income_per_capita: Decimal
@@ -114,7 +116,7 @@ def net_income_per_capita(income: IncomeRecord) -> IncomeFigures:
     )
     gross = Decimal(income.wage_income) + income.business_income + property_income + transfer_income
     net = gross - income.business_expense
-    return IncomeFigures(gross, net, net / Decimal(income.household_size))
+    return IncomeFigures(property_income, transfer_income, gross, net, net / Decimal(income.household_size))
 
 
 # --- validation ----------------------------------------------------------------------
@@ -348,6 +350,7 @@ def update_household(
     if household.status not in ACTIVE_STATUSES:
         raise ValidationError({"status": ["该户已清退或销户，不能修改。"]})
     merged = {field: data.get(field, getattr(household, field)) for field in HOUSEHOLD_FIELDS}
+    merged["household_no"] = merged["household_no"] or household.household_no  # blank keeps the number
     errors = validate_causes(merged["main_cause"], list(merged["other_causes"] or []), year=merged["identified_year"])
     current = {member.pk: member for member in household.members.filter(is_active=True)}
     numbers: list[str | None] = []

@@ -20,11 +20,19 @@ def _isolated_cache():
 
 @pytest.fixture(autouse=True)
 def _policy_parameters(request):
-    """Transactional tests flush the tables between tests, data-migration rows included."""
+    """The seeded policy parameters, for every database test.
+
+    Transactional tests flush all tables afterwards, data-migration rows included, and
+    xdist may run an ordinary test after one in the same worker: restore them each time.
+    """
     marker = request.node.get_closest_marker("django_db")
-    if marker and marker.kwargs.get("transaction"):
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames:
         request.getfixturevalue("transactional_db")
-        ensure_default_parameters()
+    elif marker or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
+        return
+    ensure_default_parameters()
 
 
 @pytest.fixture

@@ -1,0 +1,192 @@
+"""HTML forms of the registry. They parse input only; every rule is in households/services.py."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from villages.codes import RegionLevel
+from villages.models import Region
+
+from .codes import (
+    INCREASE_REASONS,
+    AdjustmentKind,
+    Education,
+    Ethnicity,
+    Health,
+    HouseholdAttribute,
+    HouseholdStatus,
+    IdentificationStandard,
+    LaborSkill,
+    MemberChangeReason,
+    MonitoringCategory,
+    PovertyCause,
+    Relation,
+    SchoolStatus,
+    WorkLocation,
+)
+from .services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+
+BLANK = [("", "—")]
+
+
+class BootstrapMixin:
+    """Bootstrap 5 classes on every widget, so templates stay plain."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif not isinstance(widget, (forms.HiddenInput, forms.CheckboxInput)):
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
+class HouseholdForm(BootstrapMixin, forms.Form):
+    village = forms.ChoiceField(label="所在村")
+    household_no = forms.CharField(label="户编号", required=False, max_length=30, help_text="留空则自动编号")
+    group_name = forms.CharField(label="村民小组", required=False, max_length=50)
+    phone = forms.RegexField(
+        label="联系电话", required=False, regex=r"^\d{7,20}$", error_messages={"invalid": "联系电话只能是数字。"}
+    )
+    identification_standard = forms.ChoiceField(label="识别标准", choices=IdentificationStandard.choices)
+    attribute = forms.ChoiceField(label="贫困户属性", choices=HouseholdAttribute.choices)
+    main_cause = forms.ChoiceField(label="主要致贫原因", choices=BLANK + PovertyCause.choices, required=False)
+    other_causes = forms.MultipleChoiceField(
+        label="其他致贫原因（最多2项）",
+        choices=PovertyCause.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    identified_year = forms.IntegerField(label="识别年度", min_value=2013, max_value=2100)
+    monitoring_category = forms.ChoiceField(
+        label="监测对象类别", choices=BLANK + MonitoringCategory.choices, required=False
+    )
+
+    def __init__(self, *args, user, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        villages = Region.objects.visible_to(user).filter(level=RegionLevel.VILLAGE).order_by("code")
+        self.fields["village"].choices = [(v.code, f"{v.name}（{v.code}）") for v in villages[:2000]]
+        if editing:
+            self.fields["village"].disabled = True
+            self.fields["village"].required = False
+
+    def service_data(self) -> dict:
+        return {field: self.cleaned_data[field] for field in HOUSEHOLD_FIELDS if field in self.cleaned_data}
+
+
+class MemberForm(BootstrapMixin, forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label="姓名", max_length=50)
+    id_number = forms.CharField(label="身份证号码", max_length=22)
+    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
+    ethnicity = forms.ChoiceField(label="民族", choices=Ethnicity.choices, initial=Ethnicity.HAN)
+    education = forms.ChoiceField(label="文化程度", choices=BLANK + Education.choices, required=False)
+    school_status = forms.ChoiceField(label="在校生状况", choices=BLANK + SchoolStatus.choices, required=False)
+    health = forms.MultipleChoiceField(
+        label="健康状况", choices=Health.choices, required=False, widget=forms.CheckboxSelectMultiple, initial=["01"]
+    )
+    labor_skill = forms.ChoiceField(label="劳动技能", choices=BLANK + LaborSkill.choices, required=False)
+    work_location = forms.ChoiceField(label="务工状况", choices=BLANK + WorkLocation.choices, required=False)
+    work_months = forms.IntegerField(label="务工时间（月）", min_value=0, max_value=12, initial=0, required=False)
+
+    def service_data(self) -> dict:
+        data = {field: self.cleaned_data[field] for field in MEMBER_FIELDS if field in self.cleaned_data}
+        data["work_months"] = data.get("work_months") or 0
+        data["id_number"] = self.cleaned_data["id_number"]
+        if self.cleaned_data.get("id"):
+            data["id"] = self.cleaned_data["id"]
+        return data
+
+
+class BaseMemberFormSet(forms.BaseFormSet):
+    def kept_forms(self) -> list[tuple[int, MemberForm]]:
+        """(form index, form) of the rows the clerk did not delete."""
+        return [
+            (index, form)
+            for index, form in enumerate(self.forms)
+            if not (self.can_delete and self._should_delete_form(form))
+        ]
+
+
+MemberFormSet = forms.formset_factory(MemberForm, formset=BaseMemberFormSet, extra=0, can_delete=True)
+
+
+def apply_service_errors(error: ValidationError, form: forms.Form, formset=None, row_of=None) -> None:
+    """Put a service's field-keyed errors next to the fields that caused them."""
+    for key, messages in error.message_dict.items():
+        parts = key.split(".")
+        if formset is not None and parts[0] == "members" and len(parts) == 3:
+            target = formset.forms[row_of[int(parts[1])]]
+            field = parts[2] if parts[2] in target.fields else None
+            for message in messages:
+                target.add_error(field, message)
+        elif formset is not None and key == "members":
+            formset._non_form_errors = formset.error_class(list(formset.non_form_errors()) + list(messages))
+        else:
+            for message in messages:
+                form.add_error(key if key in form.fields else None, message)
+
+
+class StatusChangeForm(BootstrapMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="调整类别",
+        choices=[
+            (kind.value, kind.label)
+            for kind in (
+                AdjustmentKind.EXITED,
+                AdjustmentKind.RETURNED,
+                AdjustmentKind.REMOVED,
+                AdjustmentKind.CANCELLED,
+            )
+        ],
+    )
+    exit_year = forms.IntegerField(label="脱贫年度", required=False, min_value=2013, max_value=2100)
+    effective_date = forms.DateField(label="生效日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MemberIncreaseForm(MemberForm):
+    member_reason = forms.ChoiceField(
+        label="增加原因",
+        choices=[(value, label) for value, label in MemberChangeReason.choices if value in INCREASE_REASONS],
+    )
+    reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MemberDecreaseForm(BootstrapMixin, forms.Form):
+    member = forms.ChoiceField(label="减少的成员")
+    member_reason = forms.ChoiceField(
+        label="减少原因",
+        choices=[(value, label) for value, label in MemberChangeReason.choices if value not in INCREASE_REASONS],
+    )
+    reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [
+            (member.pk, f"{member.name}（{member.get_relation_display()}）")
+            for member in members
+            if member.relation != Relation.HEAD
+        ]
+
+
+class HouseholdFilterForm(BootstrapMixin, forms.Form):
+    q = forms.CharField(
+        label="搜索",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "户主姓名 / 拼音首字母 / 户编号 / 身份证号"}),
+    )
+    region = forms.ChoiceField(label="区划", required=False)
+    status = forms.ChoiceField(label="状态", choices=BLANK + HouseholdStatus.choices, required=False)
+    attribute = forms.ChoiceField(label="属性", choices=BLANK + HouseholdAttribute.choices, required=False)
+    main_cause = forms.ChoiceField(label="主要致贫原因", choices=BLANK + PovertyCause.choices, required=False)
+    monitoring_category = forms.ChoiceField(
+        label="监测类别", choices=BLANK + MonitoringCategory.choices, required=False
+    )
+    has_warnings = forms.BooleanField(label="仅看有疑点的户", required=False)
+
+    def __init__(self, *args, region_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = BLANK + region_choices

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "households"
+urlpatterns = [
+    path("", views.household_list, name="list"),
+    path("new/", views.household_create, name="create"),
+    path("member-row/", views.member_row, name="member_row"),
+    path("<int:pk>/", views.household_detail, name="detail"),
+    path("<int:pk>/edit/", views.household_edit, name="edit"),
+    path("<int:pk>/adjust/", views.household_adjust, name="adjust"),
+    path("<int:pk>/members/add/", views.member_add, name="member_add"),
+    path("<int:pk>/members/remove/", views.member_remove, name="member_remove"),
+]

@@ -1,0 +1,214 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fupin.scoping import get_visible_or_404
+from villages.models import Region
+
+from . import selectors, services
+from .forms import (
+    HouseholdFilterForm,
+    HouseholdForm,
+    MemberDecreaseForm,
+    MemberFormSet,
+    MemberIncreaseForm,
+    StatusChangeForm,
+    apply_service_errors,
+)
+from .models import Household
+from .quality import household_warnings
+
+PAGE_SIZE = 50
+
+
+def filter_regions(user) -> list[tuple[str, str]]:
+    """The user's child regions (or villages two levels down for a township) for the filter bar."""
+    if user.region_id is None:
+        return []
+    return [(region.code, region.name) for region in Region.objects.visible_to(user).filter(parent=user.region)]
+
+
+@login_required
+def household_list(request):
+    """Scoped list with filters and search; keyset pages (`after`), never a COUNT over the province."""
+    form = HouseholdFilterForm(request.GET or None, region_choices=filter_regions(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    after = int(request.GET["after"]) if request.GET.get("after", "").isdigit() else 0
+    page = list(selectors.household_list(request.user, filters).filter(pk__gt=after)[: PAGE_SIZE + 1])
+    next_after = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
+    query = request.GET.copy()
+    query.pop("after", None)
+    template = "households/_table.html" if request.htmx else "households/list.html"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "households": page[:PAGE_SIZE],
+            "next_after": next_after,
+            "query": query.urlencode(),
+            "nav_active": "households",
+        },
+    )
+
+
+@login_required
+def household_detail(request, pk):
+    household = get_visible_or_404(selectors.household_detail_queryset(request.user), request.user, pk=pk)
+    members = list(household.members.all())
+    return render(
+        request,
+        "households/detail.html",
+        {
+            "household": household,
+            "members": members,
+            "incomes": selectors.income_rows(household),
+            "warnings": household_warnings(household, members=members),
+            "status_form": StatusChangeForm(),
+            "increase_form": MemberIncreaseForm(prefix="add"),
+            "decrease_form": MemberDecreaseForm(members=members, prefix="remove"),
+            "nav_active": "households",
+        },
+    )
+
+
+@login_required
+def household_create(request):
+    return household_form(request, household=None)
+
+
+@login_required
+def household_edit(request, pk):
+    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
+    return household_form(request, household=household)
+
+
+def household_form(request, household):
+    """One form for the household and its members; nothing is saved unless everything is valid."""
+    editing = household is not None
+    if request.method == "POST":
+        form = HouseholdForm(request.POST, user=request.user, editing=editing)
+        formset = MemberFormSet(request.POST, prefix="members")
+        if form.is_valid() and formset.is_valid():
+            kept = formset.kept_forms()
+            row_of = [index for index, _ in kept]
+            member_data = [member_form.service_data() for _, member_form in kept]
+            try:
+                if editing:
+                    household = services.update_household(
+                        user=request.user,
+                        household_id=household.pk,
+                        data=form.service_data(),
+                        expected_version=int(request.POST.get("version", 0)),
+                        members=member_data,
+                    )
+                    messages.success(request, "已保存。")
+                else:
+                    household = services.register_household(
+                        user=request.user,
+                        village_code=form.cleaned_data["village"],
+                        data=form.service_data(),
+                        members=member_data,
+                    )
+                    messages.success(request, f"已登记：户编号 {household.household_no}。")
+                return redirect("households:detail", pk=household.pk)
+            except services.StaleEdit as stale:
+                messages.error(request, stale.message)
+            except ValidationError as error:
+                apply_service_errors(error, form, formset, row_of)
+    elif editing:
+        form = HouseholdForm(
+            initial={**{f: getattr(household, f) for f in services.HOUSEHOLD_FIELDS}, "village": household.village_id},
+            user=request.user,
+            editing=True,
+        )
+        formset = MemberFormSet(
+            prefix="members",
+            initial=[
+                {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk, "id_number": m.id_number}
+                for m in household.members.filter(is_active=True).order_by("pk")
+            ],
+        )
+    else:
+        form = HouseholdForm(user=request.user, initial={"identified_year": 2020})
+        formset = MemberFormSet(prefix="members", initial=[{"relation": "01"}])
+    return render(
+        request,
+        "households/form.html",
+        {"form": form, "formset": formset, "household": household, "nav_active": "households"},
+    )
+
+
+@login_required
+def member_row(request):
+    """htmx: one more empty member row for the formset."""
+    index = request.GET.get("index", "")
+    if not index.isdigit():
+        raise Http404
+    member_form = MemberFormSet(prefix="members").empty_form  # carries the DELETE box
+    member_form.prefix = f"members-{index}"
+    member_form.initial = {"relation": "03", "ethnicity": "01", "health": ["01"], "work_months": 0}
+    return render(request, "households/_member_row.html", {"member_form": member_form})
+
+
+@login_required
+@require_POST
+def household_adjust(request, pk):
+    """脱贫 / 返贫 / 清退 / 自然销户 with a reason."""
+    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
+    form = StatusChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_status(user=request.user, household_id=household.pk, **form.cleaned_data)
+            messages.success(request, "已记录动态调整。")
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+    else:
+        messages.error(request, "；".join(f"{form.fields[k].label}：{v[0]}" for k, v in form.errors.items()))
+    return redirect("households:detail", pk=household.pk)
+
+
+@login_required
+@require_POST
+def member_add(request, pk):
+    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
+    form = MemberIncreaseForm(request.POST, prefix="add")
+    if form.is_valid():
+        try:
+            services.add_member(
+                user=request.user,
+                household_id=household.pk,
+                member=form.service_data(),
+                member_reason=form.cleaned_data["member_reason"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, "已新增成员。")
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+    else:
+        messages.error(request, "；".join(f"{form.fields[k].label}：{v[0]}" for k, v in form.errors.items()))
+    return redirect("households:detail", pk=household.pk)
+
+
+@login_required
+@require_POST
+def member_remove(request, pk):
+    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
+    form = MemberDecreaseForm(request.POST, members=household.members.filter(is_active=True), prefix="remove")
+    if form.is_valid():
+        try:
+            services.remove_member(
+                user=request.user,
+                member_id=int(form.cleaned_data["member"]),
+                member_reason=form.cleaned_data["member_reason"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, "已记录成员减少。")
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+    else:
+        messages.error(request, "；".join(f"{form.fields[k].label}：{v[0]}" for k, v in form.errors.items()))
+    return redirect("households:detail", pk=household.pk)

@@ -1,0 +1,205 @@
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from households.models import Household, Member
+from tests.conftest import login
+from tests.factories import make_id_number
+
+pytestmark = pytest.mark.django_db
+
+
+def form_post(village_code, members, **extra):
+    data = {
+        "village": village_code,
+        "household_no": "",
+        "group_name": "一组",
+        "phone": "13893012345",
+        "identification_standard": "1",
+        "attribute": "1",
+        "main_cause": "1",
+        "other_causes": ["7"],
+        "identified_year": "2016",
+        "monitoring_category": "",
+        "members-TOTAL_FORMS": str(len(members)),
+        "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "0",
+        "members-MAX_NUM_FORMS": "1000",
+    }
+    for index, member in enumerate(members):
+        for key, value in {"ethnicity": "26", "health": ["01"], "work_months": "0", **member}.items():
+            data[f"members-{index}-{key}"] = value
+    data.update(extra)
+    return data
+
+
+def test_the_form_registers_a_household_and_redirects_to_it(client, clerk, village):
+    login(client, clerk)
+    response = client.post(
+        reverse("households:create"),
+        form_post(
+            village.code,
+            [
+                {"name": "马成", "id_number": make_id_number(), "relation": "01"},
+                {"name": "何秀英", "id_number": make_id_number(male=False), "relation": "02"},
+            ],
+        ),
+    )
+    household = Household.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("households:detail", args=[household.pk])
+    assert household.member_count == 2
+    page = client.get(response["Location"]).content.decode()
+    assert "马成户" in page and "何秀英" in page and "未脱贫" in page
+
+
+def test_a_wrong_checksum_is_shown_beside_the_field_and_nothing_is_saved(client, clerk, village):
+    login(client, clerk)
+    good = make_id_number()
+    bad = good[:-1] + ("1" if good[-1] == "0" else "0")
+    response = client.post(
+        reverse("households:create"),
+        form_post(
+            village.code,
+            [
+                {"name": "马成", "id_number": make_id_number(), "relation": "01"},
+                {"name": "马小", "id_number": bad, "relation": "03"},
+            ],
+        ),
+    )
+    assert response.status_code == 200
+    formset = response.context["formset"]
+    assert formset.forms[1].errors["id_number"] == ["身份证号码校验位错误，请核对后重新输入。"]
+    assert Household.objects.count() == 0 and Member.objects.count() == 0
+
+
+def test_a_deleted_row_is_not_registered_and_errors_keep_their_row(client, clerk, village):
+    login(client, clerk)
+    data = form_post(
+        village.code,
+        [
+            {"name": "删掉的", "id_number": "bad", "relation": "03", "DELETE": "on"},
+            {"name": "马成", "id_number": make_id_number(), "relation": "01"},
+            {"name": "马一", "id_number": make_id_number(), "relation": "01"},
+        ],
+    )
+    response = client.post(reverse("households:create"), data)
+    assert response.status_code == 200
+    assert "户主须有且只有一人，当前为2人。" in response.content.decode()
+    data["members-2-relation"] = "03"
+    response = client.post(reverse("households:create"), data)
+    assert response.status_code == 302
+    assert sorted(Member.objects.values_list("name", flat=True)) == ["马一", "马成"]
+
+
+def test_a_stale_edit_is_refused_with_a_clear_message(client, clerk, village):
+    login(client, clerk)
+    client.post(
+        reverse("households:create"),
+        form_post(village.code, [{"name": "马成", "id_number": make_id_number(), "relation": "01"}]),
+    )
+    household = Household.objects.get()
+    member = household.members.get()
+    edit = form_post(
+        village.code,
+        [{"id": str(member.pk), "name": "马成", "id_number": member.id_number, "relation": "01"}],
+        group_name="二组",
+        version="1",
+    )
+    edit["members-INITIAL_FORMS"] = "1"
+    assert client.post(reverse("households:edit", args=[household.pk]), edit).status_code == 302
+    edit["group_name"] = "三组"
+    response = client.post(reverse("households:edit", args=[household.pk]), edit, follow=True)
+    assert "该户信息已被他人修改" in response.content.decode()
+    household.refresh_from_db()
+    assert household.group_name == "二组" and household.version == 2
+
+
+def test_the_list_finds_by_pinyin_initials_and_hides_other_townships(client, clerk, village):
+    from tests.factories import region
+
+    login(client, clerk)
+    client.post(
+        reverse("households:create"),
+        form_post(village.code, [{"name": "何秀英", "id_number": make_id_number(), "relation": "01"}]),
+    )
+    other = region("622926102201")
+    Household.objects.create(
+        household_no="X1",
+        village=other,
+        head_name="何秀云",
+        head_name_initials="HXY",
+        attribute="1",
+        main_cause="1",
+        identified_year=2016,
+    )
+    page = client.get(reverse("households:list"), {"q": "hxy"}).content.decode()
+    assert "何秀英" in page and "何秀云" not in page
+
+
+def test_detail_of_another_township_is_404(client, clerk, village):
+    from tests.factories import region
+
+    login(client, clerk)
+    other = Household.objects.create(
+        household_no="X1",
+        village=region("622926102201"),
+        head_name="某",
+        attribute="1",
+        main_cause="1",
+        identified_year=2016,
+    )
+    assert client.get(reverse("households:detail", args=[other.pk])).status_code == 404
+    assert client.get(reverse("households:edit", args=[other.pk])).status_code == 404
+
+
+def test_status_and_member_adjustments_from_the_detail_page(client, clerk, village):
+    login(client, clerk)
+    client.post(
+        reverse("households:create"),
+        form_post(
+            village.code,
+            [
+                {"name": "马成", "id_number": make_id_number(), "relation": "01"},
+                {"name": "何秀英", "id_number": make_id_number(male=False), "relation": "02"},
+            ],
+        ),
+    )
+    household = Household.objects.get()
+    spouse = household.members.get(relation="02")
+    client.post(
+        reverse("households:member_remove", args=[household.pk]),
+        {"remove-member": spouse.pk, "remove-member_reason": "DEATH", "remove-reason": "去世"},
+    )
+    client.post(
+        reverse("households:member_add", args=[household.pk]),
+        {
+            "add-name": "马宝",
+            "add-id_number": make_id_number(birth=date(2021, 1, 1)),
+            "add-relation": "07",
+            "add-ethnicity": "26",
+            "add-work_months": "0",
+            "add-member_reason": "NEWBORN",
+            "add-reason": "出生",
+        },
+    )
+    response = client.post(
+        reverse("households:adjust", args=[household.pk]),
+        {"kind": "EXITED", "exit_year": "2019", "reason": "达到脱贫标准"},
+        follow=True,
+    )
+    household.refresh_from_db()
+    assert household.status == "EXITED" and household.member_count == 2
+    assert "已记录动态调整" in response.content.decode()
+    missing_reason = client.post(
+        reverse("households:adjust", args=[household.pk]), {"kind": "RETURNED", "reason": ""}, follow=True
+    ).content.decode()
+    assert "情况说明" in missing_reason
+    household.refresh_from_db()
+    assert household.status == "EXITED"
+
+
+def test_member_row_partial_carries_the_next_index(client, clerk):
+    login(client, clerk)
+    html = client.get(reverse("households:member_row"), {"index": "3"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'name="members-3-id_number"' in html and 'name="members-3-DELETE"' in html
