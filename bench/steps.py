@@ -16,6 +16,13 @@ def migrate(context):
     return {"rows": 0}
 
 
+@step("collectstatic")
+def collectstatic(context):
+    """Production static files (manifest storage), as the pages below are served with them."""
+    call_command("collectstatic", verbosity=0, interactive=False)
+    return {"rows": 0}
+
+
 @step("seed")
 def seed(context):
     if context["reuse"] and demo_is_loaded():
@@ -34,7 +41,7 @@ def busiest_township() -> str:
 def scoped_household_count(context):
     """COUNT of one township's households through the scoping prefix (what a clerk's page runs)."""
     prefix = busiest_township()
-    result = timed_repeats(lambda: Household.objects.filter(village__code__startswith=prefix).count(), repeats=200)
+    result = timed_repeats(lambda: Household.objects.within_prefix(prefix).count(), repeats=200)
     return {**result, "township": prefix}
 
 
@@ -49,3 +56,67 @@ def scope_summary_county(context):
 def scope_summary_province(context):
     """The four home-page counts of the whole province (provincial staff, cache miss)."""
     return timed_repeats(lambda: subtree_counts("62")["households"], repeats=5)
+
+
+def township_client(context):
+    """A Django test client logged in as a clerk of the busiest township (created once)."""
+    from django.test import Client
+
+    from fupin.codes import Role
+    from fupin.models import User
+
+    if "client" not in context:
+        township = busiest_township().ljust(12, "0")
+        user, _ = User.objects.update_or_create(
+            username="bench_clerk", defaults={"role": Role.TOWNSHIP_CLERK, "region_id": township}
+        )
+        client = Client()
+        client.force_login(user)
+        context["client"], context["township"] = client, township
+        context["household_ids"] = list(
+            Household.objects.within_prefix(township[:9]).values_list("id", flat=True)[:200]
+        )
+    return context["client"]
+
+
+def timed_requests(context, urls, repeats=200):
+    client = township_client(context)
+    position = iter(range(10**9))
+
+    def one_request():
+        url = urls[next(position) % len(urls)]
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return len(response.content)
+
+    return {**timed_repeats(one_request, repeats=repeats), "township": context["township"]}
+
+
+@step("household_list_page_township")
+def household_list_page(context):
+    """The clerk's household list page (first page of 50, scoped, no COUNT)."""
+    return timed_requests(context, ["/households/"])
+
+
+@step("household_list_page_search")
+def household_list_search(context):
+    """The list filtered by pinyin initials and by status."""
+    return timed_requests(context, ["/households/?q=MC", "/households/?status=POOR", "/households/?q=W"])
+
+
+@step("household_list_api_township")
+def household_list_api(context):
+    """GET /api/v1/households/ (50 households with their members) for the clerk."""
+    return timed_requests(context, ["/api/v1/households/"])
+
+
+@step("household_detail_page")
+def household_detail_page(context):
+    township_client(context)
+    return timed_requests(context, [f"/households/{pk}/" for pk in context["household_ids"]])
+
+
+@step("household_detail_api")
+def household_detail_api(context):
+    township_client(context)
+    return timed_requests(context, [f"/api/v1/households/{pk}/" for pk in context["household_ids"]])

@@ -23,6 +23,17 @@ def scope_prefix(user) -> str | None:
     return code_prefix(user.region_id, user.region.level)
 
 
+def prefix_range(prefix: str) -> tuple[str, str | None]:
+    """[low, high) bounds of the codes starting with a digit prefix: "622926" -> ("622926", "622927").
+
+    A range, unlike LIKE 'prefix%', uses a plain btree index under any collation, and the
+    same index then serves ORDER BY code (see households_household (village_id, id)).
+    """
+    if set(prefix) == {"9"}:
+        return prefix, None
+    return prefix, str(int(prefix) + 1).zfill(len(prefix))
+
+
 class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user):
         prefix = scope_prefix(user)
@@ -30,7 +41,14 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         if prefix == "":
             return self.all()
-        return self.filter(**{f"{self.model.scope_code_field}__startswith": prefix})
+        return self.within_prefix(prefix)
+
+    def within_prefix(self, prefix: str):
+        """Rows whose region code starts with `prefix`, as an index-friendly range."""
+        low, high = prefix_range(prefix)
+        field = self.model.scope_code_field
+        rows = self.filter(**{f"{field}__gte": low})
+        return rows.filter(**{f"{field}__lt": high}) if high else rows
 
 
 def get_visible_or_404(queryset, user, **lookup):

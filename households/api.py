@@ -9,6 +9,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from fupin.codes import ParameterKey
+from fupin.pagination import IdCursorPagination
 from fupin.selectors import PolicyParameterMissing, policy_value
 
 from . import services
@@ -31,7 +32,7 @@ from .codes import (
     WorkLocation,
 )
 from .models import AdjustmentRecord, AidMeasure, Helper, Household, IncomeRecord, Member
-from .selectors import household_detail_queryset, household_list
+from .selectors import active_members, household_detail_queryset, household_list
 
 
 class PreconditionRequired(APIException):
@@ -80,7 +81,7 @@ class MemberWriteSerializer(serializers.Serializer):
 class HouseholdReadSerializer(serializers.ModelSerializer):
     village = serializers.CharField(source="village_id", read_only=True)
     phone = serializers.CharField(source="phone_masked", read_only=True)
-    members = serializers.SerializerMethodField()
+    members = MemberReadSerializer(many=True, read_only=True, source="active_members")
 
     class Meta:
         model = Household
@@ -105,10 +106,6 @@ class HouseholdReadSerializer(serializers.ModelSerializer):
             "members",
         ]
         read_only_fields = fields
-
-    def get_members(self, household) -> list[dict]:
-        members = [member for member in household.members.all() if member.is_active]
-        return MemberReadSerializer(members, many=True).data
 
 
 class HouseholdWriteSerializer(serializers.Serializer):
@@ -165,6 +162,10 @@ def expected_version(request) -> int:
         raise PreconditionRequired() from None
 
 
+class HouseholdCursorPagination(IdCursorPagination):
+    ordering = ("village_id", "id")  # the index order of household_village_id_idx
+
+
 class HouseholdViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -175,10 +176,11 @@ class HouseholdViewSet(
     """建档立卡户: scoped list, registration, read and update (If-Match with the version)."""
 
     filterset_class = HouseholdFilter
+    pagination_class = HouseholdCursorPagination
 
     def get_queryset(self):
         if self.action == "list":
-            return household_list(self.request.user, self.request.query_params).prefetch_related("members")
+            return household_list(self.request.user, self.request.query_params).prefetch_related(active_members())
         return household_detail_queryset(self.request.user)
 
     def get_serializer_class(self):

@@ -94,10 +94,8 @@ class Household(models.Model):
         verbose_name = "贫困户"
         verbose_name_plural = "贫困户"
         indexes = [
-            # Scoped lists and counts: village_id LIKE '620121101%', then by id for keyset paging.
-            models.Index(
-                fields=["village", "id"], opclasses=["varchar_pattern_ops", "int8_ops"], name="household_scope_idx"
-            ),
+            # Scoped lists: a range on village_id (fupin/scoping.py), in (village, id) order for keyset pages.
+            models.Index(fields=["village", "id"], name="household_village_id_idx"),
             models.Index(fields=["status", "village"], name="household_status_village_idx"),
         ]
         constraints = [

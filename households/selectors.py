@@ -27,11 +27,11 @@ def search_condition(query: str) -> Q:
 
 
 def household_list(user, filters: dict | None = None):
-    """Households the user may see, filtered, newest registration last (keyset on id)."""
+    """Households the user may see, filtered, in (village, id) order: the index order, for keyset pages."""
     filters = filters or {}
     households = Household.objects.visible_to(user)
     if region := filters.get("region"):
-        households = households.filter(village__code__startswith=code_prefix(region, level_of(region)))
+        households = households.within_prefix(code_prefix(region, level_of(region)))
     for field in LIST_FILTERS:
         if value := filters.get(field):
             households = households.filter(**{field: value})
@@ -39,7 +39,27 @@ def household_list(user, filters: dict | None = None):
         households = households.filter(warning_count__gt=0)
     if query := (filters.get("q") or "").strip():
         households = households.filter(search_condition(query))
-    return households.select_related("village").order_by("id")
+    return households.select_related("village").order_by("village_id", "id")
+
+
+def household_page(user, filters: dict, after: str = "", size: int = 50) -> tuple[list, str | None]:
+    """One keyset page of `household_list`: `after` is the "village-id" token of the last row seen."""
+    households = household_list(user, filters)
+    village, _, last_id = (after or "").partition("-")
+    if village.isdigit() and last_id.isdigit():
+        households = households.filter(Q(village_id__gt=village) | Q(village_id=village, pk__gt=int(last_id)))
+    rows = list(households[: size + 1])
+    next_after = f"{rows[size - 1].village_id}-{rows[size - 1].pk}" if len(rows) > size else None
+    return rows[:size], next_after
+
+
+def active_members() -> Prefetch:
+    """The in-register members of each household, head first, as `household.active_members`."""
+    return Prefetch(
+        "members",
+        queryset=Member.objects.filter(is_active=True).order_by("relation", "birth_date"),
+        to_attr="active_members",
+    )
 
 
 def household_detail_queryset(user):
@@ -48,7 +68,7 @@ def household_detail_queryset(user):
         Household.objects.visible_to(user)
         .select_related("village__parent")
         .prefetch_related(
-            Prefetch("members", queryset=Member.objects.filter(is_active=True).order_by("relation", "birth_date")),
+            active_members(),
             Prefetch("incomes", queryset=IncomeRecord.objects.order_by("-year")),
             Prefetch("aid_measures", queryset=AidMeasure.objects.order_by("-year", "id")),
             Prefetch("helper_assignments", queryset=HelperAssignment.objects.select_related("helper")),

@@ -36,9 +36,7 @@ def household_list(request):
     """Scoped list with filters and search; keyset pages (`after`), never a COUNT over the province."""
     form = HouseholdFilterForm(request.GET or None, region_choices=filter_regions(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
-    after = int(request.GET["after"]) if request.GET.get("after", "").isdigit() else 0
-    page = list(selectors.household_list(request.user, filters).filter(pk__gt=after)[: PAGE_SIZE + 1])
-    next_after = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
+    page, next_after = selectors.household_page(request.user, filters, request.GET.get("after", ""), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("after", None)
     template = "households/_table.html" if request.htmx else "households/list.html"
@@ -47,7 +45,7 @@ def household_list(request):
         template,
         {
             "form": form,
-            "households": page[:PAGE_SIZE],
+            "households": page,
             "next_after": next_after,
             "query": query.urlencode(),
             "nav_active": "households",
@@ -58,7 +56,7 @@ def household_list(request):
 @login_required
 def household_detail(request, pk):
     household = get_visible_or_404(selectors.household_detail_queryset(request.user), request.user, pk=pk)
-    members = list(household.members.all())
+    members = household.active_members
     return render(
         request,
         "households/detail.html",

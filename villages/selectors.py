@@ -1,7 +1,7 @@
 from django.core.cache import cache
 from django.db import connection
 
-from fupin.scoping import scope_prefix
+from fupin.scoping import prefix_range, scope_prefix
 
 from .codes import LEVEL_DIGITS, RegionLevel
 from .models import Region, code_prefix
@@ -29,7 +29,7 @@ SELECT
     count(*) FILTER (WHERE status = 'POOR') AS poor_households,
     coalesce(sum(member_count) FILTER (WHERE status = 'POOR'), 0) AS poor_population
 FROM households_household
-WHERE village_id LIKE %(pattern)s
+WHERE village_id >= %(low)s AND (%(high)s::varchar IS NULL OR village_id < %(high)s)
 """
 
 # The same four counts for every region above village level, in one pass over the
@@ -65,7 +65,8 @@ def _cache_key(prefix: str) -> str:
 def subtree_counts(prefix: str) -> dict[str, int]:
     """Villages, households, poor households and poor population under a code prefix."""
     with connection.cursor() as cursor:
-        cursor.execute(SUBTREE_COUNTS_SQL, {"pattern": prefix + "%"})
+        low, high = prefix_range(prefix) if prefix else ("", None)
+        cursor.execute(SUBTREE_COUNTS_SQL, {"pattern": prefix + "%", "low": low, "high": high})
         return dict(zip(COUNT_KEYS, (int(value) for value in cursor.fetchone()), strict=True))
 
 
@@ -121,9 +122,12 @@ def child_region_counts(region: Region | None) -> list[tuple[Region, dict[str, i
         SELECT left(village_id, {child_digits}) AS prefix, count(*),
                count(*) FILTER (WHERE status = 'POOR'),
                coalesce(sum(member_count) FILTER (WHERE status = 'POOR'), 0)
-        FROM households_household WHERE village_id LIKE %(pattern)s GROUP BY 1
+        FROM households_household
+        WHERE village_id >= %(low)s AND (%(high)s::varchar IS NULL OR village_id < %(high)s) GROUP BY 1
     """  # noqa: S608
-    pattern = {"pattern": (region.prefix if region else "") + "%"}
+    prefix = region.prefix if region else ""
+    low, high = prefix_range(prefix) if prefix else ("", None)
+    pattern = {"pattern": prefix + "%", "low": low, "high": high}
     with connection.cursor() as cursor:
         cursor.execute(sql, pattern)
         villages = dict(cursor.fetchall())

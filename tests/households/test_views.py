@@ -203,3 +203,21 @@ def test_member_row_partial_carries_the_next_index(client, clerk):
     login(client, clerk)
     html = client.get(reverse("households:member_row"), {"index": "3"}, HTTP_HX_REQUEST="true").content.decode()
     assert 'name="members-3-id_number"' in html and 'name="members-3-DELETE"' in html
+
+
+def test_keyset_pages_cover_every_household_once(client, clerk, village):
+    from tests.factories import HouseholdFactory, region
+
+    second_village = region("622926101202", "第二村")
+    for index in range(60):
+        HouseholdFactory(village=village if index % 2 else second_village, household_no=f"K{index:03d}")
+    login(client, clerk)
+    seen, after = [], ""
+    for _ in range(5):
+        response = client.get(reverse("households:list"), {"after": after} if after else {})
+        seen += [household.household_no for household in response.context["households"]]
+        after = response.context["next_after"]
+        if not after:
+            break
+    assert sorted(seen) == sorted(f"K{index:03d}" for index in range(60))
+    assert len(seen) == len(set(seen)) == 60
