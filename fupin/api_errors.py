@@ -36,6 +36,8 @@ def api_exception_handler(exc, context):
         code = status.HTTP_409_CONFLICT if isinstance(exc, DuplicatePerson) else status.HTTP_400_BAD_REQUEST
         body = nest_errors(exc.message_dict) if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(body, status=code)
+    if isinstance(exc, PermissionError):
+        return Response({"detail": "您没有查看完整个人信息的权限。"}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": "未找到或无权查看。"}, status=status.HTTP_404_NOT_FOUND)
     return exception_handler(exc, context)

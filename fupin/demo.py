@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
 from households.codes import (
@@ -501,6 +502,9 @@ def ensure_demo_users() -> list[User]:
         )
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+        if spec.role == Role.COUNTY_REVIEWER:
+            # The county office may see full ID numbers (each view audited); clerks see masks.
+            user.user_permissions.add(Permission.objects.get(codename="view_full_id"))
         users.append(user)
     return users
 

@@ -91,3 +91,27 @@ class PolicyParameter(models.Model):
     def __str__(self):
         where = self.region.name if self.region_id else "全国"
         return f"{self.get_key_display()} {self.year or '各年'} {where}: {self.value}"
+
+
+class AccessAudit(models.Model):
+    """Who saw or exported personal data in full, when, and how much (append-only)."""
+
+    class Action(models.TextChoices):
+        UNMASK = "unmask", "查看完整个人信息"
+        EXPORT = "export", "导出"
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.PROTECT, related_name="+")
+    action = models.CharField("操作", max_length=10, choices=Action.choices)
+    object_type = models.CharField("对象类型", max_length=50)
+    object_id = models.CharField("对象", max_length=50)
+    detail = models.CharField("说明", max_length=500, blank=True)
+    row_count = models.PositiveIntegerField("条数", default=1)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "个人信息访问记录"
+        verbose_name_plural = "个人信息访问记录"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} {self.get_action_display()} {self.object_type}:{self.object_id}"

@@ -238,6 +238,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "nightly-household-warnings": {
+        "task": "households.tasks.refresh_warnings",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "nightly-scope-counts": {
         "task": "villages.tasks.refresh_region_counts",
         "schedule": crontab(hour=1, minute=30),

@@ -237,6 +237,17 @@ class HouseholdViewSet(
         return self.respond(household)
 
     @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def unmask(self, request, pk=None):
+        """完整证件号码和电话: needs the view_full_id permission; every call is audited."""
+        household = self.get_object()
+        full = services.unmask_household(user=request.user, household_id=household.pk)
+        members = [{"id": member_id, "id_number": number} for member_id, number in full["members"].items()]
+        response = Response({"phone": full["phone"], "members": members})
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["get", "post"])
     def incomes(self, request, pk=None):
         """年度收入: GET the years with 人均纯收入 against the poverty line; POST one year."""

@@ -79,7 +79,8 @@ class HouseholdForm(BootstrapMixin, forms.Form):
 class MemberForm(BootstrapMixin, forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label="姓名", max_length=50)
-    id_number = forms.CharField(label="身份证号码", max_length=22)
+    # Required for a new member; on an edit a blank keeps the stored number (never echoed back in full).
+    id_number = forms.CharField(label="身份证号码", max_length=22, required=False)
     relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
     ethnicity = forms.ChoiceField(label="民族", choices=Ethnicity.choices, initial=Ethnicity.HAN)
     education = forms.ChoiceField(label="文化程度", choices=BLANK + Education.choices, required=False)
@@ -90,6 +91,12 @@ class MemberForm(BootstrapMixin, forms.Form):
     labor_skill = forms.ChoiceField(label="劳动技能", choices=BLANK + LaborSkill.choices, required=False)
     work_location = forms.ChoiceField(label="务工状况", choices=BLANK + WorkLocation.choices, required=False)
     work_months = forms.IntegerField(label="务工时间（月）", min_value=0, max_value=12, initial=0, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("id") and not cleaned.get("id_number"):
+            self.add_error("id_number", "请填写身份证号码。")
+        return cleaned
 
     def service_data(self) -> dict:
         data = {field: self.cleaned_data[field] for field in MEMBER_FIELDS if field in self.cleaned_data}

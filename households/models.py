@@ -157,6 +157,7 @@ class Member(models.Model):
     class Meta:
         verbose_name = "家庭成员"
         verbose_name_plural = "家庭成员"
+        permissions = [("view_full_id", "查看完整证件号码、电话（每次查看均留痕）")]
         indexes = [models.Index(fields=["id_number_hash"], name="member_id_hash_idx")]
         constraints = [
             # One active registration per person in the whole database.

@@ -360,6 +360,11 @@ def update_household(
             errors["members"] = ["新增或减少成员请使用“新增成员”“成员减少”操作，编辑时只能修改现有成员信息。"]
         else:
             errors.update(validate_family(members))
+            # A blank ID number in an edit keeps the stored one (forms never echo full numbers back).
+            members = [
+                {**member, "id_number": member.get("id_number") or current[member["id"]].id_number}
+                for member in members
+            ]
             numbers, id_errors = clean_id_numbers(members)
             errors.update(id_errors)
     if errors:
@@ -584,3 +589,56 @@ def end_helper_assignment(*, user, assignment_id: int, end_date: date) -> Helper
         assignment.save(update_fields=["end_date"])
     refresh_warning_count(assignment.household_id)
     return assignment
+
+
+def unmask_household(*, user, household_id: int) -> dict:
+    """The full ID numbers and phone of a household, for a user holding the permission; audited.
+
+    Returns {"phone": ..., "members": {member_id: id_number}}. Each call writes an AccessAudit row.
+    """
+    from fupin.models import AccessAudit
+
+    if not user.has_perm("households.view_full_id"):
+        raise PermissionError("no permission to view full personal data")
+    household = Household.objects.visible_to(user).get(pk=household_id)
+    members = {member.pk: member.id_number for member in household.members.filter(is_active=True)}
+    AccessAudit.objects.create(
+        user=user,
+        action=AccessAudit.Action.UNMASK,
+        object_type="household",
+        object_id=str(household.pk),
+        detail=f"户编号 {household.household_no}",
+        row_count=len(members),
+    )
+    return {"phone": household.phone or "", "members": members}
+
+
+def refresh_warning_counts(prefix: str = "", chunk_size: int = 500) -> int:
+    """Recount the 疑点 of every household under a code prefix, a chunk at a time; returns how many.
+
+    Used after bulk loads and nightly; each chunk is a handful of queries, not one per household.
+    """
+    from django.db.models import Count, Q
+
+    from .quality import household_warnings
+    from .selectors import active_members
+
+    households = Household.objects.within_prefix(prefix) if prefix else Household.objects.all()
+    ids = list(households.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        batch = list(
+            Household.objects.filter(pk__in=ids[start : start + chunk_size])
+            .prefetch_related(active_members(), "incomes")
+            .annotate(open_assignments=Count("helper_assignments", filter=Q(helper_assignments__end_date=None)))
+        )
+        for household in batch:
+            household.warning_count = len(
+                household_warnings(
+                    household,
+                    members=household.active_members,
+                    incomes=list(household.incomes.all()),
+                    open_assignments=household.open_assignments,
+                )
+            )
+        Household.objects.bulk_update(batch, ["warning_count"])
+    return len(ids)

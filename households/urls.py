@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.household_detail, name="detail"),
     path("<int:pk>/edit/", views.household_edit, name="edit"),
     path("<int:pk>/adjust/", views.household_adjust, name="adjust"),
+    path("<int:pk>/unmask/", views.household_unmask, name="unmask"),
     path("<int:pk>/members/add/", views.member_add, name="member_add"),
     path("<int:pk>/members/remove/", views.member_remove, name="member_remove"),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -126,7 +126,7 @@ def household_form(request, household):
         formset = MemberFormSet(
             prefix="members",
             initial=[
-                {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk, "id_number": m.id_number}
+                {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk, "id_number": ""}
                 for m in household.members.filter(is_active=True).order_by("pk")
             ],
         )
@@ -150,6 +150,28 @@ def member_row(request):
     member_form.prefix = f"members-{index}"
     member_form.initial = {"relation": "03", "ethnicity": "01", "health": ["01"], "work_months": 0}
     return render(request, "households/_member_row.html", {"member_form": member_form})
+
+
+@login_required
+@require_POST
+def household_unmask(request, pk):
+    """htmx: the full ID numbers and phone, for holders of the permission; audited in the service."""
+    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
+    try:
+        full = services.unmask_household(user=request.user, household_id=household.pk)
+    except PermissionError:
+        return HttpResponseForbidden("您没有查看完整个人信息的权限。")
+    names = dict(household.members.filter(is_active=True).values_list("pk", "name"))
+    response = render(
+        request,
+        "households/_unmasked.html",
+        {
+            "phone": full["phone"],
+            "members": [(names[pk], number) for pk, number in full["members"].items()],
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -64,3 +64,24 @@ def test_a_school_age_child_out_of_school_is_flagged(clerk, village):
         ],
     )
     assert "dropout" in codes(household)
+
+
+def test_the_batch_refresh_counts_like_the_single_one(clerk, village):
+    from households.services import refresh_warning_counts
+
+    first = register_household(
+        user=clerk,
+        village_code=village.code,
+        data=household_data(),
+        members=[member(), member(Relation.SPOUSE, name="马强", id_number=make_id_number(male=True))],
+    )
+    second = register_household(
+        user=clerk,
+        village_code=village.code,
+        data=household_data(main_cause="9"),
+        members=[member(id_number=make_id_number())],
+    )
+    expected = {household.pk: len(household_warnings(household)) for household in (first, second)}
+    Household.objects.update(warning_count=None)
+    assert refresh_warning_counts("622926101", chunk_size=1) == 2
+    assert dict(Household.objects.values_list("pk", "warning_count")) == expected

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from fupin.demo import DEFAULT_HOUSEHOLDS, DEMO_PASSWORD, demo_is_loaded, ensure_demo_users, load_demo
+from households.services import refresh_warning_counts
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
                 self.stdout.flush()
 
             written = load_demo(households=households, seed=seed, progress=progress)
+            refresh_warning_counts()
             self.stdout.write(
                 f"\n已加载演示数据：{written['villages']:,} 个村，{written['households']:,} 户，"
                 f"{written['members']:,} 人，用时 {time.monotonic() - started:.1f} 秒。"
