@@ -100,3 +100,53 @@ def income_rows(household) -> list[dict]:
             }
         )
     return rows
+
+
+HIDDEN_HISTORY_FIELDS = {
+    "id",
+    "version",
+    "updated_at",
+    "created_at",
+    "id_number",
+    "id_number_hash",
+    "phone",
+    "head_name_initials",
+    "warning_count",
+}
+
+
+def household_history(household, members, limit: int = 50) -> list[dict]:
+    """The audit trail (django-pghistory events) of a household and its members, newest first.
+
+    Each entry names the changed fields by their Chinese labels; encrypted values never appear.
+    """
+    import pghistory.models
+
+    from fupin.models import User
+
+    events = []
+    for tracked in ([household], list(members)):  # tracks() takes objects of one model at a time
+        if tracked:
+            events += pghistory.models.Events.objects.tracks(*tracked).order_by("-pgh_created_at")[:limit]
+    events = sorted(events, key=lambda event: event.pgh_created_at, reverse=True)[:limit]
+    # Events.pgh_context is the context's metadata: {"user": id, "url": ..., "reason": ...}.
+    user_ids = {(event.pgh_context or {}).get("user") for event in events}
+    usernames = dict(User.objects.filter(pk__in=[pk for pk in user_ids if pk]).values_list("pk", "username"))
+    names = {str(member.pk): member.name for member in members}
+    labels = {field.name: str(field.verbose_name) for model in (Household, Member) for field in model._meta.fields}
+    entries = []
+    for event in events:
+        metadata = event.pgh_context or {}
+        changed = [labels.get(field, field) for field in (event.pgh_diff or {}) if field not in HIDDEN_HISTORY_FIELDS]
+        is_member = event.pgh_obj_model == "households.Member"
+        entries.append(
+            {
+                "at": event.pgh_created_at,
+                "subject": names.get(str(event.pgh_obj_id), "成员") if is_member else "户信息",
+                "action": "新建" if event.pgh_label == "insert" else "修改",
+                "changed": changed,
+                "user": usernames.get(metadata.get("user"), "系统"),
+                "reason": metadata.get("reason", ""),
+            }
+        )
+    return entries

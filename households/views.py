@@ -65,6 +65,7 @@ def household_detail(request, pk):
             "members": members,
             "incomes": selectors.income_rows(household),
             "warnings": household_warnings(household, members=members),
+            "history": selectors.household_history(household, members),
             "status_form": StatusChangeForm(),
             "increase_form": MemberIncreaseForm(prefix="add"),
             "decrease_form": MemberDecreaseForm(members=members, prefix="remove"),

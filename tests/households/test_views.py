@@ -221,3 +221,21 @@ def test_keyset_pages_cover_every_household_once(client, clerk, village):
             break
     assert sorted(seen) == sorted(f"K{index:03d}" for index in range(60))
     assert len(seen) == len(set(seen)) == 60
+
+
+def test_the_detail_page_shows_who_changed_what_and_why(client, clerk, village):
+    login(client, clerk)
+    client.post(
+        reverse("households:create"),
+        form_post(village.code, [{"name": "马成", "id_number": make_id_number(), "relation": "01"}]),
+    )
+    household = Household.objects.get()
+    client.post(
+        reverse("households:adjust", args=[household.pk]),
+        {"kind": "EXITED", "exit_year": "2019", "reason": "达到脱贫标准"},
+    )
+    history = client.get(reverse("households:detail", args=[household.pk])).context["history"]
+    exit_entry = next(entry for entry in history if entry["reason"] == "达到脱贫标准")
+    assert exit_entry["user"] == clerk.username and "状态" in exit_entry["changed"]
+    assert any(entry["action"] == "新建" and entry["subject"] == "马成" for entry in history)
+    assert all("证件号码" not in entry["changed"] for entry in history)
