@@ -25,10 +25,11 @@ PAGE_SIZE = 50
 
 
 def filter_regions(user) -> list[tuple[str, str]]:
-    """The user's child regions (or villages two levels down for a township) for the filter bar."""
+    """The user's own region and its children, for the filter bar."""
     if user.region_id is None:
-        return []
-    return [(region.code, region.name) for region in Region.objects.visible_to(user).filter(parent=user.region)]
+        return [(region.code, region.name) for region in Region.objects.filter(parent__isnull=True)]
+    children = Region.objects.visible_to(user).filter(parent=user.region)
+    return [(user.region_id, f"{user.region.name}（全部）")] + [(region.code, region.name) for region in children]
 
 
 @login_required

@@ -239,3 +239,15 @@ def test_the_detail_page_shows_who_changed_what_and_why(client, clerk, village):
     assert exit_entry["user"] == clerk.username and "状态" in exit_entry["changed"]
     assert any(entry["action"] == "新建" and entry["subject"] == "马成" for entry in history)
     assert all("证件号码" not in entry["changed"] for entry in history)
+
+
+def test_the_township_list_of_households_with_warnings(client, clerk, village):
+    from tests.factories import HouseholdFactory
+
+    HouseholdFactory(village=village, household_no="W1", head_name="有疑点", warning_count=2)
+    HouseholdFactory(village=village, household_no="W2", head_name="无疑点", warning_count=0)
+    login(client, clerk)
+    region_page = client.get(reverse("villages:region_detail", args=[clerk.region_id])).content.decode()
+    assert f"region={clerk.region_id}&amp;has_warnings=on" in region_page
+    response = client.get(reverse("households:list"), {"region": clerk.region_id, "has_warnings": "on"})
+    assert [household.head_name for household in response.context["households"]] == ["有疑点"]
