@@ -116,6 +116,10 @@ class Household(models.Model):
     def phone_masked(self) -> str:
         return mask_phone(self.phone or "")
 
+    @property
+    def other_causes_display(self) -> str:
+        return "、".join(PovertyCause(code).label for code in self.other_causes) or "无"
+
 
 @pghistory.track()
 class Member(models.Model):

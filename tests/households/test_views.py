@@ -251,3 +251,16 @@ def test_the_township_list_of_households_with_warnings(client, clerk, village):
     assert f"region={clerk.region_id}&amp;has_warnings=on" in region_page
     response = client.get(reverse("households:list"), {"region": clerk.region_id, "has_warnings": "on"})
     assert [household.head_name for household in response.context["households"]] == ["有疑点"]
+
+
+def test_the_detail_page_names_the_other_causes(client, clerk, village):
+    login(client, clerk)
+    client.post(
+        reverse("households:create"),
+        form_post(
+            village.code, [{"name": "马成", "id_number": make_id_number(), "relation": "01"}], other_causes=["7", "9"]
+        ),
+    )
+    household = Household.objects.get()
+    html = client.get(reverse("households:detail", args=[household.pk])).content.decode()
+    assert "缺技术、缺资金" in html
