@@ -176,61 +176,75 @@ def household_unmask(request, pk):
     return response
 
 
+def adjustment_action(request, household, form, perform, success: str):
+    """Run one adjustment form through its service; the outcome comes back as a message on the detail page."""
+    if form.is_valid():
+        try:
+            perform(form.cleaned_data)
+            messages.success(request, success)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+    else:
+        messages.error(
+            request,
+            "；".join(
+                f"{form.fields[key].label if key in form.fields else '表单'}：{errors[0]}"
+                for key, errors in form.errors.items()
+            ),
+        )
+    return redirect("households:detail", pk=household.pk)
+
+
 @login_required
 @require_POST
 def household_adjust(request, pk):
     """脱贫 / 返贫 / 清退 / 自然销户 with a reason."""
     household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
-    form = StatusChangeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.change_status(user=request.user, household_id=household.pk, **form.cleaned_data)
-            messages.success(request, "已记录动态调整。")
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-    else:
-        messages.error(request, "；".join(f"{form.fields[k].label}：{v[0]}" for k, v in form.errors.items()))
-    return redirect("households:detail", pk=household.pk)
+    return adjustment_action(
+        request,
+        household,
+        StatusChangeForm(request.POST),
+        lambda data: services.change_status(user=request.user, household_id=household.pk, **data),
+        "已记录动态调整。",
+    )
 
 
 @login_required
 @require_POST
 def member_add(request, pk):
+    """成员自然增加 with its reason."""
     household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
     form = MemberIncreaseForm(request.POST, prefix="add")
-    if form.is_valid():
-        try:
-            services.add_member(
-                user=request.user,
-                household_id=household.pk,
-                member=form.service_data(),
-                member_reason=form.cleaned_data["member_reason"],
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, "已新增成员。")
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-    else:
-        messages.error(request, "；".join(f"{form.fields[k].label}：{v[0]}" for k, v in form.errors.items()))
-    return redirect("households:detail", pk=household.pk)
+    return adjustment_action(
+        request,
+        household,
+        form,
+        lambda data: services.add_member(
+            user=request.user,
+            household_id=household.pk,
+            member=form.service_data(),
+            member_reason=data["member_reason"],
+            reason=data["reason"],
+        ),
+        "已新增成员。",
+    )
 
 
 @login_required
 @require_POST
 def member_remove(request, pk):
+    """成员自然减少 with its reason."""
     household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
     form = MemberDecreaseForm(request.POST, members=household.members.filter(is_active=True), prefix="remove")
-    if form.is_valid():
-        try:
-            services.remove_member(
-                user=request.user,
-                member_id=int(form.cleaned_data["member"]),
-                member_reason=form.cleaned_data["member_reason"],
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, "已记录成员减少。")
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-    else:
-        messages.error(request, "；".join(f"{form.fields[k].label}：{v[0]}" for k, v in form.errors.items()))
-    return redirect("households:detail", pk=household.pk)
+    return adjustment_action(
+        request,
+        household,
+        form,
+        lambda data: services.remove_member(
+            user=request.user,
+            member_id=int(data["member"]),
+            member_reason=data["member_reason"],
+            reason=data["reason"],
+        ),
+        "已记录成员减少。",
+    )

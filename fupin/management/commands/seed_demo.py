@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from fupin.demo import DEFAULT_HOUSEHOLDS, DEMO_PASSWORD, demo_is_loaded, ensure_demo_users, load_demo
+from households.models import Household
 from households.services import refresh_warning_counts
 
 
@@ -27,11 +28,12 @@ class Command(BaseCommand):
                 self.stdout.flush()
 
             written = load_demo(households=households, seed=seed, progress=progress)
-            refresh_warning_counts()
             self.stdout.write(
                 f"\n已加载演示数据：{written['villages']:,} 个村，{written['households']:,} 户，"
                 f"{written['members']:,} 人，用时 {time.monotonic() - started:.1f} 秒。"
             )
+        if Household.objects.filter(warning_count__isnull=True).exists():
+            self.stdout.write(f"已检查疑点：{refresh_warning_counts():,} 户。")
         users = ensure_demo_users()
         self.stdout.write("演示账号（仅在 FUPIN_DEMO=1 时可登录），密码均为 " + DEMO_PASSWORD + "：")
         for user in users:
