@@ -9,9 +9,11 @@ from villages.models import Region
 from .codes import (
     INCREASE_REASONS,
     AdjustmentKind,
+    AidCategory,
     Education,
     Ethnicity,
     Health,
+    HelperLevel,
     HouseholdAttribute,
     HouseholdStatus,
     IdentificationStandard,
@@ -197,3 +199,46 @@ class HouseholdFilterForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, region_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = BLANK + region_choices
+
+
+class IncomeForm(BootstrapMixin, forms.Form):
+    year = forms.IntegerField(label="年度", min_value=2010, max_value=2100)
+    wage_income = forms.DecimalField(label="工资性收入", min_value=0, decimal_places=2, initial=0)
+    business_income = forms.DecimalField(label="生产经营性收入", min_value=0, decimal_places=2, initial=0)
+    asset_dividend_income = forms.DecimalField(label="资产收益分红", min_value=0, decimal_places=2, initial=0)
+    other_property_income = forms.DecimalField(label="其他财产性收入", min_value=0, decimal_places=2, initial=0)
+    family_planning_subsidy = forms.DecimalField(label="计划生育金", min_value=0, decimal_places=2, initial=0)
+    dibao_benefit = forms.DecimalField(label="低保金", min_value=0, decimal_places=2, initial=0)
+    tekun_benefit = forms.DecimalField(label="特困供养金", min_value=0, decimal_places=2, initial=0)
+    pension = forms.DecimalField(label="养老保险金", min_value=0, decimal_places=2, initial=0)
+    eco_compensation = forms.DecimalField(label="生态补偿金", min_value=0, decimal_places=2, initial=0)
+    other_transfer_income = forms.DecimalField(label="其他转移性收入", min_value=0, decimal_places=2, initial=0)
+    business_expense = forms.DecimalField(label="生产经营性支出", min_value=0, decimal_places=2, initial=0)
+
+
+class AidMeasureForm(BootstrapMixin, forms.Form):
+    category = forms.ChoiceField(label="措施类别", choices=AidCategory.choices)
+    year = forms.IntegerField(label="年度", min_value=2013, max_value=2100)
+    amount = forms.DecimalField(label="金额（元）", min_value=0, decimal_places=2, initial=0)
+    description = forms.CharField(label="措施内容", max_length=500)
+
+
+class HelperAssignForm(BootstrapMixin, forms.Form):
+    helper = forms.ChoiceField(label="帮扶责任人", required=False)
+    name = forms.CharField(label="或新增：姓名", max_length=50, required=False)
+    unit = forms.CharField(label="工作单位", max_length=100, required=False)
+    level = forms.ChoiceField(label="隶属关系", choices=HelperLevel.choices, required=False)
+    phone = forms.RegexField(
+        label="联系电话", regex=r"^\d{7,20}$", required=False, error_messages={"invalid": "联系电话只能是数字。"}
+    )
+    start_date = forms.DateField(label="结对日期", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, helpers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["helper"].choices = BLANK + [(helper.pk, str(helper)) for helper in helpers]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("helper") and not (cleaned.get("name") and cleaned.get("unit") and cleaned.get("level")):
+            raise ValidationError("请选择帮扶责任人，或填写新增帮扶责任人的姓名、工作单位和隶属关系。")
+        return cleaned

@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/edit/", views.household_edit, name="edit"),
     path("<int:pk>/adjust/", views.household_adjust, name="adjust"),
     path("<int:pk>/unmask/", views.household_unmask, name="unmask"),
+    path("<int:pk>/income/", views.household_income, name="income"),
+    path("<int:pk>/aid-measures/", views.household_aid_measure, name="aid_measure"),
+    path("<int:pk>/helpers/", views.household_assign_helper, name="assign_helper"),
     path("<int:pk>/members/add/", views.member_add, name="member_add"),
     path("<int:pk>/members/remove/", views.member_remove, name="member_remove"),
 ]

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.scoping import get_visible_or_404
@@ -10,15 +11,18 @@ from villages.models import Region
 
 from . import selectors, services
 from .forms import (
+    AidMeasureForm,
+    HelperAssignForm,
     HouseholdFilterForm,
     HouseholdForm,
+    IncomeForm,
     MemberDecreaseForm,
     MemberFormSet,
     MemberIncreaseForm,
     StatusChangeForm,
     apply_service_errors,
 )
-from .models import Household
+from .models import Helper, Household
 from .quality import household_warnings
 
 PAGE_SIZE = 50
@@ -70,6 +74,13 @@ def household_detail(request, pk):
             "status_form": StatusChangeForm(),
             "increase_form": MemberIncreaseForm(prefix="add"),
             "decrease_form": MemberDecreaseForm(members=members, prefix="remove"),
+            "income_form": IncomeForm(prefix="income", initial={"year": timezone.localdate().year - 1}),
+            "measure_form": AidMeasureForm(prefix="measure", initial={"year": timezone.localdate().year}),
+            "helper_form": HelperAssignForm(
+                prefix="helper",
+                helpers=Helper.objects.visible_to(request.user)[:500],
+                initial={"start_date": timezone.localdate()},
+            ),
             "nav_active": "households",
         },
     )
@@ -248,3 +259,57 @@ def member_remove(request, pk):
         ),
         "已记录成员减少。",
     )
+
+
+@login_required
+@require_POST
+def household_income(request, pk):
+    """年度收入 of one year (replaces that year's figures)."""
+    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
+    return adjustment_action(
+        request,
+        household,
+        IncomeForm(request.POST, prefix="income"),
+        lambda data: services.save_income(
+            user=request.user, household_id=household.pk, year=data.pop("year"), items=data
+        ),
+        "已保存年度收入。",
+    )
+
+
+@login_required
+@require_POST
+def household_aid_measure(request, pk):
+    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
+    return adjustment_action(
+        request,
+        household,
+        AidMeasureForm(request.POST, prefix="measure"),
+        lambda data: services.add_aid_measure(user=request.user, household_id=household.pk, **data),
+        "已登记帮扶措施。",
+    )
+
+
+@login_required
+@require_POST
+def household_assign_helper(request, pk):
+    """结对: an existing helper of the scope, or a new one registered in the user's region."""
+    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
+
+    def assign(data):
+        helper_id = data["helper"]
+        if not helper_id:
+            helper_id = services.create_helper(
+                user=request.user,
+                region_code=request.user.region_id or household.village_id,
+                name=data["name"],
+                unit=data["unit"],
+                level=data["level"],
+                phone=data["phone"],
+            ).pk
+        services.assign_helper(
+            user=request.user, helper_id=int(helper_id), household_id=household.pk, start_date=data["start_date"]
+        )
+
+    form = HelperAssignForm(request.POST, prefix="helper", helpers=Helper.objects.visible_to(request.user))
+    return adjustment_action(request, household, form, assign, "已结对帮扶责任人。")

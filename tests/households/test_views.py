@@ -264,3 +264,80 @@ def test_the_detail_page_names_the_other_causes(client, clerk, village):
     household = Household.objects.get()
     html = client.get(reverse("households:detail", args=[household.pk])).content.decode()
     assert "缺技术、缺资金" in html
+
+
+def registered(client, clerk, village):
+    login(client, clerk)
+    client.post(
+        reverse("households:create"),
+        form_post(
+            village.code,
+            [
+                {"name": "马成", "id_number": make_id_number(), "relation": "01"},
+                {"name": "何秀英", "id_number": make_id_number(male=False), "relation": "02"},
+            ],
+        ),
+    )
+    return Household.objects.get()
+
+
+def test_income_is_entered_and_shown_against_the_line(client, clerk, village):
+    household = registered(client, clerk, village)
+    response = client.post(
+        reverse("households:income", args=[household.pk]),
+        {
+            "income-year": "2016",
+            "income-wage_income": "5000",
+            "income-business_income": "1000",
+            "income-business_expense": "400",
+            **{
+                f"income-{item}": "0"
+                for item in (
+                    "asset_dividend_income",
+                    "other_property_income",
+                    "family_planning_subsidy",
+                    "dibao_benefit",
+                    "tekun_benefit",
+                    "pension",
+                    "eco_compensation",
+                    "other_transfer_income",
+                )
+            },
+        },
+        follow=True,
+    )
+    assert "已保存年度收入" in response.content.decode()
+    row = response.context["incomes"][0]
+    assert row["figures"].net_income_per_capita == 2800 and row["line"] == 2952 and not row["above_line"]
+    bad = client.post(
+        reverse("households:income", args=[household.pk]),
+        {"income-year": "2017", "income-wage_income": "-1"},
+        follow=True,
+    ).content.decode()
+    assert "工资性收入" in bad
+    assert household.incomes.count() == 1
+
+
+def test_aid_measures_and_helpers_are_entered_from_the_detail_page(client, clerk, village):
+    household = registered(client, clerk, village)
+    client.post(
+        reverse("households:aid_measure", args=[household.pk]),
+        {"measure-category": "01", "measure-year": "2019", "measure-amount": "3000", "measure-description": "养牛"},
+    )
+    assert household.aid_measures.get().description == "养牛"
+    response = client.post(
+        reverse("households:assign_helper", args=[household.pk]),
+        {"helper-name": "李干部", "helper-unit": "锁南镇政府", "helper-level": "4", "helper-start_date": "2019-03-01"},
+        follow=True,
+    )
+    assert "已结对帮扶责任人" in response.content.decode()
+    assignment = household.helper_assignments.get()
+    assert assignment.helper.name == "李干部" and assignment.helper.region_id == clerk.region_id
+    household.refresh_from_db()
+    assert "no_helper" not in {
+        w.code for w in __import__("households.quality", fromlist=["x"]).household_warnings(household)
+    }
+    empty = client.post(
+        reverse("households:assign_helper", args=[household.pk]), {"helper-start_date": "2019-03-01"}, follow=True
+    ).content.decode()
+    assert "请选择帮扶责任人" in empty
