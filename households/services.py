@@ -326,7 +326,11 @@ def register_household(*, user, village_code: str, data: dict, members: list[dic
     household.status = HouseholdStatus.POOR
     full_clean_or_raise(household, exclude=["village"])
     with pghistory.context(reason=reason or "新识别登记"):
-        household.save()
+        try:
+            with transaction.atomic():
+                household.save()
+        except IntegrityError as error:  # an explicit 户编号 taken by a concurrent registration
+            raise ValidationError({"household_no": ["户编号已存在。"]}) from error
         for member in built:
             member.household = household
         insert_members(user, built, numbers)

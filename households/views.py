@@ -97,6 +97,12 @@ def household_edit(request, pk):
     return household_form(request, household=household)
 
 
+def posted_version(request) -> int:
+    """The version the form was loaded with; anything malformed counts as stale."""
+    version = request.POST.get("version", "")
+    return int(version) if version.isdigit() else 0
+
+
 def household_form(request, household):
     """One form for the household and its members; nothing is saved unless everything is valid."""
     editing = household is not None
@@ -113,7 +119,9 @@ def household_form(request, household):
                         user=request.user,
                         household_id=household.pk,
                         data=form.service_data(),
-                        expected_version=int(request.POST.get("version", 0)),
+                        expected_version=int(request.POST["version"])
+                        if request.POST.get("version", "").isdigit()
+                        else 0,
                         members=member_data,
                     )
                     messages.success(request, "已保存。")

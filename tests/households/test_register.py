@@ -157,3 +157,17 @@ def test_status_cannot_be_typed_in(clerk, village):
     )
     household.refresh_from_db()
     assert household.status == HouseholdStatus.POOR
+
+
+def test_an_explicit_household_number_already_taken_is_a_field_error(clerk, village):
+    register_household(
+        user=clerk, village_code=village.code, data=household_data(household_no="A001"), members=[member()]
+    )
+    with pytest.raises(ValidationError) as error:
+        register_household(
+            user=clerk,
+            village_code=village.code,
+            data=household_data(household_no="A001"),
+            members=[member(id_number=make_id_number())],
+        )
+    assert error.value.message_dict["household_no"] == ["户编号已存在。"]
