@@ -78,6 +78,15 @@ class MemberWriteSerializer(serializers.Serializer):
     work_months = serializers.IntegerField(min_value=0, max_value=12, required=False)
 
 
+class LivingConditionsSerializer(serializers.ModelSerializer):
+    """生产生活条件, generated from the model so labels and limits live once."""
+
+    class Meta:
+        model = Household
+        fields = services.LIVING_CONDITION_FIELDS
+        extra_kwargs = {field: {"required": False} for field in services.LIVING_CONDITION_FIELDS}
+
+
 class HouseholdReadSerializer(serializers.ModelSerializer):
     village = serializers.CharField(source="village_id", read_only=True)
     phone = serializers.CharField(source="phone_masked", read_only=True)
@@ -100,6 +109,7 @@ class HouseholdReadSerializer(serializers.ModelSerializer):
             "exit_year",
             "monitoring_category",
             "phone",
+            *services.LIVING_CONDITION_FIELDS,
             "member_count",
             "warning_count",
             "version",
@@ -122,6 +132,9 @@ class HouseholdWriteSerializer(serializers.Serializer):
     members = MemberWriteSerializer(many=True, required=False)
     version = serializers.IntegerField(required=False, write_only=True)
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True)
+
+    def get_fields(self):
+        return {**super().get_fields(), **LivingConditionsSerializer().get_fields()}
 
     def validate(self, attrs):
         if self.instance is None:

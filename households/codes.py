@@ -251,3 +251,31 @@ class HelperLevel(models.TextChoices):
     COUNTY = "3", "县直"
     TOWNSHIP = "4", "乡镇"
     VILLAGE = "5", "村级"
+
+
+# 入户路类型 (domain-reference §1.2; labels from the source, numeric codes unverified).
+class EntryRoadType(models.TextChoices):
+    DIRT = "1", "泥土路"
+    GRAVEL = "2", "砂石路"
+    CEMENT = "3", "水泥路"
+    ASPHALT = "4", "沥青路"
+
+
+# 危房级别: A/B safe, C/D dangerous (domain-reference §1.2, 住建 appraisal).
+class HouseSafetyGrade(models.TextChoices):
+    A = "A", "A级（安全）"
+    B = "B", "B级（基本安全）"
+    C = "C", "C级（局部危房）"
+    D = "D", "D级（整栋危房）"
+
+
+DANGEROUS_GRADES = {HouseSafetyGrade.C, HouseSafetyGrade.D}
+
+
+# 主要燃料类型 (domain-reference §1.2; codes unverified).
+class FuelType(models.TextChoices):
+    FIREWOOD = "1", "柴草"
+    DUNG = "2", "干畜粪"
+    COAL = "3", "煤炭"
+    CLEAN = "4", "清洁能源"
+    OTHER = "99", "其他"

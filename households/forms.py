@@ -25,7 +25,8 @@ from .codes import (
     SchoolStatus,
     WorkLocation,
 )
-from .services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from .models import Household
+from .services import HOUSEHOLD_FIELDS, LIVING_CONDITION_FIELDS, MEMBER_FIELDS
 
 BLANK = [("", "—")]
 
@@ -75,7 +76,23 @@ class HouseholdForm(BootstrapMixin, forms.Form):
             self.fields["village"].required = False
 
     def service_data(self) -> dict:
-        return {field: self.cleaned_data[field] for field in HOUSEHOLD_FIELDS if field in self.cleaned_data}
+        data = {field: self.cleaned_data[field] for field in HOUSEHOLD_FIELDS if field in self.cleaned_data}
+        # An empty number keeps the model's default rather than writing NULL.
+        return {field: value for field, value in data.items() if value is not None or field == "housing_area_m2"}
+
+    @property
+    def basic_fields(self):
+        return [field for field in self if field.name not in LIVING_CONDITION_FIELDS]
+
+    @property
+    def living_condition_fields(self):
+        return [field for field in self if field.name in LIVING_CONDITION_FIELDS]
+
+
+# 生产生活条件: labels, choices and limits come from the model, the one place they are declared.
+HouseholdForm.base_fields.update(forms.fields_for_model(Household, fields=LIVING_CONDITION_FIELDS))
+for _name in LIVING_CONDITION_FIELDS:
+    HouseholdForm.base_fields[_name].required = False
 
 
 class MemberForm(BootstrapMixin, forms.Form):

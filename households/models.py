@@ -10,12 +10,15 @@ from .codes import (
     AdjustmentKind,
     AidCategory,
     Education,
+    EntryRoadType,
     Ethnicity,
+    FuelType,
     Gender,
     Health,
     HelperLevel,
     HouseholdAttribute,
     HouseholdStatus,
+    HouseSafetyGrade,
     IdentificationStandard,
     LaborSkill,
     MemberChangeReason,
@@ -32,6 +35,13 @@ def MoneyField(verbose_name: str):
     """元, two decimals, never negative (money is Decimal end to end)."""
     return models.DecimalField(
         verbose_name, max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+
+
+def AreaField(verbose_name: str):
+    """亩, two decimals, never negative; a database default so bulk loads may omit it."""
+    return models.DecimalField(
+        verbose_name, max_digits=10, decimal_places=2, default=0, db_default=0, validators=[MinValueValidator(0)]
     )
 
 
@@ -80,6 +90,42 @@ class Household(models.Model):
     identified_year = models.PositiveSmallIntegerField("识别年度")
     exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
     monitoring_category = models.CharField("监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True)
+    # 二、生产生活条件 (domain-reference §1.2). Database defaults keep bulk COPY loads valid.
+    arable_land_mu = AreaField("耕地面积（亩）")
+    irrigated_land_mu = AreaField("其中有效灌溉面积（亩）")
+    forest_land_mu = AreaField("林地面积（亩）")
+    grain_for_green_mu = AreaField("退耕还林面积（亩）")
+    orchard_mu = AreaField("林果面积（亩）")
+    pasture_mu = AreaField("牧草地面积（亩）")
+    water_surface_mu = AreaField("水面面积（亩）")
+    has_production_power = models.BooleanField("是否通生产用电", default=True, db_default=True)
+    has_household_power = models.BooleanField("是否通生活用电", default=True, db_default=True)
+    has_radio_tv = models.BooleanField("是否通广播电视", default=True, db_default=True)
+    water_difficulty = models.BooleanField("饮水是否困难", default=False, db_default=False)
+    water_safe = models.BooleanField("饮水是否安全", default=True, db_default=True)
+    distance_to_main_road_km = models.DecimalField(
+        "与村主干路距离（公里）",
+        max_digits=6,
+        decimal_places=2,
+        default=0,
+        db_default=0,
+        validators=[MinValueValidator(0)],
+    )
+    entry_road_type = models.CharField(
+        "入户路类型", max_length=2, choices=EntryRoadType.choices, blank=True, default="", db_default=""
+    )
+    housing_area_m2 = models.DecimalField(
+        "住房面积（㎡）", max_digits=8, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    house_safety_grade = models.CharField(
+        "危房级别", max_length=1, choices=HouseSafetyGrade.choices, blank=True, default="", db_default=""
+    )
+    fuel_type = models.CharField(
+        "主要燃料类型", max_length=2, choices=FuelType.choices, blank=True, default="", db_default=""
+    )
+    has_sanitary_toilet = models.BooleanField("有无卫生厕所", default=False, db_default=False)
+    in_cooperative = models.BooleanField("是否加入农民专业合作社", default=False, db_default=False)
+    relocation = models.BooleanField("是否纳入易地扶贫搬迁", default=False, db_default=False)
     member_count = models.PositiveSmallIntegerField("家庭人口数", default=0, editable=False)
     # Number of 疑点 (households/quality.py), refreshed by every registry write; NULL = not checked yet.
     warning_count = models.PositiveSmallIntegerField("疑点数", null=True, blank=True, editable=False)

@@ -14,6 +14,7 @@ from fupin.codes import ParameterKey
 from fupin.selectors import PolicyParameterMissing, policy_value
 
 from .codes import (
+    DANGEROUS_GRADES,
     Gender,
     HouseholdAttribute,
     HouseholdStatus,
@@ -60,6 +61,8 @@ IN_SCHOOL_HIGH = {
 }
 IN_SCHOOL_PRIMARY_OR_BELOW = {SchoolStatus.PRESCHOOL, SchoolStatus.PRIMARY}
 MAX_PLAUSIBLE_PER_CAPITA = 100_000
+MAX_ROAD_DISTANCE_KM = 50  # domain-reference §1.6 plausibility limits
+MAX_ARABLE_MU_PER_PERSON = 50
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,19 @@ def household_warnings(household, *, members=None, incomes=None, open_assignment
         warn("phone_length", "联系电话不是11位数字。")
     if household.status == HouseholdStatus.POOR and not open_assignments:
         warn("no_helper", "未脱贫户没有结对帮扶责任人。")
+
+    if active and household.housing_area_m2 == 0:
+        warn("housing_area_zero", "住房面积为0。")
+    if household.distance_to_main_road_km > MAX_ROAD_DISTANCE_KM:
+        warn("road_distance", f"与村主干路距离超过{MAX_ROAD_DISTANCE_KM}公里。")
+    if members and household.arable_land_mu / len(members) > MAX_ARABLE_MU_PER_PERSON:
+        warn("arable_land", f"人均耕地超过{MAX_ARABLE_MU_PER_PERSON}亩。")
+    if household.irrigated_land_mu > household.arable_land_mu:
+        warn("irrigated_land", "有效灌溉面积大于耕地面积。")
+    if household.status == HouseholdStatus.EXITED and household.house_safety_grade in DANGEROUS_GRADES:
+        warn("exited_dangerous_house", "已脱贫户仍住危房（C级或D级）。")
+    if household.status == HouseholdStatus.EXITED and not household.water_safe:
+        warn("exited_unsafe_water", "已脱贫户饮水安全尚未解决。")
 
     head = next((member for member in members if member.relation == Relation.HEAD), None)
     spouse = next((member for member in members if member.relation == Relation.SPOUSE), None)

@@ -150,3 +150,21 @@ def household_history(household, members, limit: int = 50) -> list[dict]:
             }
         )
     return entries
+
+
+def living_conditions(household) -> list[tuple[str, str]]:
+    """(label, display value) of the 生产生活条件 block, in the order of the form."""
+    from .services import LIVING_CONDITION_FIELDS
+
+    rows = []
+    for name in LIVING_CONDITION_FIELDS:
+        field = Household._meta.get_field(name)
+        value = getattr(household, name)
+        if field.choices:
+            shown = getattr(household, f"get_{name}_display")() or "—"
+        elif isinstance(value, bool):
+            shown = "是" if value else "否"
+        else:
+            shown = "—" if value is None else str(value)
+        rows.append((str(field.verbose_name), shown))
+    return rows

@@ -35,6 +35,28 @@ from .idnumbers import id_number_hash, normalize_id_number
 from .models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, Household, IncomeRecord, Member
 from .names import pinyin_initials
 
+LIVING_CONDITION_FIELDS = [
+    "arable_land_mu",
+    "irrigated_land_mu",
+    "forest_land_mu",
+    "grain_for_green_mu",
+    "orchard_mu",
+    "pasture_mu",
+    "water_surface_mu",
+    "has_production_power",
+    "has_household_power",
+    "has_radio_tv",
+    "water_difficulty",
+    "water_safe",
+    "distance_to_main_road_km",
+    "entry_road_type",
+    "housing_area_m2",
+    "house_safety_grade",
+    "fuel_type",
+    "has_sanitary_toilet",
+    "in_cooperative",
+    "relocation",
+]
 HOUSEHOLD_FIELDS = [
     "household_no",
     "group_name",
@@ -45,6 +67,7 @@ HOUSEHOLD_FIELDS = [
     "other_causes",
     "identified_year",
     "monitoring_category",
+    *LIVING_CONDITION_FIELDS,
 ]
 MEMBER_FIELDS = [
     "name",

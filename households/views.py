@@ -71,6 +71,7 @@ def household_detail(request, pk):
             "incomes": selectors.income_rows(household),
             "warnings": household_warnings(household, members=members),
             "history": selectors.household_history(household, members),
+            "living_conditions": selectors.living_conditions(household),
             "status_form": StatusChangeForm(),
             "increase_form": MemberIncreaseForm(prefix="add"),
             "decrease_form": MemberDecreaseForm(members=members, prefix="remove"),

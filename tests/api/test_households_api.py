@@ -228,3 +228,23 @@ def test_helpers_and_aid_measures(clerk_client):
         "/api/v1/helpers/", {"name": "王", "unit": "x", "level": "4", "region": "622926102000"}, format="json"
     )
     assert outside.status_code == 400 and "region" in outside.json()
+
+
+def test_living_conditions_are_written_read_and_validated(clerk_client):
+    body = payload(
+        house_safety_grade="C",
+        fuel_type="1",
+        entry_road_type="3",
+        housing_area_m2="0",
+        arable_land_mu="4.50",
+        water_safe=False,
+    )
+    created = clerk_client.post("/api/v1/households/", body, format="json")
+    assert created.status_code == 201, created.json()
+    data = created.json()
+    assert data["house_safety_grade"] == "C" and data["fuel_type"] == "1" and data["arable_land_mu"] == "4.50"
+    assert data["water_safe"] is False and data["has_household_power"] is True
+    assert data["warning_count"] >= 1  # 住房面积为0
+    bad = clerk_client.post("/api/v1/households/", payload(house_safety_grade="E", arable_land_mu="-1"), format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()) >= {"house_safety_grade", "arable_land_mu"}

@@ -85,3 +85,16 @@ def test_the_batch_refresh_counts_like_the_single_one(clerk, village):
     Household.objects.update(warning_count=None)
     assert refresh_warning_counts("622926101", chunk_size=1) == 2
     assert dict(Household.objects.values_list("pk", "warning_count")) == expected
+
+
+def test_an_exited_household_in_a_dangerous_house_is_flagged(clerk, village):
+    household = register_household(
+        user=clerk,
+        village_code=village.code,
+        data=household_data(main_cause="9", house_safety_grade="D", housing_area_m2=0, distance_to_main_road_km=60),
+        members=[member()],
+    )
+    assert {"housing_area_zero", "road_distance"} <= codes(household)
+    change_status(user=clerk, household_id=household.pk, kind=AdjustmentKind.EXITED, reason="脱贫")
+    household.refresh_from_db()
+    assert "exited_dangerous_house" in codes(household)

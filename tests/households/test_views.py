@@ -341,3 +341,24 @@ def test_aid_measures_and_helpers_are_entered_from_the_detail_page(client, clerk
         reverse("households:assign_helper", args=[household.pk]), {"helper-start_date": "2019-03-01"}, follow=True
     ).content.decode()
     assert "请选择帮扶责任人" in empty
+
+
+def test_the_form_saves_living_conditions_and_the_page_shows_them(client, clerk, village):
+    login(client, clerk)
+    client.post(
+        reverse("households:create"),
+        form_post(
+            village.code,
+            [{"name": "马成", "id_number": make_id_number(), "relation": "01"}],
+            house_safety_grade="B",
+            fuel_type="3",
+            arable_land_mu="6.5",
+            has_sanitary_toilet="on",
+        ),
+    )
+    household = Household.objects.get()
+    assert household.house_safety_grade == "B" and household.fuel_type == "3"
+    assert str(household.arable_land_mu) == "6.50" and household.has_sanitary_toilet
+    assert household.has_household_power is False  # an unticked box is a 否
+    html = client.get(reverse("households:detail", args=[household.pk])).content.decode()
+    assert "B级（基本安全）" in html and "煤炭" in html
