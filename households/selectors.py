@@ -138,6 +138,8 @@ def household_history(household, members, limit: int = 50) -> list[dict]:
     for event in events:
         metadata = event.pgh_context or {}
         changed = [labels.get(field, field) for field in (event.pgh_diff or {}) if field not in HIDDEN_HISTORY_FIELDS]
+        if event.pgh_label != "insert" and not changed:
+            continue  # only bookkeeping columns changed (version, 疑点 count)
         is_member = event.pgh_obj_model == "households.Member"
         entries.append(
             {
