@@ -26,7 +26,8 @@ COPY templates templates
 COPY static static
 
 # Settings read these at import; collectstatic needs them present, never real.
-RUN SECRET_KEY=build SALT_KEY=build ID_HMAC_KEY=build \
+RUN python -m fupin.vendor_assets \
+ && SECRET_KEY=build SALT_KEY=build ID_HMAC_KEY=build \
     DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
  && useradd --system --uid 1000 --no-create-home fupin \

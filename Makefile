@@ -7,10 +7,11 @@ PYTEST_ARGS ?=
 
 .PHONY: run test bench lint format services stop clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt build-constraints.txt
+$(INSTALLED): requirements.txt requirements-dev.txt build-constraints.txt fupin/vendor_assets.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --build-constraint build-constraints.txt -r requirements-dev.txt
+	$(PY) -m fupin.vendor_assets
 	touch $(INSTALLED)
 
 ## Embedded PostgreSQL + Redis (unless DATABASE_URL / REDIS_URL are set), migrate,

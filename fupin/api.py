@@ -7,6 +7,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from assessment.api import ApplicationViewSet, CountyRatingViewSet, IncidenceRateViewSet, SampleSurveyViewSet
 from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet
 from villages.api import RegionViewSet
 
@@ -16,6 +17,10 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("aid-measures", AidMeasureViewSet, basename="aid-measure")
 router.register("helpers", HelperViewSet, basename="helper")
 router.register("adjustments", AdjustmentViewSet, basename="adjustment")
+router.register("applications", ApplicationViewSet, basename="application")
+router.register("incidence-rates", IncidenceRateViewSet, basename="incidence-rate")
+router.register("county-ratings", CountyRatingViewSet, basename="county-rating")
+router.register("sample-surveys", SampleSurveyViewSet, basename="sample-survey")
 
 
 @extend_schema(

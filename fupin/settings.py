@@ -242,6 +242,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.tasks.refresh_warnings",
         "schedule": crontab(hour=2, minute=0),
     },
+    "nightly-incidence": {
+        "task": "assessment.tasks.recompute_incidence",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "nightly-ratings": {
+        "task": "assessment.tasks.recompute_ratings",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "nightly-scope-counts": {
         "task": "villages.tasks.refresh_region_counts",
         "schedule": crontab(hour=1, minute=30),

@@ -132,6 +132,9 @@ class HouseholdWriteSerializer(serializers.Serializer):
     members = MemberWriteSerializer(many=True, required=False)
     version = serializers.IntegerField(required=False, write_only=True)
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    candidate = serializers.BooleanField(
+        required=False, default=False, write_only=True, help_text="登记为拟识别户，经识别申请审定后成为未脱贫户"
+    )
 
     def get_fields(self):
         return {**super().get_fields(), **LivingConditionsSerializer().get_fields()}
@@ -222,6 +225,7 @@ class HouseholdViewSet(
             village_code=data.pop("village"),
             members=[dict(member) for member in data.pop("members")],
             reason=data.pop("reason", ""),
+            candidate=data.pop("candidate", False),
             data=data,
         )
         return self.respond(household, status.HTTP_201_CREATED)
@@ -238,6 +242,7 @@ class HouseholdViewSet(
         data = dict(serializer.validated_data)
         data.pop("village", None)
         data.pop("version", None)
+        data.pop("candidate", None)
         members = data.pop("members", None)
         household = services.update_household(
             user=request.user,

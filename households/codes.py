@@ -8,6 +8,8 @@ from django.db import models
 
 # 户状态 (DESIGN.md §Households); changes only through an AdjustmentRecord.
 class HouseholdStatus(models.TextChoices):
+    # 拟识别: registered for an identification application, not yet 县审定 (DESIGN.md §Workflows).
+    CANDIDATE = "CANDIDATE", "拟识别"
     POOR = "POOR", "未脱贫"
     EXITED = "EXITED", "已脱贫"
     REMOVED = "REMOVED", "清退"

@@ -77,17 +77,34 @@ def household_detail_queryset(user):
     )
 
 
+def poverty_line(household, year: int):
+    """The poverty line of `year` for the household's 识别标准 (domain-reference §3).
+
+    国家标准 reads the national row; 省定 / 市定 read the row of the household's province
+    or city, falling back to the national row when the province has set none.
+    """
+    from fupin.codes import ParameterKey
+    from fupin.selectors import policy_value
+
+    from .codes import IdentificationStandard
+
+    digits = {IdentificationStandard.PROVINCIAL: 2, IdentificationStandard.MUNICIPAL: 4}.get(
+        household.identification_standard
+    )
+    region_code = household.village_id[:digits].ljust(12, "0") if digits else None
+    return policy_value(ParameterKey.POVERTY_LINE, year=year, region_code=region_code)
+
+
 def income_rows(household) -> list[dict]:
     """Each year's income with 人均纯收入 and that year's line for the household's 识别标准."""
-    from fupin.codes import ParameterKey
-    from fupin.selectors import PolicyParameterMissing, policy_value
+    from fupin.selectors import PolicyParameterMissing
 
     from .services import net_income_per_capita
 
     rows = []
     for income in household.incomes.all():
         try:
-            line = policy_value(ParameterKey.POVERTY_LINE, year=income.year, region_code=household.village_id)
+            line = poverty_line(household, income.year)
         except PolicyParameterMissing:
             line = None
         figures = net_income_per_capita(income)

@@ -96,12 +96,16 @@ INCOME_ITEMS = [
 
 # Status moves an adjustment may make (DESIGN.md §Households; domain-reference §2.5).
 STATUS_TRANSITIONS = {
+    AdjustmentKind.NEW: ({HouseholdStatus.CANDIDATE}, HouseholdStatus.POOR),
     AdjustmentKind.EXITED: ({HouseholdStatus.POOR}, HouseholdStatus.EXITED),
     AdjustmentKind.RETURNED: ({HouseholdStatus.EXITED}, HouseholdStatus.POOR),
-    AdjustmentKind.REMOVED: ({HouseholdStatus.POOR, HouseholdStatus.EXITED}, HouseholdStatus.REMOVED),
+    AdjustmentKind.REMOVED: (
+        {HouseholdStatus.CANDIDATE, HouseholdStatus.POOR, HouseholdStatus.EXITED},
+        HouseholdStatus.REMOVED,
+    ),
     AdjustmentKind.CANCELLED: ({HouseholdStatus.POOR, HouseholdStatus.EXITED}, HouseholdStatus.CANCELLED),
 }
-ACTIVE_STATUSES = {HouseholdStatus.POOR, HouseholdStatus.EXITED}
+ACTIVE_STATUSES = {HouseholdStatus.CANDIDATE, HouseholdStatus.POOR, HouseholdStatus.EXITED}
 
 
 class DuplicatePerson(ValidationError):
@@ -310,12 +314,16 @@ def require_reason(reason: str) -> str:
 
 
 @transaction.atomic
-def register_household(*, user, village_code: str, data: dict, members: list[dict], reason: str = "") -> Household:
+def register_household(
+    *, user, village_code: str, data: dict, members: list[dict], reason: str = "", candidate: bool = False
+) -> Household:
     """Register a new poor household (新识别) with its members, all or nothing.
 
     Guarantees: the village is in the user's scope; exactly one 户主, at most one 配偶;
     valid causes; every ID number valid and not actively registered anywhere
     (concurrent attempts: exactly one wins); a 新识别 adjustment records who and why.
+    With `candidate` the household is 拟识别 and becomes 未脱贫 only when its
+    identification application is approved (assessment/services.py).
     """
     errors: dict[str, list[str]] = {}
     try:
@@ -346,7 +354,7 @@ def register_household(*, user, village_code: str, data: dict, members: list[dic
     household.head_name = next(member.name for member in built if member.relation == Relation.HEAD)
     household.head_name_initials = pinyin_initials(household.head_name)
     household.member_count = len(built)
-    household.status = HouseholdStatus.POOR
+    household.status = HouseholdStatus.CANDIDATE if candidate else HouseholdStatus.POOR
     full_clean_or_raise(household, exclude=["village"])
     with pghistory.context(reason=reason or "新识别登记"):
         try:
@@ -357,7 +365,8 @@ def register_household(*, user, village_code: str, data: dict, members: list[dic
         for member in built:
             member.household = household
         insert_members(user, built, numbers)
-        record(household, AdjustmentKind.NEW, user=user, reason=reason or "新识别登记", to_status=HouseholdStatus.POOR)
+        if not candidate:
+            record(household, AdjustmentKind.NEW, user=user, reason=reason or "新识别登记", to_status=household.status)
     household.warning_count = refresh_warning_count(household.pk)
     return household
 
@@ -548,6 +557,13 @@ def save_income(*, user, household_id: int, year: int, items: dict) -> IncomeRec
     household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
     if household.member_count < 1:
         raise ValidationError({"household": ["该户没有在册成员，不能登记收入。"]})
+    from assessment.selectors import locking_application
+
+    lock = locking_application(household_id=household.pk, year=year)
+    if lock is not None:
+        raise ValidationError(
+            {"year": [f"{year}年度已由{lock}审定锁定，修改收入须县级审核员先重新开放。"]}, code="year_locked"
+        )
     income, _ = IncomeRecord.objects.get_or_create(
         household=household, year=year, defaults={"household_size": household.member_count}
     )

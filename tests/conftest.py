@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
+from assessment.defaults import ensure_default_scheme
 from fupin.codes import Role
 from fupin.policy_defaults import ensure_default_parameters
 
@@ -33,6 +34,7 @@ def _policy_parameters(request):
     else:
         return
     ensure_default_parameters()
+    ensure_default_scheme()
 
 
 @pytest.fixture

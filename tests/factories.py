@@ -94,4 +94,54 @@ def populate(village: Region, township: Region) -> Household:
     AidMeasure.objects.create(household=household, category="01", year=2019, description="养殖")
     helper = Helper.objects.create(name="干部", unit="镇政府", level="4", region=township)
     HelperAssignment.objects.create(helper=helper, household=household, start_date=date(2019, 1, 1))
+    populate_assessment(household, village)
     return household
+
+
+def populate_assessment(household: Household, village: Region) -> None:
+    """An application in 公示 with its steps and an objection; incidence and ratings of the county."""
+    from django.utils import timezone
+
+    from assessment.models import (
+        Application,
+        ApplicationStep,
+        CountyRating,
+        IncidenceRate,
+        Objection,
+        RatingScheme,
+        ReductionPlan,
+        SampleSurvey,
+    )
+
+    application = Application.objects.create(
+        kind="HOUSEHOLD_EXIT", region=village, household=household, year=2019, status="IN_REVIEW", current_step=1
+    )
+    step = ApplicationStep.objects.create(
+        application=application, index=1, code="VILLAGE_NOTICE", name="村内公示", kind="publicity", status="OPEN"
+    )
+    Objection.objects.create(application=application, step=step, content="异议")
+    now = timezone.now()
+    IncidenceRate.objects.create(
+        region=village, year=2019, poor_households=1, poor_population=3, rural_population=900, computed_at=now
+    )
+    county = region(village.code[:6].ljust(12, "0"))
+    ReductionPlan.objects.get_or_create(county=county, year=2019, defaults={"planned_exit_population": 10})
+    SampleSurvey.objects.get_or_create(
+        county=county,
+        year=2019,
+        quarter=4,
+        defaults=dict(
+            sampled_exited_population=1,
+            wrong_exit_population=0,
+            sampled_unregistered_population=1,
+            omitted_population=0,
+            surveyed_households=1,
+            approving_households=1,
+        ),
+    )
+    CountyRating.objects.get_or_create(
+        county=county,
+        year=2019,
+        period="YEAR",
+        defaults=dict(scheme=RatingScheme.objects.first(), indicator_values=[], score=0, grade="D", computed_at=now),
+    )

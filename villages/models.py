@@ -104,6 +104,7 @@ class Village(models.Model):
         Region, verbose_name="村", primary_key=True, on_delete=models.CASCADE, related_name="village_profile"
     )
     is_poor_village = models.BooleanField("是否贫困村", default=False)
+    exit_year = models.PositiveSmallIntegerField("退出年度", null=True, blank=True)
     has_hardened_road = models.BooleanField("通硬化路", default=False)
     has_bus = models.BooleanField("通客车", default=False)
     has_safe_water = models.BooleanField("安全饮水", default=False)

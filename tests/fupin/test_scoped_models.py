@@ -1,6 +1,15 @@
 import pytest
 from django.apps import apps
 
+from assessment.models import (
+    Application,
+    ApplicationStep,
+    CountyRating,
+    IncidenceRate,
+    Objection,
+    ReductionPlan,
+    SampleSurvey,
+)
 from households.models import (
     AdjustmentRecord,
     AidMeasure,
@@ -33,6 +42,13 @@ def test_every_scoped_model_is_known_here():
         Helper,
         HelperAssignment,
         AidMeasure,
+        Application,
+        ApplicationStep,
+        Objection,
+        SampleSurvey,
+        ReductionPlan,
+        IncidenceRate,
+        CountyRating,
     }
 
 

@@ -1,11 +1,12 @@
 import pytest
 from django.urls import reverse
 
+from assessment.models import Application, CountyRating, IncidenceRate, SampleSurvey
 from fupin.codes import Role
 from fupin.scoping import scope_prefix
 from households.models import AdjustmentRecord, AidMeasure, Helper, Household
 from tests.conftest import login
-from tests.factories import UserFactory, household_with_members, populate
+from tests.factories import UserFactory, household_with_members, populate, region
 from villages.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,13 @@ API_MODELS = {
     "aid-measures": AidMeasure,
     "helpers": Helper,
     "adjustments": AdjustmentRecord,
+    "applications": Application,
+    "incidence-rates": IncidenceRate,
+}
+# County-level rows: a township clerk sees none of them, a county reviewer only their own county's.
+COUNTY_API_MODELS = {
+    "county-ratings": CountyRating,
+    "sample-surveys": SampleSurvey,
 }
 
 
@@ -82,7 +90,9 @@ def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):
     """Walk every registered viewset: a clerk of township A sees their objects and none of township B."""
     from fupin.api import router
 
-    assert {prefix for prefix, _, _ in router.registry} == set(API_MODELS), "add the new endpoint here"
+    assert {prefix for prefix, _, _ in router.registry} == set(API_MODELS) | set(COUNTY_API_MODELS), (
+        "add the new endpoint here"
+    )
     populate(two_townships["village_a"], two_townships["township_a"])
     populate(two_townships["village_b"], two_townships["township_b"])
     api_client.force_authenticate(clerk_a)
@@ -94,3 +104,14 @@ def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):
         codes = model.objects.filter(pk__in=keys).values_list(model.scope_code_field, flat=True)
         assert all(code.startswith("622926101") for code in codes), f"{prefix} leaks township B"
         assert len(codes) == len(keys), prefix
+
+
+def test_county_level_api_lists_are_scoped_to_the_county(api_client, two_townships):
+    populate(two_townships["village_a"], two_townships["township_a"])
+    populate(region("622921101201"), region("622921101000"))
+    own = UserFactory(role=Role.COUNTY_REVIEWER, region=two_townships["county"])
+    api_client.force_authenticate(own)
+    for prefix, model in COUNTY_API_MODELS.items():
+        keys = [row["id"] for row in api_client.get(f"/api/v1/{prefix}/").json()["results"]]
+        codes = list(model.objects.filter(pk__in=keys).values_list(model.scope_code_field, flat=True))
+        assert codes == ["622926000000"], prefix

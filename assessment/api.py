@@ -1,0 +1,334 @@
+"""Applications, incidence and ratings over the API: thin serializers over the engine and selectors."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from fupin.pagination import IdCursorPagination
+
+from . import selectors, services
+from .codes import ApplicationKind
+from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, SampleSurvey
+
+
+class StepSerializer(serializers.ModelSerializer):
+    acted_by = serializers.CharField(source="acted_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = ApplicationStep
+        fields = [
+            "index",
+            "code",
+            "name",
+            "kind",
+            "role",
+            "status",
+            "starts_on",
+            "ends_on",
+            "acted_by",
+            "acted_at",
+            "comment",
+            "override_reason",
+        ]
+        read_only_fields = fields
+
+
+class ObjectionSerializer(serializers.ModelSerializer):
+    filed_by = serializers.CharField(source="filed_by.username", default=None, read_only=True)
+    resolved_by = serializers.CharField(source="resolved_by.username", default=None, read_only=True)
+    step = serializers.CharField(source="step.name", read_only=True)
+
+    class Meta:
+        model = Objection
+        fields = ["id", "step", "content", "filed_by", "filed_at", "is_upheld", "outcome", "resolved_by", "resolved_at"]
+        read_only_fields = fields
+
+
+class ApplicationReadSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region_id", read_only=True)
+    target = serializers.CharField(source="target_label", read_only=True)
+    submitted_by = serializers.CharField(source="submitted_by.username", default=None, read_only=True)
+    steps = StepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "kind",
+            "region",
+            "household",
+            "target",
+            "year",
+            "status",
+            "figures",
+            "reason",
+            "check_passed",
+            "check_items",
+            "current_step",
+            "awaiting_role",
+            "awaiting_since",
+            "submitted_by",
+            "submitted_at",
+            "decided_at",
+            "is_locked",
+            "reopen_reason",
+            "steps",
+        ]
+        read_only_fields = fields
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ApplicationKind.choices)
+    year = serializers.IntegerField()
+    household = serializers.IntegerField(required=False)
+    region = serializers.RegexField(r"^\d{12}$", required=False)
+    figures = serializers.DictField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True)
+    submit = serializers.BooleanField(required=False, default=False, help_text="同时提交（运行标准核查）")
+
+
+class DecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True)
+    override_reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class BatchApprovalSerializer(DecisionSerializer):
+    applications = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+
+
+class ObjectionCreateSerializer(serializers.Serializer):
+    content = serializers.CharField()
+
+
+class ObjectionResolveSerializer(serializers.Serializer):
+    objection = serializers.IntegerField()
+    outcome = serializers.CharField()
+    upheld = serializers.BooleanField()
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """识别、户退出、村退出、县摘帽、返贫 applications in the user's scope."""
+
+    pagination_class = IdCursorPagination
+    serializer_class = ApplicationReadSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        if params.get("queue"):
+            return selectors.review_queue(self.request.user, timezone.localdate()).prefetch_related("steps")
+        return selectors.application_list(
+            self.request.user, status=params.get("status", ""), kind=params.get("kind", "")
+        ).prefetch_related("steps")
+
+    def respond(self, application, code=status.HTTP_200_OK):
+        application = selectors.application_detail_queryset(self.request.user).get(pk=application.pk)
+        return Response(ApplicationReadSerializer(application).data, status=code)
+
+    @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationReadSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = ApplicationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        application = services.draft_application(
+            user=request.user,
+            kind=data["kind"],
+            year=data["year"],
+            household_id=data.get("household"),
+            region_code=data.get("region"),
+            figures=data.get("figures"),
+            reason=data.get("reason", ""),
+        )
+        if data["submit"]:
+            application = services.submit_application(user=request.user, application_id=application.pk)
+        return self.respond(application, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ApplicationReadSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """提交：运行标准核查并进入第一个公示或审核步骤。"""
+        application = services.submit_application(user=request.user, application_id=self.get_object().pk)
+        return self.respond(application)
+
+    @extend_schema(request=DecisionSerializer, responses={200: ApplicationReadSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """同意当前步骤；核查未通过时须填写 override_reason。"""
+        serializer = DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.approve_step(
+            user=request.user, application_id=self.get_object().pk, **serializer.validated_data
+        )
+        return self.respond(application)
+
+    @extend_schema(request=DecisionSerializer, responses={200: ApplicationReadSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """退回（不同意），comment 必填。"""
+        serializer = DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.reject_application(
+            user=request.user, application_id=self.get_object().pk, comment=serializer.validated_data.get("comment", "")
+        )
+        return self.respond(application)
+
+    @extend_schema(request=BatchApprovalSerializer, responses={200: ApplicationReadSerializer(many=True)})
+    @action(detail=False, methods=["post"], url_path="batch-approve")
+    def batch_approve(self, request):
+        """同一村的多个户退出申请一并同意，全部成功或全部不变。"""
+        serializer = BatchApprovalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        approved = services.approve_many(user=request.user, application_ids=data.pop("applications"), **data)
+        rows = selectors.application_detail_queryset(request.user).filter(pk__in=[a.pk for a in approved])
+        return Response(ApplicationReadSerializer(rows, many=True).data)
+
+    @extend_schema(request=ObjectionCreateSerializer, responses={200: ObjectionSerializer(many=True)})
+    @action(detail=True, methods=["get", "post"])
+    def objections(self, request, pk=None):
+        """公示异议：GET 列出，POST 登记（仅公示期内）。"""
+        application = self.get_object()
+        code = status.HTTP_200_OK
+        if request.method == "POST":
+            serializer = ObjectionCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            services.file_objection(user=request.user, application_id=application.pk, **serializer.validated_data)
+            code = status.HTTP_201_CREATED
+        rows = Objection.objects.visible_to(request.user).filter(application=application).select_related("step")
+        return Response(ObjectionSerializer(rows, many=True).data, status=code)
+
+    @extend_schema(request=ObjectionResolveSerializer, responses={200: ObjectionSerializer})
+    @action(detail=True, methods=["post"], url_path="resolve-objection")
+    def resolve_objection(self, request, pk=None):
+        """处理异议：写明处理结果。"""
+        self.get_object()
+        serializer = ObjectionResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        objection = services.resolve_objection(
+            user=request.user, objection_id=data["objection"], outcome=data["outcome"], upheld=data["upheld"]
+        )
+        return Response(ObjectionSerializer(objection).data)
+
+    @extend_schema(request=ReopenSerializer, responses={200: ApplicationReadSerializer})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """县级重新开放已审定锁定的年度，须写明理由。"""
+        serializer = ReopenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.reopen_application(
+            user=request.user, application_id=self.get_object().pk, reason=serializer.validated_data["reason"]
+        )
+        return self.respond(application)
+
+
+class IncidenceRateSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region_id", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    level = serializers.CharField(source="region.level", read_only=True)
+
+    class Meta:
+        model = IncidenceRate
+        fields = [
+            "id",
+            "region",
+            "region_name",
+            "level",
+            "year",
+            "poor_households",
+            "poor_population",
+            "rural_population",
+            "rate",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class IncidenceRateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """贫困发生率 by region and year (filters: year, level, region prefix)."""
+
+    serializer_class = IncidenceRateSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        rows = IncidenceRate.objects.visible_to(self.request.user).select_related("region")
+        params = self.request.query_params
+        if params.get("year", "").isdigit():
+            rows = rows.filter(year=int(params["year"]))
+        if params.get("level"):
+            rows = rows.filter(region__level=params["level"])
+        if params.get("region", "").isdigit():
+            rows = rows.within_prefix(params["region"])
+        return rows
+
+
+class CountyRatingSerializer(serializers.ModelSerializer):
+    county = serializers.CharField(source="county_id", read_only=True)
+    county_name = serializers.CharField(source="county.name", read_only=True)
+
+    class Meta:
+        model = CountyRating
+        fields = [
+            "id",
+            "county",
+            "county_name",
+            "year",
+            "period",
+            "score",
+            "grade",
+            "consequence",
+            "veto_reasons",
+            "indicator_values",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class CountyRatingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """县级考核评级 by county, year and period."""
+
+    serializer_class = CountyRatingSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        rows = CountyRating.objects.visible_to(self.request.user).select_related("county")
+        year = self.request.query_params.get("year", "")
+        return rows.filter(year=int(year)) if year.isdigit() else rows
+
+
+class SampleSurveySerializer(serializers.ModelSerializer):
+    county = serializers.RegexField(r"^\d{12}$")
+
+    class Meta:
+        model = SampleSurvey
+        fields = ["id", "county", "year", "quarter", *services.SAMPLE_FIELDS, "entered_at"]
+        read_only_fields = ["id", "entered_at"]
+        validators = []
+
+
+class SampleSurveyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """抽样调查（错退、漏评、认可度）：市级、省级人员录入；同一县同一季度再次提交即更正。"""
+
+    serializer_class = SampleSurveySerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        return SampleSurvey.objects.visible_to(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = SampleSurveySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        survey = services.record_sample_survey(
+            user=request.user,
+            county_code=data.pop("county"),
+            year=data.pop("year"),
+            quarter=data.pop("quarter"),
+            figures=data,
+        )
+        return Response(SampleSurveySerializer(survey).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,227 @@
+"""The standard checks run when an application is submitted (DESIGN.md §Workflows).
+
+Each returns a CheckResult: items with a Chinese detail saying what was compared, and
+whether the application meets the standard. Thresholds are PolicyParameters.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from fupin.codes import ParameterKey
+from fupin.selectors import PolicyParameterMissing, policy_value
+from households.codes import DANGEROUS_GRADES
+from households.models import IncomeRecord
+from households.selectors import poverty_line
+from households.services import net_income_per_capita
+from villages.models import County, Village, code_prefix, level_of
+
+from .codes import ApplicationKind
+from .statistics import incidence_of
+
+# 两不愁三保障 (domain-reference §2.2): the answers the village survey records.
+GUARANTEES = [
+    ("food", "不愁吃"),
+    ("clothing", "不愁穿"),
+    ("education", "义务教育有保障"),
+    ("medical", "基本医疗有保障"),
+    ("housing", "住房安全有保障"),
+    ("water", "饮水安全有保障"),
+]
+
+# Village exit conditions besides incidence (domain-reference §2.3, typical provincial list).
+VILLAGE_CONDITIONS = [
+    ("has_hardened_road", "通硬化路"),
+    ("has_safe_water", "安全饮水"),
+    ("has_power", "通生产生活用电"),
+    ("has_broadband", "通宽带"),
+    ("has_clinic", "标准化卫生室"),
+    ("has_culture_room", "综合文化服务中心"),
+]
+
+
+@dataclass
+class CheckResult:
+    passed: bool = True
+    items: list[dict] = field(default_factory=list)
+
+    def add(self, item: str, passed: bool, detail: str) -> bool:
+        self.items.append({"item": item, "passed": passed, "detail": detail})
+        return passed
+
+    def as_items(self) -> list[dict]:
+        return [dict(item) for item in self.items]
+
+
+def percent(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def yuan(value: Decimal) -> str:
+    return f"{value:,.2f}元"
+
+
+def is_west(region_code: str) -> bool:
+    """西部 counts per county (domain-reference §4); above county level, if any county is west."""
+    prefix = code_prefix(region_code, level_of(region_code))[:6]
+    return County.objects.filter(region__code__startswith=prefix, is_west=True).exists()
+
+
+def exit_rate_limit(region_code: str, *, county_level: bool, year: int) -> Decimal:
+    west = is_west(region_code)
+    if county_level:
+        key = ParameterKey.COUNTY_EXIT_MAX_RATE_WEST if west else ParameterKey.COUNTY_EXIT_MAX_RATE
+    else:
+        key = ParameterKey.VILLAGE_EXIT_MAX_RATE_WEST if west else ParameterKey.VILLAGE_EXIT_MAX_RATE
+    return policy_value(key, year=year, region_code=region_code)
+
+
+def _income_item(result: CheckResult, household, year: int, *, must_exceed: bool) -> bool | None:
+    """Adds the income item; returns whether per-capita income is above the line (None: unknown)."""
+    income = IncomeRecord.objects.filter(household=household, year=year).first()
+    if income is None:
+        result.add("人均纯收入", False, f"未登记{year}年度收入。")
+        return None
+    try:
+        line = poverty_line(household, year)
+    except PolicyParameterMissing:
+        result.add("人均纯收入", False, f"未设置{year}年度扶贫标准。")
+        return None
+    per_capita = net_income_per_capita(income).net_income_per_capita
+    above = per_capita > line
+    relation = "高于" if above else "未高于"
+    standard = household.get_identification_standard_display()
+    detail = f"{year}年人均纯收入{yuan(per_capita)}，{relation}{standard}{yuan(line)}。"
+    result.add("人均纯收入", above if must_exceed else not above, detail)
+    return above
+
+
+def _guarantee_answers(household, figures: dict) -> list[tuple[str, bool, str]]:
+    """Each 两不愁三保障 answer, cross-checked against what the registry says."""
+    answers = []
+    for key, label in GUARANTEES:
+        met = figures.get(key) is True
+        detail = "入户核实：已解决。" if met else "入户核实：未解决。"
+        if key == "housing" and household.house_safety_grade in DANGEROUS_GRADES:
+            met, detail = False, f"登记住房为{household.get_house_safety_grade_display()}。"
+        if key == "water" and not household.water_safe:
+            met, detail = False, "登记饮水不安全。"
+        answers.append((label, met, detail))
+    return answers
+
+
+def household_exit_check(household, year: int, figures: dict) -> CheckResult:
+    """户退出: income strictly above the year's line, and all of 两不愁三保障 (§2.2)."""
+    result = CheckResult()
+    _income_item(result, household, year, must_exceed=True)
+    for label, met, detail in _guarantee_answers(household, figures):
+        result.add(label, met, detail)
+    result.passed = all(item["passed"] for item in result.items)
+    return result
+
+
+def identification_check(household, year: int, figures: dict) -> CheckResult:
+    """识别 / 返贫: income not above the line, or 两不愁三保障 not all met (§2.1, Shaanxi wording)."""
+    result = CheckResult()
+    above = _income_item(result, household, year, must_exceed=False)
+    unmet = [label for label, met, _ in _guarantee_answers(household, figures) if not met]
+    result.add(
+        "两不愁三保障",
+        bool(unmet),
+        f"未解决：{'、'.join(unmet)}。" if unmet else "均已解决。",
+    )
+    result.passed = above is False or bool(unmet)
+    result.items.append(
+        {
+            "item": "判定规则",
+            "passed": result.passed,
+            "detail": "收入未高于扶贫标准，或两不愁三保障未全部解决，满足其一即可。",
+        }
+    )
+    return result
+
+
+def _incidence_item(result: CheckResult, region_code: str, prefix: str, year: int, *, county_level: bool) -> None:
+    incidence = incidence_of(prefix, year)
+    limit = exit_rate_limit(region_code, county_level=county_level, year=year)
+    below = incidence.is_below(limit)
+    result.add(
+        "贫困发生率",
+        below,
+        f"{year}年未脱贫人口{incidence.poor_population}人，农村户籍人口{incidence.rural_population}人，"
+        f"贫困发生率{percent(incidence.rate)}，{'低于' if below else '未低于'}{percent(limit)}。",
+    )
+
+
+def village_exit_check(region, year: int) -> CheckResult:
+    """村退出: incidence < 2 % (3 % west) and the village conditions (§2.3)."""
+    result = CheckResult()
+    _incidence_item(result, region.code, region.code, year, county_level=False)
+    profile = Village.objects.filter(region=region).first()
+    for field_name, label in VILLAGE_CONDITIONS:
+        met = bool(profile and getattr(profile, field_name))
+        result.add(label, met, "已达标。" if met else "未达标。")
+    income = profile.collective_income if profile else Decimal(0)
+    result.add("村集体经济收入", income > 0, f"{yuan(income)}。")
+    result.passed = all(item["passed"] for item in result.items)
+    return result
+
+
+def county_exit_check(region, year: int) -> CheckResult:
+    """县摘帽: incidence, 错退率 < 2 %, 漏评率 < 2 %, 认可度 ≥ 90 % (§2.4 三率一度)."""
+    from .selectors import latest_sample
+
+    result = CheckResult()
+    _incidence_item(result, region.code, region.code[:6], year, county_level=True)
+    sample = latest_sample(region.code, year)
+    if sample is None:
+        result.add("抽样调查", False, f"未录入{year}年度抽样调查数据（错退率、漏评率、认可度）。")
+    else:
+        rates = sample_rates(sample)
+        wrong_limit = policy_value(ParameterKey.MAX_WRONG_EXIT_RATE, year=year, region_code=region.code)
+        omission_limit = policy_value(ParameterKey.MAX_OMISSION_RATE, year=year, region_code=region.code)
+        approval_floor = policy_value(ParameterKey.MIN_PUBLIC_APPROVAL, year=year, region_code=region.code)
+        wrong, omission, approval = rates["wrong_exit_rate"], rates["omission_rate"], rates["approval_rate"]
+        result.add(
+            "错退率",
+            wrong is not None and wrong < wrong_limit,
+            f"抽样脱贫{sample.sampled_exited_population}人中错退{sample.wrong_exit_population}人，"
+            f"错退率{percent(wrong)}，须低于{percent(wrong_limit)}。",
+        )
+        result.add(
+            "漏评率",
+            omission is not None and omission < omission_limit,
+            f"抽查未建档人口{sample.sampled_unregistered_population}人中漏评{sample.omitted_population}人，"
+            f"漏评率{percent(omission)}，须低于{percent(omission_limit)}。",
+        )
+        result.add(
+            "群众认可度",
+            approval is not None and approval >= approval_floor,
+            f"调查{sample.surveyed_households}户中认可{sample.approving_households}户，"
+            f"认可度{percent(approval)}，须不低于{percent(approval_floor)}。",
+        )
+    result.passed = all(item["passed"] for item in result.items)
+    return result
+
+
+def sample_rates(sample) -> dict[str, Decimal | None]:
+    """错退率, 漏评率 and 认可度 of a sample survey, exact (domain-reference §2.4 formulas)."""
+
+    def ratio(numerator: int, denominator: int) -> Decimal | None:
+        return Decimal(numerator) / Decimal(denominator) if denominator else None
+
+    return {
+        "wrong_exit_rate": ratio(sample.wrong_exit_population, sample.sampled_exited_population),
+        "omission_rate": ratio(sample.omitted_population, sample.sampled_unregistered_population),
+        "approval_rate": ratio(sample.approving_households, sample.surveyed_households),
+    }
+
+
+def run_check(application) -> CheckResult:
+    kind = application.kind
+    if kind == ApplicationKind.HOUSEHOLD_EXIT:
+        return household_exit_check(application.household, application.year, application.figures)
+    if kind in (ApplicationKind.IDENTIFICATION, ApplicationKind.RETURN):
+        return identification_check(application.household, application.year, application.figures)
+    if kind == ApplicationKind.VILLAGE_EXIT:
+        return village_exit_check(application.region, application.year)
+    return county_exit_check(application.region, application.year)

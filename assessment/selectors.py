@@ -1,0 +1,126 @@
+"""Reads of the assessment app: the review queue, applications, incidence and ratings."""
+
+from django.db.models import Count, Prefetch, Q
+
+from fupin.codes import Role
+from villages.codes import CHILD_LEVEL, LEVEL_DIGITS, RegionLevel
+from villages.models import Region
+
+from .checks import exit_rate_limit
+from .codes import ApplicationStatus, RatingPeriod
+from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, SampleSurvey
+
+
+def latest_sample(county_code: str, year: int) -> SampleSurvey | None:
+    """The county's sample survey of the latest quarter entered for `year`."""
+    return SampleSurvey.objects.filter(county_id=county_code, year=year).order_by("-quarter").first()
+
+
+def locking_application(*, household_id: int, year: int) -> Application | None:
+    """The approved application that locks a household's `year`, if any (reopen lifts it)."""
+    return Application.objects.filter(household_id=household_id, year=year, is_locked=True).first()
+
+
+def _with_target(queryset):
+    return queryset.select_related("household", "region", "submitted_by").annotate(
+        open_objections=Count("objections", filter=Q(objections__resolved_at__isnull=True))
+    )
+
+
+def review_queue(user, today):
+    """What waits for the user: in review, at a step of their role, in scope, oldest first.
+
+    Their own submissions are left out (the submitter never approves).
+    """
+    if user.role not in (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER, Role.CITY_REVIEWER, Role.PROVINCE_STAFF):
+        return Application.objects.none()
+    waiting = Application.objects.visible_to(user).filter(status=ApplicationStatus.IN_REVIEW, awaiting_role=user.role)
+    waiting = waiting.exclude(submitted_by=user)
+    return _with_target(waiting.filter(awaiting_since__lte=today)).order_by("awaiting_since", "id")
+
+
+def in_publicity(user, today):
+    """Applications of the user's scope whose 公示 is still running."""
+    running = Application.objects.visible_to(user).filter(status=ApplicationStatus.IN_REVIEW, awaiting_since__gt=today)
+    return _with_target(running).order_by("awaiting_since", "id")
+
+
+def application_list(user, *, status: str = "", kind: str = ""):
+    applications = Application.objects.visible_to(user)
+    if status:
+        applications = applications.filter(status=status)
+    if kind:
+        applications = applications.filter(kind=kind)
+    return _with_target(applications).order_by("-id")
+
+
+def application_detail_queryset(user):
+    return _with_target(Application.objects.visible_to(user)).prefetch_related(
+        Prefetch("steps", queryset=ApplicationStep.objects.select_related("acted_by").order_by("index")),
+        Prefetch("objections", queryset=Objection.objects.select_related("filed_by", "resolved_by", "step")),
+    )
+
+
+def incidence_years() -> list[int]:
+    return list(IncidenceRate.objects.values_list("year", flat=True).distinct().order_by("-year"))
+
+
+def incidence_table(user, region: Region, year: int, sort: str = "code") -> list[dict]:
+    """The child regions' rates for `year`, each marked against its exit threshold."""
+    child_level = CHILD_LEVEL.get(region.level)
+    if child_level is None:
+        return []
+    rows = (
+        IncidenceRate.objects.visible_to(user)
+        .within_prefix(region.prefix)
+        .filter(year=year, region__level=child_level)
+        .select_related("region")
+    )
+    order = {
+        "code": ["region_id"],
+        "rate": ["rate", "region_id"],
+        "-rate": ["-rate", "region_id"],
+        "poor": ["-poor_population", "region_id"],
+    }
+    county_level = child_level in (RegionLevel.COUNTY, RegionLevel.CITY, RegionLevel.PROVINCE)
+    table = []
+    for row in rows.order_by(*order.get(sort, order["code"])):
+        limit = exit_rate_limit(row.region_id, county_level=county_level, year=year)
+        table.append({"row": row, "limit": limit, "below": row.is_below(limit)})
+    return table
+
+
+def county_rates(user, region: Region, year: int):
+    """Every county under `region` for the bar chart."""
+    return (
+        IncidenceRate.objects.visible_to(user)
+        .within_prefix(region.prefix[: LEVEL_DIGITS[region.level]])
+        .filter(year=year, region__level=RegionLevel.COUNTY)
+        .select_related("region")
+        .order_by("region_id")
+    )
+
+
+def incidence_trend(user, region: Region):
+    return IncidenceRate.objects.visible_to(user).filter(region=region).order_by("year")
+
+
+def ratings_table(user, region: Region, year: int):
+    return (
+        CountyRating.objects.visible_to(user)
+        .within_prefix(region.prefix)
+        .filter(year=year)
+        .select_related("county")
+        .order_by("county_id", "period")
+    )
+
+
+def ratings_by_county(user, region: Region, year: int) -> list[dict]:
+    """One row per county: its four quarters and the year."""
+    by_county: dict[str, dict] = {}
+    for rating in ratings_table(user, region, year):
+        entry = by_county.setdefault(rating.county_id, {"county": rating.county, "periods": {}})
+        entry["periods"][rating.period] = rating
+    for entry in by_county.values():
+        entry["year"] = entry["periods"].get(RatingPeriod.YEAR)
+    return list(by_county.values())

@@ -1,0 +1,518 @@
+"""The one workflow engine: every application kind moves through its step table here.
+
+Views, the API, batch approval and the demo seed call these functions; none of them
+changes an application, a step or an objection in any other way.
+"""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fupin.codes import Role
+from fupin.selectors import policy_value
+from households.codes import AdjustmentKind, HouseholdStatus
+from households.models import Household
+from households.services import change_status, require_reason
+from villages.codes import RegionLevel
+from villages.models import County, Region, Village
+
+from .checks import GUARANTEES, run_check
+from .codes import HOUSEHOLD_KINDS, ApplicationKind, ApplicationStatus, StepStatus
+from .models import Application, ApplicationStep, Objection, ReductionPlan, SampleSurvey
+from .workflow import ANNOUNCEMENT, STEPS
+
+# What a household must be for each household kind to apply (domain-reference §2.5).
+REQUIRED_HOUSEHOLD_STATUS = {
+    ApplicationKind.IDENTIFICATION: HouseholdStatus.CANDIDATE,
+    ApplicationKind.HOUSEHOLD_EXIT: HouseholdStatus.POOR,
+    ApplicationKind.RETURN: HouseholdStatus.EXITED,
+}
+# The registry adjustment an approval applies.
+APPROVAL_ADJUSTMENT = {
+    ApplicationKind.IDENTIFICATION: AdjustmentKind.NEW,
+    ApplicationKind.HOUSEHOLD_EXIT: AdjustmentKind.EXITED,
+    ApplicationKind.RETURN: AdjustmentKind.RETURNED,
+}
+
+
+def _today(today: date | None) -> date:
+    return today or timezone.localdate()
+
+
+def publicity_end(start: date, days: int, *, workdays: bool) -> date:
+    """Last day of a 公示 of `days` days (or working days, Saturday and Sunday skipped)."""
+    if not workdays:
+        return start + timedelta(days=days - 1)
+    end, counted = start, 0
+    while True:
+        if end.weekday() < 5:
+            counted += 1
+            if counted == days:
+                return end
+        end += timedelta(days=1)
+
+
+def _locked_application(user, application_id: int) -> Application:
+    try:
+        return (
+            Application.objects.visible_to(user)
+            .select_for_update(of=("self",))
+            .select_related("household", "region")
+            .get(pk=application_id)
+        )
+    except Application.DoesNotExist as error:
+        raise ValidationError({"application": ["未找到该申请，或不在您的管辖范围内。"]}) from error
+
+
+# --- drafting and submission ----------------------------------------------------------
+
+
+def _household_target(user, kind: str, household_id) -> Household:
+    household = Household.objects.visible_to(user).filter(pk=household_id).select_related("village").first()
+    if household is None:
+        raise ValidationError({"household": ["未找到该户，或不在您的管辖范围内。"]})
+    required = REQUIRED_HOUSEHOLD_STATUS[kind]
+    if household.status != required:
+        raise ValidationError(
+            {
+                "household": [
+                    f"该户当前为“{household.get_status_display()}”，"
+                    f"{ApplicationKind(kind).label}申请要求“{HouseholdStatus(required).label}”。"
+                ]
+            }
+        )
+    return household
+
+
+def _region_target(user, kind: str, region_code: str) -> Region:
+    region = Region.objects.visible_to(user).filter(pk=region_code).first()
+    level = RegionLevel.VILLAGE if kind == ApplicationKind.VILLAGE_EXIT else RegionLevel.COUNTY
+    if region is None or region.level != level:
+        raise ValidationError({"region": [f"请选择您管辖范围内的{RegionLevel(level).label}。"]})
+    if kind == ApplicationKind.VILLAGE_EXIT:
+        profile = Village.objects.filter(region=region).first()
+        if profile is None or not profile.is_poor_village:
+            raise ValidationError({"region": ["该村不是贫困村，无需退出。"]})
+        if profile.exit_year:
+            raise ValidationError({"region": [f"该村已于{profile.exit_year}年退出。"]})
+    else:
+        profile = County.objects.filter(region=region).first()
+        if profile is None or not profile.is_poverty_county:
+            raise ValidationError({"region": ["该县不是贫困县，无需摘帽。"]})
+        if profile.exit_year:
+            raise ValidationError({"region": [f"该县已于{profile.exit_year}年摘帽。"]})
+    return region
+
+
+def clean_figures(kind: str, figures: dict | None) -> dict:
+    """The submitter's answers: 两不愁三保障 for household kinds, and consent for an exit."""
+    figures = figures or {}
+    if kind not in HOUSEHOLD_KINDS:
+        return {}
+    errors = {}
+    cleaned = {}
+    for key, label in GUARANTEES:
+        value = figures.get(key)
+        if not isinstance(value, bool):
+            errors[f"figures.{key}"] = [f"请填写“{label}”是否已解决。"]
+        cleaned[key] = value
+    if kind == ApplicationKind.HOUSEHOLD_EXIT:
+        if figures.get("consent") is not True:
+            errors["figures.consent"] = ["户退出须经农户签字认可。"]
+        cleaned["consent"] = figures.get("consent") is True
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def draft_application(
+    *,
+    user,
+    kind: str,
+    year: int,
+    household_id: int | None = None,
+    region_code: str | None = None,
+    figures: dict | None = None,
+    reason: str = "",
+) -> Application:
+    """A draft for a target in the user's scope, by the role that starts this kind."""
+    if kind not in STEPS:
+        raise ValidationError({"kind": ["不是有效的申请类别。"]})
+    first = STEPS[kind][0]
+    if user.role != first.role:
+        raise ValidationError({"kind": [f"{ApplicationKind(kind).label}申请应由{Role(first.role).label}提出。"]})
+    current_year = timezone.localdate().year
+    if not (2013 <= int(year) <= current_year):
+        raise ValidationError({"year": [f"年度应在2013至{current_year}之间。"]})
+    if kind in HOUSEHOLD_KINDS:
+        household = _household_target(user, kind, household_id)
+        region = household.village
+    else:
+        household = None
+        region = _region_target(user, kind, region_code or "")
+    application = Application(
+        kind=kind,
+        region=region,
+        household=household,
+        year=int(year),
+        figures=clean_figures(kind, figures),
+        reason=(reason or "").strip(),
+        submitted_by=user,
+    )
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError as error:
+        if "application_one_open_per_target" not in str(error):
+            raise
+        raise ValidationError(
+            {"kind": [f"该对象已有未办结的{ApplicationKind(kind).label}申请，请先办结。"]}, code="duplicate"
+        ) from error
+    return application
+
+
+def _open_step(application: Application, index: int, today: date) -> None:
+    """Make step `index` the current one; a publicity starts today; the announcement finishes."""
+    step = application.steps.get(index=index)
+    application.current_step = index
+    if step.kind == ANNOUNCEMENT:
+        return
+    step.status = StepStatus.OPEN
+    if step.is_publicity:
+        definition = STEPS[application.kind][index]
+        days = int(policy_value(definition.notice_days_key, year=application.year, region_code=application.region_id))
+        step.starts_on = today
+        step.ends_on = publicity_end(today, days, workdays="WORKDAYS" in definition.notice_days_key)
+        following = STEPS[application.kind][index + 1]
+        application.awaiting_role = following.role
+        application.awaiting_since = step.ends_on + timedelta(days=1)
+    else:
+        application.awaiting_role = step.role
+        application.awaiting_since = today
+    step.save()
+
+
+@transaction.atomic
+def submit_application(*, user, application_id: int, today: date | None = None) -> Application:
+    """Run the standard check, store it, record the first step as done and open the next."""
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    if application.status != ApplicationStatus.DRAFT:
+        raise ValidationError({"status": ["该申请已提交。"]})
+    if application.submitted_by_id != user.pk:
+        raise ValidationError({"status": ["只有起草人可以提交该申请。"]})
+    result = run_check(application)
+    application.check_passed = result.passed
+    application.check_items = result.as_items()
+    application.checked_at = timezone.now()
+    now = timezone.now()
+    ApplicationStep.objects.bulk_create(
+        ApplicationStep(
+            application=application,
+            index=index,
+            code=step.code,
+            name=step.name,
+            kind=step.kind,
+            role=step.role,
+            status=StepStatus.DONE if index == 0 else StepStatus.WAITING,
+            acted_by=user if index == 0 else None,
+            acted_at=now if index == 0 else None,
+            comment=application.reason if index == 0 else "",
+        )
+        for index, step in enumerate(STEPS[application.kind])
+    )
+    application.status = ApplicationStatus.IN_REVIEW
+    application.submitted_at = now
+    _open_step(application, 1, today)
+    application.save()
+    return application
+
+
+# --- review ---------------------------------------------------------------------------
+
+
+def _acting_step(
+    application: Application, user, today: date, *, deciding: bool
+) -> tuple[ApplicationStep | None, ApplicationStep]:
+    """(the publicity that precedes, the action step) the user would act on now, or an error."""
+    if application.status != ApplicationStatus.IN_REVIEW:
+        raise ValidationError({"status": [f"该申请{application.get_status_display()}，不能再审核。"]})
+    steps = {step.index: step for step in application.steps.all()}
+    current = steps[application.current_step]
+    publicity = current if current.is_publicity else None
+    action = steps[application.current_step + 1] if publicity else current
+    if user.role != action.role:
+        raise ValidationError({"role": [f"“{action.name}”应由{Role(action.role).label}办理。"]})
+    if user.pk == application.submitted_by_id:
+        raise ValidationError({"role": ["申请人不能审核自己提交的申请。"]})
+    if publicity and deciding:
+        if today <= publicity.ends_on:
+            raise ValidationError(
+                {"status": [f"{publicity.name}至{publicity.ends_on:%Y年%m月%d日}，公示期满后方可办理“{action.name}”。"]}
+            )
+        open_objections = application.objections.filter(resolved_at__isnull=True).count()
+        if open_objections:
+            raise ValidationError(
+                {"status": [f"{publicity.name}有{open_objections}条异议尚未处理，处理后方可进入下一步。"]}
+            )
+    return publicity, action
+
+
+def _apply_approval(user, application: Application, reason: str) -> None:
+    """The registry change an approved application makes, through the registry's services."""
+    kind = application.kind
+    if kind in APPROVAL_ADJUSTMENT:
+        change_status(
+            user=user,
+            household_id=application.household_id,
+            kind=APPROVAL_ADJUSTMENT[kind],
+            reason=reason,
+            exit_year=application.year if kind == ApplicationKind.HOUSEHOLD_EXIT else None,
+        )
+    elif kind == ApplicationKind.VILLAGE_EXIT:
+        Village.objects.filter(region=application.region).update(exit_year=application.year)
+    else:
+        County.objects.filter(region=application.region).update(exit_year=application.year)
+
+
+def _enqueue_recompute(year: int) -> None:
+    from .tasks import recompute_incidence, recompute_ratings
+
+    def enqueue():
+        recompute_incidence.delay(year)
+        recompute_ratings.delay(year)
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def approve_step(
+    *, user, application_id: int, comment: str = "", override_reason: str = "", today: date | None = None
+) -> Application:
+    """Approve the step waiting for the user; the last approval applies the change and locks the year."""
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    publicity, action = _acting_step(application, user, today, deciding=True)
+    override_reason = (override_reason or "").strip()
+    if application.check_passed is False and not override_reason:
+        raise ValidationError({"override_reason": ["标准核查未通过，同意须填写理由。"]})
+    now = timezone.now()
+    if publicity:
+        publicity.status = StepStatus.DONE
+        publicity.acted_at = now
+        publicity.save(update_fields=["status", "acted_at"])
+    action.status = StepStatus.DONE
+    action.acted_by = user
+    action.acted_at = now
+    action.comment = (comment or "").strip()
+    action.override_reason = override_reason
+    action.save()
+    following = STEPS[application.kind][action.index + 1]
+    if following.kind == ANNOUNCEMENT:
+        announcement = application.steps.get(index=action.index + 1)
+        announcement.status = StepStatus.DONE
+        announcement.acted_by = user
+        announcement.acted_at = now
+        announcement.starts_on = today
+        announcement.save()
+        application.status = ApplicationStatus.APPROVED
+        application.current_step = announcement.index
+        application.awaiting_role = ""
+        application.awaiting_since = None
+        application.decided_at = now
+        application.is_locked = True
+        _apply_approval(user, application, f"{application}经{action.name}批准。{action.comment}".strip())
+        _enqueue_recompute(application.year)
+    else:
+        _open_step(application, action.index + 1, today)
+    application.save()
+    return application
+
+
+@transaction.atomic
+def approve_many(
+    *, user, application_ids: list[int], comment: str = "", override_reason: str = "", today: date | None = None
+) -> list[Application]:
+    """批量审核: several household exits of one village, all approved or none."""
+    ids = sorted({int(pk) for pk in application_ids})
+    if not ids:
+        raise ValidationError({"applications": ["请选择要审核的申请。"]})
+    targets = Application.objects.visible_to(user).filter(pk__in=ids)
+    if targets.count() != len(ids):
+        raise ValidationError({"applications": ["部分申请不存在或不在您的管辖范围内。"]})
+    if targets.exclude(kind=ApplicationKind.HOUSEHOLD_EXIT).exists():
+        raise ValidationError({"applications": ["批量审核只适用于户退出申请。"]})
+    if targets.values("region").distinct().count() != 1:
+        raise ValidationError({"applications": ["批量审核的申请须属于同一个村。"]})
+    approved = []
+    for pk in ids:
+        try:
+            approved.append(
+                approve_step(
+                    user=user, application_id=pk, comment=comment, override_reason=override_reason, today=today
+                )
+            )
+        except ValidationError as error:
+            application = Application.objects.select_related("household").get(pk=pk)
+            messages = [message for values in error.message_dict.values() for message in values]
+            raise ValidationError({"applications": [f"{application.target_label}：{'；'.join(messages)}"]}) from error
+    return approved
+
+
+@transaction.atomic
+def reject_application(*, user, application_id: int, comment: str, today: date | None = None) -> Application:
+    """Send an application back: the waiting step is marked 退回 with the reason; the rest end."""
+    comment = require_reason(comment)
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    _publicity, action = _acting_step(application, user, today, deciding=False)
+    now = timezone.now()
+    action.status = StepStatus.REJECTED
+    action.acted_by = user
+    action.acted_at = now
+    action.comment = comment
+    action.save()
+    application.steps.filter(status__in=[StepStatus.WAITING, StepStatus.OPEN]).update(status=StepStatus.CANCELLED)
+    application.status = ApplicationStatus.REJECTED
+    application.awaiting_role = ""
+    application.awaiting_since = None
+    application.decided_at = now
+    application.save()
+    if application.kind == ApplicationKind.IDENTIFICATION:
+        # A candidate not identified leaves the list, so the person may be registered again later.
+        change_status(
+            user=user,
+            household_id=application.household_id,
+            kind=AdjustmentKind.REMOVED,
+            reason=f"{application}未通过{action.name}：{comment}",
+        )
+    return application
+
+
+# --- objections and reopening -----------------------------------------------------------
+
+
+@transaction.atomic
+def file_objection(*, user, application_id: int, content: str, today: date | None = None) -> Objection:
+    """Record an 异议 during an open 公示; it blocks the next step until resolved."""
+    content = (content or "").strip()
+    if not content:
+        raise ValidationError({"content": ["请填写异议内容。"]})
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    step = application.steps.get(index=application.current_step)
+    if application.status != ApplicationStatus.IN_REVIEW or not step.is_publicity:
+        raise ValidationError({"content": ["只能在公示期间登记异议。"]})
+    if not (step.starts_on <= today <= step.ends_on):
+        raise ValidationError(
+            {"content": [f"公示期为{step.starts_on:%Y年%m月%d日}至{step.ends_on:%Y年%m月%d日}，不在公示期内。"]}
+        )
+    return Objection.objects.create(application=application, step=step, content=content, filed_by=user)
+
+
+@transaction.atomic
+def resolve_objection(*, user, objection_id: int, outcome: str, upheld: bool) -> Objection:
+    """Close an 异议 with a written outcome; an upheld one is then usually rejected by the reviewer."""
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise ValidationError({"outcome": ["请填写处理结果。"]})
+    objection = Objection.objects.visible_to(user).select_for_update().filter(pk=objection_id).first()
+    if objection is None:
+        raise ValidationError({"objection": ["未找到该异议，或不在您的管辖范围内。"]})
+    if objection.resolved_at:
+        raise ValidationError({"objection": ["该异议已处理。"]})
+    if user.role == Role.TOWNSHIP_CLERK and objection.filed_by_id == user.pk:
+        raise ValidationError({"objection": ["登记人不能处理自己登记的异议。"]})
+    objection.outcome = outcome
+    objection.is_upheld = bool(upheld)
+    objection.resolved_by = user
+    objection.resolved_at = timezone.now()
+    objection.save()
+    return objection
+
+
+@transaction.atomic
+def reopen_application(*, user, application_id: int, reason: str) -> Application:
+    """县级重新开放: lifts the year lock of an approved application, with a reason on record."""
+    reason = require_reason(reason)
+    if user.role != Role.COUNTY_REVIEWER:
+        raise ValidationError({"role": ["只有县级审核员可以重新开放已审定的年度。"]})
+    application = _locked_application(user, application_id)
+    if application.status != ApplicationStatus.APPROVED or not application.is_locked:
+        raise ValidationError({"status": ["只有已批准且锁定的申请可以重新开放。"]})
+    application.is_locked = False
+    application.reopened_by = user
+    application.reopened_at = timezone.now()
+    application.reopen_reason = reason
+    application.save(update_fields=["is_locked", "reopened_by", "reopened_at", "reopen_reason"])
+    return application
+
+
+# --- assessors' figures -----------------------------------------------------------------
+
+ASSESSOR_ROLES = {Role.PROVINCE_STAFF, Role.CITY_REVIEWER}
+SAMPLE_FIELDS = [
+    "sampled_exited_population",
+    "wrong_exit_population",
+    "sampled_unregistered_population",
+    "omitted_population",
+    "surveyed_households",
+    "approving_households",
+    "data_fraud",
+]
+
+
+def _assessed_county(user, county_code: str) -> Region:
+    if user.role not in ASSESSOR_ROLES:
+        raise ValidationError({"county": ["抽样调查和减贫计划由市级或省级人员录入。"]})
+    county = Region.objects.visible_to(user).filter(pk=county_code, level=RegionLevel.COUNTY).first()
+    if county is None:
+        raise ValidationError({"county": ["请选择您管辖范围内的县。"]})
+    return county
+
+
+@transaction.atomic
+def record_sample_survey(*, user, county_code: str, year: int, quarter: int, figures: dict) -> SampleSurvey:
+    """Enter or correct a county's sample figures for a quarter (错退, 漏评, 认可度, 造假)."""
+    county = _assessed_county(user, county_code)
+    survey = SampleSurvey.objects.filter(county=county, year=year, quarter=quarter).first() or SampleSurvey(
+        county=county, year=year, quarter=quarter
+    )
+    for name in SAMPLE_FIELDS:
+        setattr(survey, name, figures.get(name, False if name == "data_fraud" else None))
+    survey.entered_by = user
+    errors = {}
+    try:
+        survey.full_clean(exclude=["county", "entered_by"], validate_constraints=False)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if not errors:
+        pairs = [
+            ("wrong_exit_population", "sampled_exited_population", "错退人口不能多于抽样脱贫人口。"),
+            ("omitted_population", "sampled_unregistered_population", "漏评人口不能多于抽查人口。"),
+            ("approving_households", "surveyed_households", "认可户数不能多于调查户数。"),
+        ]
+        for part, whole, message in pairs:
+            if getattr(survey, part) > getattr(survey, whole):
+                errors[part] = [message]
+    if errors:
+        raise ValidationError(errors)
+    survey.save()
+    _enqueue_recompute(int(year))
+    return survey
+
+
+@transaction.atomic
+def set_reduction_plan(*, user, county_code: str, year: int, planned_exit_population: int) -> ReductionPlan:
+    """A county's planned exits for a year, the denominator of 减贫成效."""
+    county = _assessed_county(user, county_code)
+    if not planned_exit_population or int(planned_exit_population) < 1:
+        raise ValidationError({"planned_exit_population": ["计划脱贫人口数应为正整数。"]})
+    plan, _ = ReductionPlan.objects.update_or_create(
+        county=county, year=year, defaults={"planned_exit_population": int(planned_exit_population)}
+    )
+    _enqueue_recompute(int(year))
+    return plan

@@ -1,0 +1,48 @@
+"""Celery entry points: take years, take the lock, call the statistics; never PII or instances."""
+
+from celery import shared_task
+from django.db.models import Min
+from django.utils import timezone
+
+from fupin.locks import advisory_lock
+
+from .ratings import recompute_county_ratings
+from .statistics import recompute_incidence_rates
+
+
+def incidence_years() -> list[int]:
+    """Every year from the earliest identification up to this year."""
+    from households.models import Household
+
+    first = Household.objects.aggregate(first=Min("identified_year"))["first"]
+    this_year = timezone.localdate().year
+    return list(range(first or this_year, this_year + 1))
+
+
+def assessed_years() -> list[int]:
+    """Years with a reduction plan or a sample survey: the ones under assessment."""
+    from .models import ReductionPlan, SampleSurvey
+
+    years = set(ReductionPlan.objects.values_list("year", flat=True))
+    years |= set(SampleSurvey.objects.values_list("year", flat=True))
+    return sorted(years)
+
+
+@shared_task(acks_late=True)
+def recompute_incidence(year: int | None = None) -> dict:
+    """IncidenceRate for one year (or every year): one upsert each; a concurrent run waits."""
+    written = {}
+    for each_year in [year] if year else incidence_years():
+        with advisory_lock("recompute_incidence", each_year, wait=True):
+            written[each_year] = recompute_incidence_rates(each_year)
+    return {"rows": written}
+
+
+@shared_task(acks_late=True)
+def recompute_ratings(year: int | None = None) -> dict:
+    """CountyRating for one year (or every assessed year); a concurrent run waits."""
+    written = {}
+    for each_year in [year] if year else assessed_years():
+        with advisory_lock("recompute_ratings", each_year, wait=True):
+            written[each_year] = recompute_county_ratings(each_year)
+    return {"rows": written}

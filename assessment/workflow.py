@@ -1,0 +1,67 @@
+"""The step table of every application kind: data, read by the one engine (assessment/services.py).
+
+DESIGN.md §Workflows and domain-reference §2.1–2.4. A step is an action by a role at a
+scope level, a 公示 (publicity period whose days come from a PolicyParameter), or the
+closing 公告 that the engine records when the last action approves.
+"""
+
+from dataclasses import dataclass
+
+from fupin.codes import ParameterKey, Role
+
+from .codes import ApplicationKind
+
+ACTION, PUBLICITY, ANNOUNCEMENT = "action", "publicity", "announcement"
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    name: str
+    kind: str = ACTION
+    role: str = ""
+    notice_days_key: str = ""
+
+    @property
+    def is_publicity(self) -> bool:
+        return self.kind == PUBLICITY
+
+
+def publicity(code: str, name: str, key: str = ParameterKey.HOUSEHOLD_NOTICE_DAYS) -> Step:
+    return Step(code, name, PUBLICITY, notice_days_key=key)
+
+
+_HOUSEHOLD_IDENTIFICATION = (
+    Step("EVALUATION", "民主评议", role=Role.TOWNSHIP_CLERK),
+    publicity("VILLAGE_NOTICE", "村内公示"),
+    Step("TOWNSHIP_REVIEW", "乡镇审核", role=Role.TOWNSHIP_CLERK),
+    publicity("SECOND_NOTICE", "第二次公示"),
+    Step("COUNTY_DECISION", "县审定", role=Role.COUNTY_REVIEWER),
+    Step("ANNOUNCEMENT", "公告", ANNOUNCEMENT),
+)
+
+STEPS: dict[str, tuple[Step, ...]] = {
+    ApplicationKind.IDENTIFICATION: _HOUSEHOLD_IDENTIFICATION,
+    ApplicationKind.RETURN: _HOUSEHOLD_IDENTIFICATION,
+    ApplicationKind.HOUSEHOLD_EXIT: (
+        Step("EVALUATION", "民主评议及农户认可", role=Role.TOWNSHIP_CLERK),
+        publicity("VILLAGE_NOTICE", "村内公示"),
+        Step("TOWNSHIP_REVIEW", "乡镇审核", role=Role.TOWNSHIP_CLERK),
+        Step("COUNTY_DECISION", "县审定", role=Role.COUNTY_REVIEWER),
+        Step("ANNOUNCEMENT", "公告退出", ANNOUNCEMENT),
+    ),
+    ApplicationKind.VILLAGE_EXIT: (
+        Step("TOWNSHIP_PROPOSAL", "乡镇提出", role=Role.TOWNSHIP_CLERK),
+        publicity("TOWNSHIP_NOTICE", "乡镇内公示"),
+        Step("COUNTY_DECISION", "县审定", role=Role.COUNTY_REVIEWER),
+        Step("ANNOUNCEMENT", "公告退出", ANNOUNCEMENT),
+    ),
+    ApplicationKind.COUNTY_EXIT: (
+        Step("COUNTY_PROPOSAL", "县提出", role=Role.COUNTY_REVIEWER),
+        Step("CITY_REVIEW", "市初审", role=Role.CITY_REVIEWER),
+        Step("PROVINCE_CHECK", "省核查", role=Role.PROVINCE_STAFF),
+        publicity("PROVINCE_NOTICE", "省级公示", ParameterKey.COUNTY_EXIT_NOTICE_WORKDAYS),
+        Step("PROVINCE_DECISION", "省审定", role=Role.PROVINCE_STAFF),
+        Step("ANNOUNCEMENT", "批准退出", ANNOUNCEMENT),
+    ),
+}
