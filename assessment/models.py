@@ -85,6 +85,17 @@ class Application(models.Model):
         return f"{self.get_kind_display()}申请 #{self.pk}"
 
     @property
+    def awaiting_step_name(self) -> str:
+        """The action step that waits (the one after a running 公示)."""
+        from .workflow import STEPS
+
+        if self.status != ApplicationStatus.IN_REVIEW:
+            return ""
+        steps = STEPS[self.kind]
+        current = steps[self.current_step]
+        return steps[self.current_step + 1].name if current.is_publicity else current.name
+
+    @property
     def target_label(self) -> str:
         if self.household_id:
             return f"{self.household.head_name}户（{self.household.household_no}）"

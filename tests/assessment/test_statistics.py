@@ -121,7 +121,7 @@ def test_two_concurrent_recomputes_leave_one_consistent_result(province_fixture)
         try:
             recompute_incidence(2019)
             recompute_ratings(2019)
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:  # reported by the assertion below
             errors.append(error)
         finally:
             connection.close()

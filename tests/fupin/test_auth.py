@@ -44,7 +44,7 @@ def test_demo_users_log_in_in_demo_mode(client, settings):
     region("622900000000", "临夏回族自治州")
     settings.FUPIN_DEMO = True
     users = {user.username: user for user in ensure_demo_users()}
-    assert set(users) == {"demo_clerk", "demo_county", "demo_city", "demo_province", "demo_admin"}
+    assert set(users) == {"demo_clerk", "demo_clerk2", "demo_county", "demo_city", "demo_province", "demo_admin"}
     assert users["demo_clerk"].region_id == "622926101000"
     assert users["demo_county"].region_id == "622926000000"
     assert client.login(request=RequestFactory().get("/"), username="demo_clerk", password=DEMO_PASSWORD)

@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from stdnum.cn import ric
 
 from fupin.demo import load_demo
@@ -85,6 +86,20 @@ def test_seed_demo_command_is_idempotent():
     assert "跳过加载" in again.getvalue()
     assert Household.objects.count() == 300
     assert "demo_clerk" in again.getvalue()
+    # The assessment demo: applications waiting for the county, incidence and ratings, made once.
+    from assessment.models import Application, CountyRating, IncidenceRate
+    from assessment.selectors import review_queue
+    from fupin.models import User
+
+    applications = Application.objects.count()
+    assert applications >= 1
+    county = User.objects.get(username="demo_county")
+    waiting = review_queue(county, timezone.localdate())
+    assert all(application.awaiting_step_name == "县审定" for application in waiting)
+    assert IncidenceRate.objects.filter(year=2020, region_id="620000000000").exists()
+    assert CountyRating.objects.filter(year=2020, period="YEAR").count() == 4
+    call_command("seed_demo", households=300, stdout=StringIO())
+    assert Application.objects.count() == applications
 
 
 @pytest.mark.django_db

@@ -35,6 +35,14 @@ class Command(BaseCommand):
         if Household.objects.filter(warning_count__isnull=True).exists():
             self.stdout.write(f"已检查疑点：{refresh_warning_counts():,} 户。")
         users = ensure_demo_users()
+        from assessment.demo import recompute_demo_statistics, seed_demo_assessment
+        from assessment.models import IncidenceRate
+
+        if not seed_demo_assessment().get("skipped"):
+            self.stdout.write("已生成演示审核申请、减贫计划和抽样调查。")
+        if not IncidenceRate.objects.exists():
+            figures = recompute_demo_statistics()
+            self.stdout.write(f"已计算贫困发生率（{len(figures['incidence'])}个年度）和县级考核评级。")
         self.stdout.write("演示账号（仅在 FUPIN_DEMO=1 时可登录），密码均为 " + DEMO_PASSWORD + "：")
         for user in users:
             self.stdout.write(f"  {user.username:<14} {user.get_role_display()}  {user.scope_label}")

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "assessment"
+urlpatterns = [
+    path("queue/", views.review_queue, name="queue"),
+    path("queue/batch-approve/", views.batch_approve, name="batch_approve"),
+    path("applications/new/<str:kind>/", views.application_new, name="new"),
+    path("applications/<int:pk>/", views.application_detail, name="detail"),
+    path("applications/<int:pk>/<str:action>/", views.application_action, name="action"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/<str:code>/", views.dashboard, name="dashboard_region"),
+]

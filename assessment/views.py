@@ -1,0 +1,230 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from fupin.scoping import get_visible_or_404
+from households.models import Household
+from villages.models import Region
+
+from . import selectors, services
+from .codes import HOUSEHOLD_KINDS, ApplicationKind, ApplicationStatus, RatingPeriod
+from .forms import (
+    DecisionForm,
+    HouseholdApplicationForm,
+    ObjectionForm,
+    RegionApplicationForm,
+    ReopenForm,
+    ResolveObjectionForm,
+)
+
+
+def error_messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [message for messages_ in error.message_dict.values() for message in messages_]
+    return list(error.messages)
+
+
+@login_required
+def review_queue(request):
+    """待我审核 (oldest first, with the check result) and what is still in 公示."""
+    today = timezone.localdate()
+    waiting = list(selectors.review_queue(request.user, today)[:500])
+    return render(
+        request,
+        "assessment/queue.html",
+        {
+            "waiting": waiting,
+            "in_publicity": selectors.in_publicity(request.user, today)[:200],
+            "recent": selectors.application_list(request.user)[:20],
+            "nav_active": "queue",
+        },
+    )
+
+
+def _detail_context(request, application, **extra):
+    user = request.user
+    today = timezone.localdate()
+    current = next((step for step in application.steps.all() if step.index == application.current_step), None)
+    can_act = application.status == ApplicationStatus.IN_REVIEW and application.awaiting_role == user.role
+    can_act = can_act and application.submitted_by_id != user.pk
+    return {
+        "application": application,
+        "current": current,
+        "can_act": can_act,
+        "publicity_running": bool(current and current.is_publicity and current.ends_on >= today),
+        "can_object": bool(current and current.is_publicity and current.starts_on <= today <= current.ends_on),
+        "can_reopen": application.is_locked and user.role == "county_reviewer",
+        "decision_form": extra.pop("decision_form", DecisionForm()),
+        "objection_form": extra.pop("objection_form", ObjectionForm()),
+        "resolve_form": ResolveObjectionForm(),
+        "reopen_form": ReopenForm(),
+        "nav_active": "queue",
+        **extra,
+    }
+
+
+@login_required
+def application_detail(request, pk):
+    application = get_visible_or_404(selectors.application_detail_queryset(request.user), request.user, pk=pk)
+    return render(request, "assessment/detail.html", _detail_context(request, application))
+
+
+@login_required
+@require_POST
+def application_action(request, pk, action):
+    """approve / reject / object / resolve / reopen: parse, call the engine, redirect or re-show."""
+    application = get_visible_or_404(selectors.application_detail_queryset(request.user), request.user, pk=pk)
+    forms = {
+        "approve": DecisionForm,
+        "reject": DecisionForm,
+        "object": ObjectionForm,
+        "resolve": ResolveObjectionForm,
+        "reopen": ReopenForm,
+    }
+    if action not in forms:
+        raise Http404
+    form = forms[action](request.POST)
+    done = {
+        "approve": "已同意。",
+        "reject": "已退回。",
+        "object": "异议已登记。",
+        "resolve": "异议已处理。",
+        "reopen": "已重新开放。",
+    }
+    if form.is_valid():
+        data = form.cleaned_data
+        user = request.user
+        calls = {
+            "approve": lambda: services.approve_step(user=user, application_id=pk, **data),
+            "reject": lambda: services.reject_application(user=user, application_id=pk, comment=data["comment"]),
+            "object": lambda: services.file_objection(user=user, application_id=pk, content=data["content"]),
+            "resolve": lambda: services.resolve_objection(
+                user=user, objection_id=int(request.POST.get("objection", 0) or 0), **data
+            ),
+            "reopen": lambda: services.reopen_application(user=user, application_id=pk, reason=data["reason"]),
+        }
+        try:
+            calls[action]()
+            messages.success(request, done[action])
+            return redirect("assessment:detail", pk=pk)
+        except ValidationError as error:
+            errors = error_messages(error)
+    else:
+        errors = [f"{form.fields[name].label}：{'；'.join(msgs)}" for name, msgs in form.errors.items()]
+    extra = {"action_errors": errors, "failed_action": action}
+    if action in ("approve", "reject"):
+        extra["decision_form"] = form
+    context = _detail_context(request, application, **extra)
+    return render(request, "assessment/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def batch_approve(request):
+    ids = [int(value) for value in request.POST.getlist("applications") if value.isdigit()]
+    try:
+        approved = services.approve_many(
+            user=request.user,
+            application_ids=ids,
+            comment=request.POST.get("comment", ""),
+            override_reason=request.POST.get("override_reason", ""),
+        )
+        messages.success(request, f"已批量同意{len(approved)}件户退出申请。")
+    except ValidationError as error:
+        messages.error(request, "批量审核未执行：" + "；".join(error_messages(error)))
+    return redirect("assessment:queue")
+
+
+@login_required
+def application_new(request, kind):
+    """Start an application: a household kind from the household page, or a village/county exit."""
+    if kind not in ApplicationKind.values:
+        raise Http404
+    household = region = None
+    if kind in HOUSEHOLD_KINDS:
+        household = get_visible_or_404(
+            Household.objects.select_related("village"),
+            request.user,
+            pk=request.GET.get("household") or request.POST.get("household"),
+        )
+        form_class, kwargs = HouseholdApplicationForm, {"kind": kind}
+    else:
+        region = get_visible_or_404(
+            Region.objects.all(), request.user, pk=request.GET.get("region") or request.POST.get("region")
+        )
+        form_class, kwargs = RegionApplicationForm, {}
+    initial = {"year": timezone.localdate().year - 1}
+    form = form_class(request.POST or None, initial=initial, **kwargs)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.draft_and_submit(
+                user=request.user,
+                kind=kind,
+                year=form.cleaned_data["year"],
+                household_id=household.pk if household else None,
+                region_code=region.code if region else None,
+                figures=form.figures() if household else None,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+            verdict = "通过" if application.check_passed else "未通过"
+            messages.success(request, f"已提交{application}，标准核查{verdict}。")
+            return redirect("assessment:detail", pk=application.pk)
+        except ValidationError as error:
+            errors = error_messages(error)
+    return render(
+        request,
+        "assessment/new.html",
+        {
+            "form": form,
+            "kind_label": ApplicationKind(kind).label,
+            "household": household,
+            "region": region,
+            "errors": errors,
+            "nav_active": "queue",
+        },
+        status=400 if errors or form.errors else 200,
+    )
+
+
+@login_required
+def dashboard(request, code=None):
+    """Incidence by child region (sortable, threshold marked), county bars, trend, ratings."""
+    region = get_visible_or_404(Region.objects.all(), request.user, pk=code or request.user.region_id or "")
+    years = selectors.incidence_years()
+    year_param = request.GET.get("year", "")
+    year = int(year_param) if year_param.isdigit() else (years[0] if years else timezone.localdate().year)
+    sort = request.GET.get("sort", "code")
+    table = selectors.incidence_table(request.user, region, year, sort)
+    counties = list(selectors.county_rates(request.user, region, year))
+    trend = list(selectors.incidence_trend(request.user, region))
+    charts = {
+        "bars": {
+            "names": [row.region.name for row in counties],
+            "rates": [float(row.rate * 100) if row.rate is not None else None for row in counties],
+        },
+        "trend": {
+            "years": [row.year for row in trend],
+            "rates": [float(row.rate * 100) if row.rate is not None else None for row in trend],
+        },
+    }
+    return render(
+        request,
+        "assessment/dashboard.html",
+        {
+            "region": region,
+            "year": year,
+            "years": years,
+            "sort": sort,
+            "table": table,
+            "own": next((row for row in trend if row.year == year), None),
+            "ratings": selectors.ratings_by_county(request.user, region, year),
+            "quarters": [RatingPeriod.Q1, RatingPeriod.Q2, RatingPeriod.Q3, RatingPeriod.Q4],
+            "charts": charts,
+            "nav_active": "dashboard",
+        },
+    )

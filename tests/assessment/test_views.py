@@ -1,0 +1,137 @@
+"""The review pages: queue, application page and its actions, new applications, dashboard."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from assessment.models import Application
+from assessment.statistics import recompute_incidence_rates
+from households.models import Household
+
+from ..conftest import login
+from .conftest import GUARANTEES_MET, elapse_publicity, set_income
+
+
+@pytest.fixture
+def submitted(client, people, poor_household):
+    login(client, people["clerk"])
+    response = client.post(
+        reverse("assessment:new", args=["HOUSEHOLD_EXIT"]),
+        {"household": poor_household.pk, "year": 2019, "consent": "on", **dict.fromkeys(GUARANTEES_MET, "on")},
+    )
+    application = Application.objects.get(household=poor_household)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assessment:detail", args=[application.pk])
+    client.logout()
+    return application
+
+
+def test_new_application_form_refuses_missing_consent_with_a_clear_message(client, people, poor_household):
+    login(client, people["clerk"])
+    response = client.post(
+        reverse("assessment:new", args=["HOUSEHOLD_EXIT"]),
+        {"household": poor_household.pk, "year": 2019, **dict.fromkeys(GUARANTEES_MET, "on")},
+    )
+    assert response.status_code == 400
+    assert "户退出须经农户签字认可。" in response.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_queue_shows_what_waits_for_the_reviewer_with_its_check(client, people, submitted):
+    login(client, people["clerk2"])
+    page = client.get(reverse("assessment:queue")).content.decode()
+    assert "待我办理（0）" in page  # still in 公示
+    assert "公示中（1）" in page
+    elapse_publicity(submitted.pk)
+    page = client.get(reverse("assessment:queue")).content.decode()
+    assert "待我办理（1）" in page
+    assert f'data-application="{submitted.pk}"' in page
+    assert "乡镇审核" in page
+    # The submitter's own queue never holds it.
+    client.logout()
+    login(client, people["clerk"])
+    assert "待我办理（0）" in client.get(reverse("assessment:queue")).content.decode()
+
+
+def test_failing_check_override_is_shown_in_red_to_the_next_reviewer(client, people, tree):
+    from ..factories import household_with_members
+
+    household = household_with_members(tree["village_a"], size=2)
+    set_income(household, 2019, Decimal("1000"))
+    login(client, people["clerk"])
+    client.post(
+        reverse("assessment:new", args=["HOUSEHOLD_EXIT"]),
+        {"household": household.pk, "year": 2019, "consent": "on", **dict.fromkeys(GUARANTEES_MET, "on")},
+    )
+    application = Application.objects.get(household=household)
+    assert application.check_passed is False
+    elapse_publicity(application.pk)
+    client.logout()
+    login(client, people["clerk2"])
+    url = reverse("assessment:action", args=[application.pk, "approve"])
+    response = client.post(url, {"comment": "同意"})
+    assert response.status_code == 400
+    assert "标准核查未通过，同意须填写理由。" in response.content.decode()
+    response = client.post(url, {"comment": "同意", "override_reason": "收入证明另附"})
+    assert response.status_code == 302
+    client.logout()
+    login(client, people["county"])
+    page = client.get(reverse("assessment:detail", args=[application.pk])).content.decode()
+    assert 'class="small text-danger fw-bold override-reason">核查未通过仍同意，理由：收入证明另附' in page
+    assert "✗ 不符合" in page
+
+
+def test_objection_and_resolution_through_the_page(client, people, submitted):
+    login(client, people["clerk2"])
+    client.post(reverse("assessment:action", args=[submitted.pk, "object"]), {"content": "该户有车辆"})
+    objection = submitted.objections.get()
+    elapse_publicity(submitted.pk)
+    response = client.post(reverse("assessment:action", args=[submitted.pk, "approve"]), {})
+    assert response.status_code == 400
+    assert "有1条异议尚未处理" in response.content.decode()
+    client.logout()
+    login(client, people["clerk"])
+    response = client.post(
+        reverse("assessment:action", args=[submitted.pk, "resolve"]),
+        {"objection": objection.pk, "outcome": "车辆为亲属所有", "upheld": "0"},
+    )
+    assert response.status_code == 302
+    objection.refresh_from_db()
+    assert (objection.outcome, objection.is_upheld, objection.resolved_by) == ("车辆为亲属所有", False, people["clerk"])
+
+
+def test_batch_approval_from_the_queue(client, people, tree):
+    from ..factories import household_with_members
+
+    ids = []
+    for _ in range(2):
+        household = household_with_members(tree["village_a"], size=2)
+        set_income(household, 2019, Decimal("7000"))
+        login(client, people["clerk"])
+        client.post(
+            reverse("assessment:new", args=["HOUSEHOLD_EXIT"]),
+            {"household": household.pk, "year": 2019, "consent": "on", **dict.fromkeys(GUARANTEES_MET, "on")},
+        )
+        application = Application.objects.get(household=household)
+        elapse_publicity(application.pk)
+        client.logout()
+        login(client, people["clerk2"])
+        client.post(reverse("assessment:action", args=[application.pk, "approve"]), {})
+        client.logout()
+        ids.append(application.pk)
+    login(client, people["county"])
+    response = client.post(reverse("assessment:batch_approve"), {"applications": ids, "comment": "批量同意"})
+    assert response.status_code == 302
+    assert Household.objects.filter(applications__pk__in=ids, status="EXITED").count() == 2
+
+
+def test_dashboard_is_scoped_and_marks_thresholds(client, people, tree, poor_household):
+    recompute_incidence_rates(2019)
+    login(client, people["county"])
+    page = client.get(reverse("assessment:dashboard")).content.decode()
+    assert "东乡族自治县 · 贫困发生率与考核评级" in page
+    assert 'data-region="622926101000"' in page
+    assert "0.40%" in page  # 4 of 1000 in 甲镇
+    assert client.get(reverse("assessment:dashboard_region", args=["622921000000"])).status_code == 404
+    assert client.get(reverse("assessment:dashboard_region", args=["620000000000"])).status_code == 404
