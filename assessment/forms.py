@@ -49,3 +49,22 @@ class ResolveObjectionForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(label="重新开放理由", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SampleSurveyForm(forms.Form):
+    """抽样调查 (三率一度) of a county for a quarter, as assessors enter it."""
+
+    year = forms.IntegerField(label="年度", min_value=2013)
+    quarter = forms.TypedChoiceField(label="季度", choices=[(q, f"第{q}季度") for q in range(1, 5)], coerce=int)
+    sampled_exited_population = forms.IntegerField(label="抽样脱贫人口数", min_value=0)
+    wrong_exit_population = forms.IntegerField(label="其中错退人口数", min_value=0)
+    sampled_unregistered_population = forms.IntegerField(label="抽查村未建档立卡农村人口数", min_value=0)
+    omitted_population = forms.IntegerField(label="其中漏评人口数", min_value=0)
+    surveyed_households = forms.IntegerField(label="群众认可度调查户数", min_value=0)
+    approving_households = forms.IntegerField(label="其中认可户数", min_value=0)
+    data_fraud = forms.BooleanField(label="发现数据造假", required=False)
+
+
+class ReductionPlanForm(forms.Form):
+    year = forms.IntegerField(label="年度", min_value=2013)
+    planned_exit_population = forms.IntegerField(label="计划脱贫人口数", min_value=1)

@@ -8,7 +8,7 @@ from villages.models import Region
 
 from .checks import exit_rate_limit
 from .codes import ApplicationStatus, RatingPeriod
-from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, SampleSurvey
+from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, ReductionPlan, SampleSurvey
 
 
 def latest_sample(county_code: str, year: int) -> SampleSurvey | None:
@@ -124,3 +124,16 @@ def ratings_by_county(user, region: Region, year: int) -> list[dict]:
     for entry in by_county.values():
         entry["year"] = entry["periods"].get(RatingPeriod.YEAR)
     return list(by_county.values())
+
+
+def county_samples(user, county: Region):
+    return (
+        SampleSurvey.objects.visible_to(user)
+        .filter(county=county)
+        .select_related("entered_by")
+        .order_by("-year", "-quarter")
+    )
+
+
+def county_plans(user, county: Region):
+    return ReductionPlan.objects.visible_to(user).filter(county=county).order_by("-year")

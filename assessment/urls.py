@@ -10,5 +10,6 @@ urlpatterns = [
     path("applications/<int:pk>/", views.application_detail, name="detail"),
     path("applications/<int:pk>/<str:action>/", views.application_action, name="action"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("counties/<str:code>/figures/", views.county_figures, name="county_figures"),
     path("dashboard/<str:code>/", views.dashboard, name="dashboard_region"),
 ]

@@ -16,9 +16,11 @@ from .forms import (
     DecisionForm,
     HouseholdApplicationForm,
     ObjectionForm,
+    ReductionPlanForm,
     RegionApplicationForm,
     ReopenForm,
     ResolveObjectionForm,
+    SampleSurveyForm,
 )
 
 
@@ -227,4 +229,51 @@ def dashboard(request, code=None):
             "charts": charts,
             "nav_active": "dashboard",
         },
+    )
+
+
+@login_required
+def county_figures(request, code):
+    """市/省 assessors enter a county's sample survey and reduction plan; ratings recompute after."""
+    county = get_visible_or_404(Region.objects.filter(level="county"), request.user, pk=code)
+    this_year = timezone.localdate().year
+    sample_form = SampleSurveyForm(request.POST if "sample" in request.POST else None, initial={"year": this_year})
+    plan_form = ReductionPlanForm(request.POST if "plan" in request.POST else None, initial={"year": this_year})
+    errors = []
+    if request.method == "POST":
+        form = sample_form if "sample" in request.POST else plan_form
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                if form is sample_form:
+                    services.record_sample_survey(
+                        user=request.user,
+                        county_code=county.code,
+                        year=data.pop("year"),
+                        quarter=data.pop("quarter"),
+                        figures=data,
+                    )
+                    messages.success(request, "抽样调查已保存，考核评级将重新计算。")
+                else:
+                    services.set_reduction_plan(user=request.user, county_code=county.code, **data)
+                    messages.success(request, "减贫计划已保存，考核评级将重新计算。")
+                return redirect("assessment:county_figures", code=county.code)
+            except ValidationError as error:
+                errors = error_messages(error)
+        else:
+            errors = [f"{form.fields[name].label}：{'；'.join(msgs)}" for name, msgs in form.errors.items()]
+    return render(
+        request,
+        "assessment/county_figures.html",
+        {
+            "county": county,
+            "sample_form": sample_form,
+            "plan_form": plan_form,
+            "errors": errors,
+            "samples": selectors.county_samples(request.user, county),
+            "plans": selectors.county_plans(request.user, county),
+            "can_enter": request.user.role in services.ASSESSOR_ROLES,
+            "nav_active": "dashboard",
+        },
+        status=400 if errors else 200,
     )

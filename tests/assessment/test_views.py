@@ -1,9 +1,11 @@
 """The review pages: queue, application page and its actions, new applications, dashboard."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from assessment.models import Application
 from assessment.statistics import recompute_incidence_rates
@@ -135,3 +137,61 @@ def test_dashboard_is_scoped_and_marks_thresholds(client, people, tree, poor_hou
     assert "0.40%" in page  # 4 of 1000 in 甲镇
     assert client.get(reverse("assessment:dashboard_region", args=["622921000000"])).status_code == 404
     assert client.get(reverse("assessment:dashboard_region", args=["620000000000"])).status_code == 404
+
+
+def test_assessors_enter_sample_figures_and_plans_in_the_browser(client, people, tree):
+    url = reverse("assessment:county_figures", args=[tree["county"].code])
+    login(client, people["city"])
+    sample = {
+        "sample": "1",
+        "year": 2019,
+        "quarter": 4,
+        "sampled_exited_population": 100,
+        "wrong_exit_population": 101,
+        "sampled_unregistered_population": 100,
+        "omitted_population": 0,
+        "surveyed_households": 50,
+        "approving_households": 48,
+    }
+    response = client.post(url, sample)
+    assert response.status_code == 400
+    assert "错退人口不能多于抽样脱贫人口。" in response.content.decode()
+    response = client.post(url, {**sample, "wrong_exit_population": 1})
+    assert response.status_code == 302
+    response = client.post(url, {"plan": "1", "year": 2019, "planned_exit_population": 300})
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+    assert "2019年第4季度" in page and "1/100" in page and "48/50" in page
+    client.logout()
+    login(client, people["county"])  # the county sees its figures but does not assess itself
+    page = client.get(url).content.decode()
+    assert "抽样调查由市级、省级考核人员录入。" in page
+    assert client.post(url, {**sample, "wrong_exit_population": 0}).status_code == 400
+    client.logout()
+    login(client, people["other_city"])
+    assert client.get(url).status_code == 404
+
+
+def test_approval_recomputes_incidence_after_commit(people, poor_household, django_capture_on_commit_callbacks):
+    from assessment import services
+    from assessment.models import IncidenceRate
+    from fupin.celery import app
+
+    today = timezone.localdate()
+    application = services.draft_and_submit(
+        user=people["clerk"],
+        kind="HOUSEHOLD_EXIT",
+        year=2019,
+        household_id=poor_household.pk,
+        figures={**GUARANTEES_MET, "consent": True},
+        today=today - timedelta(days=20),
+    )
+    services.approve_step(user=people["clerk2"], application_id=application.pk, today=today)
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.approve_step(user=people["county"], application_id=application.pk, today=today)
+    finally:
+        app.conf.task_always_eager = False
+    village = IncidenceRate.objects.get(region_id=poor_household.village_id, year=2019)
+    assert (village.poor_households, village.poor_population) == (0, 0)  # the exit is already counted
