@@ -278,6 +278,7 @@ def _apply_approval(user, application: Application, reason: str) -> None:
             kind=APPROVAL_ADJUSTMENT[kind],
             reason=reason,
             exit_year=application.year if kind == ApplicationKind.HOUSEHOLD_EXIT else None,
+            application=application,
         )
     elif kind == ApplicationKind.VILLAGE_EXIT:
         Village.objects.filter(region=application.region).update(exit_year=application.year)

@@ -160,15 +160,10 @@ class StatusChangeForm(BootstrapMixin, forms.Form):
         label="调整类别",
         choices=[
             (kind.value, kind.label)
-            for kind in (
-                AdjustmentKind.EXITED,
-                AdjustmentKind.RETURNED,
-                AdjustmentKind.REMOVED,
-                AdjustmentKind.CANCELLED,
-            )
+            # 脱贫 and 返贫 are applications (assessment/), approved step by step, not direct adjustments.
+            for kind in (AdjustmentKind.REMOVED, AdjustmentKind.CANCELLED)
         ],
     )
-    exit_year = forms.IntegerField(label="脱贫年度", required=False, min_value=2013, max_value=2100)
     effective_date = forms.DateField(label="生效日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -449,11 +449,26 @@ def update_household(
     return household
 
 
+# 新识别, 脱贫 and 返贫 follow the 公示 and review steps: only an approved application applies them.
+APPLICATION_ADJUSTMENTS = {AdjustmentKind.NEW: "识别", AdjustmentKind.EXITED: "户退出", AdjustmentKind.RETURNED: "返贫"}
+
+
 @transaction.atomic
 def change_status(
-    *, user, household_id: int, kind: str, reason: str, effective_date: date | None = None, exit_year: int | None = None
+    *,
+    user,
+    household_id: int,
+    kind: str,
+    reason: str,
+    effective_date: date | None = None,
+    exit_year: int | None = None,
+    application=None,
 ) -> AdjustmentRecord:
-    """脱贫, 返贫, 清退 or 自然销户: the only way a household's status changes."""
+    """新识别, 脱贫, 返贫, 清退 or 自然销户: the only way a household's status changes.
+
+    新识别, 脱贫 and 返贫 need the approved `application` of that household
+    (assessment/services.py); 清退 and 自然销户 are recorded directly with a reason.
+    """
     reason = require_reason(reason)
     if kind not in STATUS_TRANSITIONS:
         raise ValidationError({"kind": ["不是有效的调整类别。"]})
@@ -462,6 +477,15 @@ def change_status(
     if household.status not in allowed_from:
         raise ValidationError(
             {"kind": [f"该户当前为“{household.get_status_display()}”，不能{AdjustmentKind(kind).label}。"]}
+        )
+    if kind in APPLICATION_ADJUSTMENTS and (application is None or application.household_id != household.pk):
+        raise ValidationError(
+            {
+                "kind": [
+                    f"{AdjustmentKind(kind).label}须提交“{APPLICATION_ADJUSTMENTS[kind]}”申请，"
+                    "经公示和逐级审核批准后自动生效（审核待办）。"
+                ]
+            }
         )
     when = effective_date or timezone.localdate()
     from_status = household.status

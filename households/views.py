@@ -70,7 +70,8 @@ def household_detail(request, pk):
             "members": members,
             "incomes": selectors.income_rows(household),
             "warnings": household_warnings(household, members=members),
-            "history": selectors.household_history(household, members),
+            # Members who left are part of the history too.
+            "history": selectors.household_history(household, household.members.all()),
             "living_conditions": selectors.living_conditions(household),
             "status_form": StatusChangeForm(),
             "increase_form": MemberIncreaseForm(prefix="add"),
@@ -218,7 +219,7 @@ def adjustment_action(request, household, form, perform, success: str):
 @login_required
 @require_POST
 def household_adjust(request, pk):
-    """脱贫 / 返贫 / 清退 / 自然销户 with a reason."""
+    """清退 / 自然销户 with a reason (脱贫 and 返贫 are applications)."""
     household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
     return adjustment_action(
         request,

@@ -145,3 +145,12 @@ def populate_assessment(household: Household, village: Region) -> None:
         period="YEAR",
         defaults=dict(scheme=RatingScheme.objects.first(), indicator_values=[], score=0, grade="D", computed_at=now),
     )
+
+
+def approved_application(household: Household, kind: str = "HOUSEHOLD_EXIT", year: int = 2019):
+    """The approved application the engine hands to change_status when it applies 脱贫/返贫/新识别."""
+    from assessment.models import Application
+
+    return Application.objects.create(
+        kind=kind, region=household.village, household=household, year=year, status="APPROVED"
+    )

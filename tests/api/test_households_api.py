@@ -186,21 +186,30 @@ def test_adjustments_change_status_and_membership(clerk_client):
         format="json",
     )
     assert increase.status_code == 201, increase.json()
+    household = clerk_client.get(f"/api/v1/households/{created['id']}/").json()
+    assert household["member_count"] == 2
+    assert {m["name"] for m in household["members"]} == {"马成", "马宝"}
+    assert not Member.objects.get(pk=spouse["id"]).is_active
+    # 脱贫 goes through a 户退出 application (公示, 乡镇审核, 县审定), never a direct adjustment.
     exited = clerk_client.post(
         "/api/v1/adjustments/",
         {"household": created["id"], "kind": "EXITED", "reason": "达到脱贫标准", "exit_year": 2019},
         format="json",
     )
-    assert exited.status_code == 201
+    assert exited.status_code == 400
+    assert "须提交“户退出”申请" in exited.json()["kind"][0]
+    cancelled = clerk_client.post(
+        "/api/v1/adjustments/",
+        {"household": created["id"], "kind": "CANCELLED", "reason": "全户迁出本省"},
+        format="json",
+    )
+    assert cancelled.status_code == 201
     household = clerk_client.get(f"/api/v1/households/{created['id']}/").json()
-    assert household["status"] == "EXITED" and household["exit_year"] == 2019
-    assert household["member_count"] == 2
-    assert {m["name"] for m in household["members"]} == {"马成", "马宝"}
-    assert not Member.objects.get(pk=spouse["id"]).is_active
+    assert household["status"] == "CANCELLED" and household["member_count"] == 0
     kinds = [
         row["kind"] for row in clerk_client.get("/api/v1/adjustments/", {"household": created["id"]}).json()["results"]
     ]
-    assert kinds == ["NEW", "MEMBER_DECREASE", "MEMBER_INCREASE", "EXITED"]
+    assert kinds == ["NEW", "MEMBER_DECREASE", "MEMBER_INCREASE", "CANCELLED"]
 
 
 def test_helpers_and_aid_measures(clerk_client):

@@ -15,7 +15,7 @@ from households.services import (
     save_income,
     update_household,
 )
-from tests.factories import make_id_number
+from tests.factories import approved_application, make_id_number
 
 from .conftest import household_data, member
 
@@ -68,6 +68,7 @@ def test_exit_sets_status_and_exit_year_through_an_adjustment(clerk, household):
         kind=AdjustmentKind.EXITED,
         reason="人均纯收入稳定超过标准，两不愁三保障均已实现",
         exit_year=2019,
+        application=approved_application(household),
     )
     household.refresh_from_db()
     assert household.status == HouseholdStatus.EXITED and household.exit_year == 2019
@@ -81,6 +82,10 @@ def test_a_status_change_needs_a_reason_and_a_legal_move(clerk, household):
     with pytest.raises(ValidationError) as error:
         change_status(user=clerk, household_id=household.pk, kind=AdjustmentKind.RETURNED, reason="返贫")
     assert "不能返贫" in error.value.message_dict["kind"][0]
+    # An exit without an approved application is refused, and says where to go instead.
+    with pytest.raises(ValidationError) as error:
+        change_status(user=clerk, household_id=household.pk, kind=AdjustmentKind.EXITED, reason="达到脱贫标准")
+    assert error.value.message_dict["kind"] == ["脱贫须提交“户退出”申请，经公示和逐级审核批准后自动生效（审核待办）。"]
     household.refresh_from_db()
     assert household.status == HouseholdStatus.POOR
 
@@ -164,7 +169,13 @@ def test_negative_income_items_are_refused(clerk, household):
 def test_history_records_every_change_with_its_reason(clerk, household):
     import pghistory.models
 
-    change_status(user=clerk, household_id=household.pk, kind=AdjustmentKind.EXITED, reason="达到脱贫标准")
+    change_status(
+        user=clerk,
+        household_id=household.pk,
+        kind=AdjustmentKind.EXITED,
+        reason="达到脱贫标准",
+        application=approved_application(household),
+    )
     events = pghistory.models.Events.objects.references(household).filter(pgh_model="households.HouseholdEvent")
     statuses = [event.pgh_data["status"] for event in events.order_by("pgh_created_at")]
     assert statuses[0] == HouseholdStatus.POOR and statuses[-1] == HouseholdStatus.EXITED

@@ -6,7 +6,7 @@ from households.codes import AdjustmentKind, Relation
 from households.models import Helper, HelperAssignment, Household
 from households.quality import household_warnings
 from households.services import change_status, refresh_warning_count, register_household, save_income
-from tests.factories import make_id_number
+from tests.factories import approved_application, make_id_number
 
 from .conftest import household_data, member
 
@@ -46,7 +46,14 @@ def test_an_exited_household_at_the_poverty_line_is_flagged(clerk, village):
         user=clerk, village_code=village.code, data=household_data(main_cause="9"), members=[member()]
     )
     save_income(user=clerk, household_id=household.pk, year=2016, items={"pension": "2952"})
-    change_status(user=clerk, household_id=household.pk, kind=AdjustmentKind.EXITED, reason="脱贫", exit_year=2016)
+    change_status(
+        user=clerk,
+        household_id=household.pk,
+        kind=AdjustmentKind.EXITED,
+        reason="脱贫",
+        exit_year=2016,
+        application=approved_application(household),
+    )
     household.refresh_from_db()
     assert "exited_below_line" in codes(household)
     messages = [warning.message for warning in household_warnings(household)]
@@ -95,6 +102,12 @@ def test_an_exited_household_in_a_dangerous_house_is_flagged(clerk, village):
         members=[member()],
     )
     assert {"housing_area_zero", "road_distance"} <= codes(household)
-    change_status(user=clerk, household_id=household.pk, kind=AdjustmentKind.EXITED, reason="脱贫")
+    change_status(
+        user=clerk,
+        household_id=household.pk,
+        kind=AdjustmentKind.EXITED,
+        reason="脱贫",
+        application=approved_application(household),
+    )
     household.refresh_from_db()
     assert "exited_dangerous_house" in codes(household)

@@ -183,20 +183,32 @@ def test_status_and_member_adjustments_from_the_detail_page(client, clerk, villa
             "add-reason": "出生",
         },
     )
-    response = client.post(
+    household.refresh_from_db()
+    assert household.member_count == 2
+    # 脱贫 is not a direct adjustment: it goes through a 户退出 application.
+    page = client.post(
         reverse("households:adjust", args=[household.pk]),
         {"kind": "EXITED", "exit_year": "2019", "reason": "达到脱贫标准"},
         follow=True,
-    )
+    ).content.decode()
     household.refresh_from_db()
-    assert household.status == "EXITED" and household.member_count == 2
-    assert "已记录动态调整" in response.content.decode()
+    assert household.status == "POOR"
+    assert "调整类别：" in page
+    assert "脱贫、返贫请用页首的“申请退出”“申请返贫”" in page
     missing_reason = client.post(
-        reverse("households:adjust", args=[household.pk]), {"kind": "RETURNED", "reason": ""}, follow=True
+        reverse("households:adjust", args=[household.pk]), {"kind": "CANCELLED", "reason": ""}, follow=True
     ).content.decode()
     assert "情况说明" in missing_reason
     household.refresh_from_db()
-    assert household.status == "EXITED"
+    assert household.status == "POOR"
+    response = client.post(
+        reverse("households:adjust", args=[household.pk]),
+        {"kind": "CANCELLED", "reason": "全户迁出本省"},
+        follow=True,
+    )
+    household.refresh_from_db()
+    assert household.status == "CANCELLED" and household.member_count == 0
+    assert "已记录动态调整" in response.content.decode()
 
 
 def test_member_row_partial_carries_the_next_index(client, clerk):
@@ -232,10 +244,10 @@ def test_the_detail_page_shows_who_changed_what_and_why(client, clerk, village):
     household = Household.objects.get()
     client.post(
         reverse("households:adjust", args=[household.pk]),
-        {"kind": "EXITED", "exit_year": "2019", "reason": "达到脱贫标准"},
+        {"kind": "REMOVED", "reason": "识别不精准，经核实清退"},
     )
     history = client.get(reverse("households:detail", args=[household.pk])).context["history"]
-    exit_entry = next(entry for entry in history if entry["reason"] == "达到脱贫标准")
+    exit_entry = next(entry for entry in history if entry["reason"] == "识别不精准，经核实清退")
     assert exit_entry["user"] == clerk.username and "状态" in exit_entry["changed"]
     assert any(entry["action"] == "新建" and entry["subject"] == "马成" for entry in history)
     assert all("证件号码" not in entry["changed"] for entry in history)
