@@ -32,18 +32,35 @@ BLANK = [("", "—")]
 
 
 class BootstrapMixin:
-    """Bootstrap 5 classes on every widget, so templates stay plain."""
+    """Bootstrap 5 classes on every widget, so templates stay plain; a field with an error is outlined red."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
+            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.CheckboxInput)):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select):
                 widget.attrs.setdefault("class", "form-select form-select-sm")
-            elif not isinstance(widget, (forms.HiddenInput, forms.CheckboxInput)):
+            elif not isinstance(widget, forms.HiddenInput):
                 widget.attrs.setdefault("class", "form-control form-control-sm")
+
+    def add_error(self, field, error):
+        """Every error, from field cleaning or from a service, also marks its widget `is-invalid`."""
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                if "is-invalid" not in widget.attrs.get("class", ""):
+                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+    def error_summary(self, prefix: str = "") -> list[str]:
+        """ "字段：原因" lines for the summary at the top of the page."""
+        lines = []
+        for name, messages in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            lines += [f"{prefix}{label}：{message}" if label else f"{prefix}{message}" for message in messages]
+        return lines
 
 
 class HouseholdForm(BootstrapMixin, forms.Form):
@@ -67,6 +84,12 @@ class HouseholdForm(BootstrapMixin, forms.Form):
         label="监测对象类别", choices=BLANK + MonitoringCategory.choices, required=False
     )
 
+    candidate = forms.BooleanField(
+        label="登记为拟识别户",
+        required=False,
+        help_text="新识别的户先登记为拟识别，提交识别申请，经公示和县审定后成为未脱贫户。",
+    )
+
     def __init__(self, *args, user, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         villages = Region.objects.visible_to(user).filter(level=RegionLevel.VILLAGE).order_by("code")
@@ -74,6 +97,7 @@ class HouseholdForm(BootstrapMixin, forms.Form):
         if editing:
             self.fields["village"].disabled = True
             self.fields["village"].required = False
+            del self.fields["candidate"]
 
     def service_data(self) -> dict:
         data = {field: self.cleaned_data[field] for field in HOUSEHOLD_FIELDS if field in self.cleaned_data}
@@ -92,7 +116,11 @@ class HouseholdForm(BootstrapMixin, forms.Form):
 # 生产生活条件: labels, choices and limits come from the model, the one place they are declared.
 HouseholdForm.base_fields.update(forms.fields_for_model(Household, fields=LIVING_CONDITION_FIELDS))
 for _name in LIVING_CONDITION_FIELDS:
-    HouseholdForm.base_fields[_name].required = False
+    _field = HouseholdForm.base_fields[_name]
+    _field.required = False
+    if isinstance(_field, forms.TypedChoiceField):
+        # The model's blank choice reads "---------"; the clerk's forms say "—".
+        _field.choices = BLANK + [choice for choice in _field.choices if choice[0] != ""]
 
 
 class MemberForm(BootstrapMixin, forms.Form):
@@ -100,7 +128,7 @@ class MemberForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label="姓名", max_length=50)
     # Required for a new member; on an edit a blank keeps the stored number (never echoed back in full).
     id_number = forms.CharField(label="身份证号码", max_length=22, required=False)
-    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
+    relation = forms.ChoiceField(label="与户主关系", choices=BLANK + Relation.choices)
     ethnicity = forms.ChoiceField(label="民族", choices=Ethnicity.choices, initial=Ethnicity.HAN)
     education = forms.ChoiceField(label="文化程度", choices=BLANK + Education.choices, required=False)
     school_status = forms.ChoiceField(label="在校生状况", choices=BLANK + SchoolStatus.choices, required=False)
@@ -127,6 +155,12 @@ class MemberForm(BootstrapMixin, forms.Form):
 
 
 class BaseMemberFormSet(forms.BaseFormSet):
+    def error_summary(self) -> list[str]:
+        lines = list(self.non_form_errors())
+        for index, form in self.kept_forms():
+            lines += form.error_summary(prefix=f"第{index + 1}位成员 · ")
+        return lines
+
     def kept_forms(self) -> list[tuple[int, MemberForm]]:
         """(form index, form) of the rows the clerk did not delete."""
         return [
@@ -169,6 +203,10 @@ class StatusChangeForm(BootstrapMixin, forms.Form):
 
 
 class MemberIncreaseForm(MemberForm):
+    # A member who joins is never a second 户主; the clerk must choose the relation.
+    relation = forms.ChoiceField(
+        label="与户主关系", choices=BLANK + [choice for choice in Relation.choices if choice[0] != Relation.HEAD]
+    )
     member_reason = forms.ChoiceField(
         label="增加原因",
         choices=[(value, label) for value, label in MemberChangeReason.choices if value in INCREASE_REASONS],

@@ -133,6 +133,7 @@ def household_form(request, household):
                         village_code=form.cleaned_data["village"],
                         data=form.service_data(),
                         members=member_data,
+                        candidate=form.cleaned_data.get("candidate", False),
                     )
                     messages.success(request, f"已登记：户编号 {household.household_no}。")
                 return redirect("households:detail", pk=household.pk)
@@ -159,7 +160,13 @@ def household_form(request, household):
     return render(
         request,
         "households/form.html",
-        {"form": form, "formset": formset, "household": household, "nav_active": "households"},
+        {
+            "form": form,
+            "formset": formset,
+            "household": household,
+            "error_summary": form.error_summary() + formset.error_summary() if form.is_bound else [],
+            "nav_active": "households",
+        },
     )
 
 
@@ -171,7 +178,8 @@ def member_row(request):
         raise Http404
     member_form = MemberFormSet(prefix="members").empty_form  # carries the DELETE box
     member_form.prefix = f"members-{index}"
-    member_form.initial = {"relation": "03", "ethnicity": "01", "health": ["01"], "work_months": 0}
+    # The relation starts empty: the clerk chooses it (a second 户主 would be refused anyway).
+    member_form.initial = {"ethnicity": "01", "health": ["01"], "work_months": 0}
     return render(request, "households/_member_row.html", {"member_form": member_form})
 
 
