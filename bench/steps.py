@@ -179,3 +179,30 @@ def recompute_ratings_step(context):
             county_id=county.region_id, year=BENCH_YEAR, defaults={"planned_exit_population": 10_000}
         )
     return timed_repeats(lambda: recompute_ratings(BENCH_YEAR)["rows"][BENCH_YEAR], repeats=3)
+
+
+# --- issue 5: Excel export ---------------------------------------------------------------
+
+
+@step("export_members_1m")
+def export_members(context):
+    """1,000,000 member rows: the real report vs plain openpyxl write-only, each in its own process."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    results = {}
+    with tempfile.TemporaryDirectory() as directory:
+        for mode in ("plain", "fupin"):
+            output = subprocess.run(  # noqa: S603 - this interpreter, this module
+                [sys.executable, "-m", "bench.export_probe", mode, str(Path(directory) / f"{mode}.xlsx")],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            results[mode] = json.loads(output.strip().splitlines()[-1])
+            results[mode]["file_mib"] = round((Path(directory) / f"{mode}.xlsx").stat().st_size / 2**20, 1)
+    results["ratio"] = round(results["fupin"]["seconds"] / results["plain"]["seconds"], 2)
+    return {"rows": results["fupin"]["rows"], **results}

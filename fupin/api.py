@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from assessment.api import ApplicationViewSet, CountyRatingViewSet, IncidenceRateViewSet, SampleSurveyViewSet
+from fupin.export_api import ExportJobViewSet
 from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet
 from villages.api import RegionViewSet
 
@@ -21,6 +22,7 @@ router.register("applications", ApplicationViewSet, basename="application")
 router.register("incidence-rates", IncidenceRateViewSet, basename="incidence-rate")
 router.register("county-ratings", CountyRatingViewSet, basename="county-rating")
 router.register("sample-surveys", SampleSurveyViewSet, basename="sample-survey")
+router.register("exports", ExportJobViewSet, basename="export")
 
 
 @extend_schema(

@@ -16,6 +16,7 @@ def navigation(request):
         items.append(("审核待办", reverse("assessment:queue"), "queue"))
     if user.region_id:
         items.append(("贫困发生率与考核", reverse("assessment:dashboard"), "dashboard"))
+    items.append(("导出", reverse("exports"), "exports"))
     if user.region_id:
         items.append(("区划浏览", reverse("villages:region_detail", args=[user.region_id]), "regions"))
     items.append(("接口文档", reverse("swagger-ui"), "api"))

@@ -115,3 +115,42 @@ class AccessAudit(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_action_display()} {self.object_type}:{self.object_id}"
+
+
+class ExportJob(models.Model):
+    """A report export run by Celery: who asked for what, progress, the file, how many rows.
+
+    The job row is itself the audit record of the export; a full (unmasked) export also
+    writes an AccessAudit entry.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "排队中"
+        RUNNING = "RUNNING", "生成中"
+        DONE = "DONE", "已完成"
+        FAILED = "FAILED", "失败"
+
+    user = models.ForeignKey(User, verbose_name="导出人", on_delete=models.PROTECT, related_name="export_jobs")
+    report = models.CharField("报表", max_length=30)
+    params = models.JSONField("条件", default=dict, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField("预计行数", default=0)
+    rows_written = models.PositiveIntegerField("已写行数", default=0)
+    file_name = models.CharField("文件", max_length=200, blank=True)
+    error = models.CharField("错误", max_length=500, blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.report} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(self.rows_written * 100 / self.total_rows)) if self.total_rows else 0

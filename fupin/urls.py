@@ -10,6 +10,8 @@ admin.site.site_title = "fupin"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/<int:pk>/download/", views.export_download, name="export_download"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("regions/", include("villages.urls")),

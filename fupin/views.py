@@ -18,3 +18,55 @@ def home(request):
             "children": child_region_counts(region) if region or scope_prefix(request.user) == "" else [],
         },
     )
+
+
+@login_required
+def exports(request):
+    """导出: request a report for a region of my scope, and my jobs with progress and download links."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+
+    from .exports import reports, request_export
+    from .forms import ExportForm
+    from .models import ExportJob
+
+    form = ExportForm(request.POST or None, user=request.user)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = request_export(user=request.user, **form.cleaned_data)
+            messages.success(request, f"已提交导出任务 #{job.pk}，完成后可在下方下载。")
+            return redirect("exports")
+        except ValidationError as error:
+            errors = [message for messages_ in error.message_dict.values() for message in messages_]
+    jobs = ExportJob.objects.filter(user=request.user)[:30]
+    template = "fupin/_export_jobs.html" if request.htmx else "fupin/exports.html"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "errors": errors,
+            "jobs": jobs,
+            "labels": {code: report.label for code, report in reports().items()},
+            "running": any(job.status in ("PENDING", "RUNNING") for job in jobs),
+            "nav_active": "exports",
+        },
+        status=400 if errors or form.errors else 200,
+    )
+
+
+@login_required
+def export_download(request, pk):
+    """The finished file of one of my jobs (never another user's)."""
+    from django.http import FileResponse, Http404
+
+    from .exports import export_path
+    from .models import ExportJob
+
+    job = ExportJob.objects.filter(pk=pk, user=request.user).first()
+    path = export_path(job) if job else None
+    if path is None:
+        raise Http404("文件不存在或尚未生成。")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=job.file_name)

@@ -1,0 +1,65 @@
+"""One export of 1,000,000 member rows in a fresh process, so its peak RSS is its own.
+
+    python -m bench.export_probe fupin|plain OUT.xlsx
+
+`fupin`: the real report (labels, masked IDs, escaping, text cells) through fupin/excel.py.
+`plain`: the same query's raw values appended to a plain openpyxl write-only sheet.
+Prints {"seconds", "rows", "peak_rss_mib"} as JSON.
+"""
+
+import itertools
+import json
+import os
+import resource
+import sys
+import time
+
+ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "1000000"))
+
+
+def main(mode: str, path: str) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
+    import django
+
+    django.setup()
+    from openpyxl import Workbook
+
+    from fupin.excel import Sheet, write_workbook
+    from fupin.models import User
+    from households.models import Member
+    from households.reports import member_roster
+    from households.resources import MEMBER_COLUMNS
+
+    user = User(role="admin", is_superuser=True, is_active=True)
+    started = time.perf_counter()
+    if mode == "fupin":
+        sheet = member_roster(user, "62")
+        rows = write_workbook(path, [Sheet(sheet.title, sheet.headers, itertools.islice(sheet.rows, ROWS))])
+    else:
+        fields = ["id_number_masked" if c.field == "id_number" else c.field for c in MEMBER_COLUMNS]
+        query = (
+            Member.objects.filter(is_active=True)
+            .order_by("household__village_id", "household_id", "id")
+            .values_list(*fields)
+        )
+        workbook = Workbook(write_only=True)
+        worksheet = workbook.create_sheet("家庭成员")
+        worksheet.append([c.header for c in MEMBER_COLUMNS])
+        rows = 0
+        for values in itertools.islice(query.iterator(chunk_size=5000), ROWS):
+            worksheet.append([", ".join(v) if isinstance(v, list) else v for v in values])
+            rows += 1
+        workbook.save(path)
+    print(
+        json.dumps(
+            {
+                "seconds": round(time.perf_counter() - started, 2),
+                "rows": rows,
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,65 @@
+"""/api/v1/exports/: create a job, poll it, download the file; a user sees only their own jobs."""
+
+from django.http import FileResponse, Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .exports import export_path, request_export
+from .models import ExportJob
+from .pagination import IdCursorPagination
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "report",
+            "params",
+            "status",
+            "total_rows",
+            "rows_written",
+            "percent",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    report = serializers.CharField()
+    region = serializers.RegexField(r"^\d{12}$")
+    year = serializers.IntegerField(required=False, allow_null=True)
+    full = serializers.BooleanField(required=False, default=False)
+    split_by_county = serializers.BooleanField(required=False, default=False)
+
+
+class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ExportJobSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        return ExportJob.objects.filter(user=self.request.user)
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = ExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        job = request_export(user=request.user, region_code=data.pop("region"), **data)
+        return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The finished xlsx (404 until the job is done)."""
+        job = self.get_object()
+        path = export_path(job)
+        if path is None:
+            raise Http404("文件尚未生成。")
+        return FileResponse(path.open("rb"), as_attachment=True, filename=job.file_name)

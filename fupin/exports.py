@@ -1,0 +1,153 @@
+"""Report exports: the registry of reports, the request, and the run (called by the Celery task).
+
+A job is scoped at request time (the region must be visible) and at run time (every row
+comes through the user's `visible_to`). Full ID numbers and phones need the unmask
+permission and are recorded in AccessAudit.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .excel import Sheet, write_workbook
+from .models import AccessAudit, ExportJob
+
+
+@dataclass(frozen=True)
+class Report:
+    label: str
+    build: Callable[..., Sheet]
+    needs_year: bool = False
+    personal: bool = False  # has ID or phone columns
+    count: Callable[..., int] | None = None
+    village_only: bool = False
+
+
+def reports() -> dict[str, Report]:
+    from assessment.reports import incidence_report, ratings_report
+    from households import reports as household_reports
+
+    return {
+        "households": Report(
+            "贫困户花名册", household_reports.household_roster, personal=True, count=household_reports.household_count
+        ),
+        "members": Report(
+            "家庭成员花名册", household_reports.member_roster, personal=True, count=household_reports.member_count
+        ),
+        "publicity": Report("村公示名单", household_reports.publicity_roster, village_only=True),
+        "incidence": Report("贫困发生率", incidence_report),
+        "ratings": Report("县级考核评级", ratings_report, needs_year=True),
+        "aid_measures": Report("帮扶措施分类统计", household_reports.aid_measures_by_category, needs_year=True),
+        "exits": Report("年度脱贫户名单", household_reports.exit_roster, needs_year=True),
+    }
+
+
+def export_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def request_export(
+    *, user, report: str, region_code: str, year: int | None = None, full: bool = False, split_by_county: bool = False
+) -> ExportJob:
+    """Validate and queue an export; the Celery task runs it after commit."""
+    from villages.models import Region
+
+    available = reports()
+    errors = {}
+    if report not in available:
+        errors["report"] = ["请选择报表。"]
+    region = Region.objects.visible_to(user).filter(pk=region_code or "").first()
+    if region is None:
+        errors["region"] = ["请选择您管辖范围内的区划。"]
+    if errors:
+        raise ValidationError(errors)
+    spec = available[report]
+    if spec.needs_year and not year:
+        raise ValidationError({"year": ["请选择年度。"]})
+    if spec.village_only and region.level != "village":
+        raise ValidationError({"region": ["公示名单按村导出，请选择一个村。"]})
+    if full and not (spec.personal and user.has_perm("households.view_full_id")):
+        raise ValidationError({"full": ["您没有导出完整证件号码和电话的权限。"]})
+    job = ExportJob.objects.create(
+        user=user,
+        report=report,
+        params={
+            "region": region.code,
+            "year": year,
+            "full": bool(full),
+            "split_by_county": bool(split_by_county) and region.level in ("province", "city"),
+        },
+    )
+    from .tasks import run_export_job
+
+    transaction.on_commit(lambda: run_export_job.delay(job.pk))
+    return job
+
+
+def _sheets(job: ExportJob, spec: Report) -> list[Sheet]:
+    from villages.models import Region, code_prefix, level_of
+
+    user, params = job.user, job.params
+    code = params["region"]
+    kwargs = {"full": params.get("full", False), "year": params.get("year")}
+    if params.get("split_by_county"):
+        counties = Region.objects.visible_to(user).within_prefix(code_prefix(code, level_of(code)))
+        counties = counties.filter(level="county").order_by("code")
+        sheets = []
+        for county in counties:
+            sheet = spec.build(user, county.prefix, **kwargs)
+            sheet.title = county.name
+            sheets.append(sheet)
+        return sheets
+    return [spec.build(user, code_prefix(code, level_of(code)), **kwargs)]
+
+
+def run_export(job_id: int) -> ExportJob:
+    """Write the job's workbook, with progress; idempotent for a finished job."""
+    from villages.models import code_prefix, level_of
+
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    if job.status == ExportJob.Status.DONE:
+        return job
+    spec = reports()[job.report]
+    code = job.params["region"]
+    total = spec.count(job.user, code_prefix(code, level_of(code))) if spec.count else 0
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, total_rows=total, rows_written=0)
+    name = f"{spec.label}-{code}-{job.pk}.xlsx"
+    try:
+        written = write_workbook(
+            export_dir() / name,
+            _sheets(job, spec),
+            progress=lambda rows: ExportJob.objects.filter(pk=job.pk).update(rows_written=rows),
+        )
+    except Exception as error:
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error=str(error)[:500])
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.DONE, rows_written=written, file_name=name, finished_at=timezone.now()
+    )
+    if job.params.get("full"):
+        AccessAudit.objects.create(
+            user=job.user,
+            action=AccessAudit.Action.EXPORT,
+            object_type=job.report,
+            object_id=code,
+            detail=f"{spec.label}（完整证件号码、电话）",
+            row_count=written,
+        )
+    job.refresh_from_db()
+    return job
+
+
+def export_path(job: ExportJob) -> Path | None:
+    if job.status != ExportJob.Status.DONE or not job.file_name:
+        return None
+    path = export_dir() / job.file_name
+    return path if path.exists() else None
