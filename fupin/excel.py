@@ -35,22 +35,25 @@ def is_formula_like(value) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
-def cell(sheet, value) -> WriteOnlyCell:
-    """A write-only cell: strings always as text (IDs keep their digits), dates as dates."""
+def cell(sheet, value):
+    """What to append for `value`: plain values as they are (openpyxl types a str as text),
+    a cell object only where needed — formula-like text, money, dates."""
+    if isinstance(value, str):
+        if not value.startswith(FORMULA_PREFIXES):
+            return value
+        written = WriteOnlyCell(sheet, value=value)
+        written.data_type = "s"  # text, never a formula
+        written.quotePrefix = True
+        return written
     if isinstance(value, Decimal):
         written = WriteOnlyCell(sheet, value=float(value))
         written.number_format = "0.00"
         return written
     if isinstance(value, (date, datetime)):
         written = WriteOnlyCell(sheet, value=value)
-        written.number_format = "yyyy-mm-dd" if not isinstance(value, datetime) else "yyyy-mm-dd hh:mm"
+        written.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
         return written
-    written = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        written.data_type = "s"  # never a formula, even when it starts with "="
-        if is_formula_like(value):
-            written.quotePrefix = True
-    return written
+    return value
 
 
 def write_workbook(path, sheets: Iterable[Sheet], progress: Callable[[int], None] | None = None, every=5000) -> int:
