@@ -9,7 +9,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from assessment.api import ApplicationViewSet, CountyRatingViewSet, IncidenceRateViewSet, SampleSurveyViewSet
 from fupin.export_api import ExportJobViewSet
-from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet
+from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet, ImportJobViewSet
 from villages.api import RegionViewSet
 
 router = routers.DefaultRouter()
@@ -23,6 +23,7 @@ router.register("incidence-rates", IncidenceRateViewSet, basename="incidence-rat
 router.register("county-ratings", CountyRatingViewSet, basename="county-rating")
 router.register("sample-surveys", SampleSurveyViewSet, basename="sample-survey")
 router.register("exports", ExportJobViewSet, basename="export")
+router.register("imports", ImportJobViewSet, basename="import")
 
 
 @extend_schema(

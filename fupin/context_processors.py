@@ -12,6 +12,7 @@ def navigation(request):
     items.append(("建档立卡户", reverse("households:list"), "households"))
     if user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER) or user.is_superuser:
         items.append(("新增贫困户", reverse("households:create"), "household_create"))
+        items.append(("导入采集表", reverse("households:import"), "import"))
     if user.role != Role.ADMIN:
         items.append(("审核待办", reverse("assessment:queue"), "queue"))
     if user.region_id:

@@ -33,6 +33,12 @@ def reports() -> dict[str, Report]:
     from households import reports as household_reports
 
     return {
+        "collection_form": Report(
+            "采集表（户和成员，可再导入）",
+            household_reports.collection_form,
+            personal=True,
+            count=household_reports.member_count,
+        ),
         "households": Report(
             "贫困户花名册", household_reports.household_roster, personal=True, count=household_reports.household_count
         ),
@@ -102,11 +108,13 @@ def _sheets(job: ExportJob, spec: Report) -> list[Sheet]:
         counties = counties.filter(level="county").order_by("code")
         sheets = []
         for county in counties:
-            sheet = spec.build(user, county.prefix, **kwargs)
-            sheet.title = county.name
-            sheets.append(sheet)
+            built = spec.build(user, county.prefix, **kwargs)
+            for sheet in built if isinstance(built, list) else [built]:
+                sheet.title = f"{county.name}{sheet.title}" if isinstance(built, list) else county.name
+                sheets.append(sheet)
         return sheets
-    return [spec.build(user, code_prefix(code, level_of(code)), **kwargs)]
+    built = spec.build(user, code_prefix(code, level_of(code)), **kwargs)
+    return built if isinstance(built, list) else [built]
 
 
 def run_export(job_id: int) -> ExportJob:

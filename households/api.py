@@ -513,3 +513,59 @@ def apply_adjustment(user, data: dict) -> AdjustmentRecord:
         effective_date=data.get("effective_date"),
         exit_year=data.get("exit_year"),
     )
+
+
+# --- 采集表 import -------------------------------------------------------------------------
+
+
+class ImportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    original_name = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    households_done = serializers.IntegerField(read_only=True)
+    households_total = serializers.IntegerField(read_only=True)
+    counts = serializers.JSONField(read_only=True)
+    errors = serializers.JSONField(read_only=True)
+    message = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    finished_at = serializers.DateTimeField(read_only=True)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    dry_run = serializers.BooleanField(default=True, help_text="true：只校验并给出预览；false：校验无误后直接导入")
+
+
+class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """采集表导入：multipart 上传（dry_run），轮询预览，commit 确认；每个用户只看到自己的导入。"""
+
+    serializer_class = ImportJobSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        from .models import ImportJob
+
+        return ImportJob.objects.filter(user=self.request.user)
+
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={202: ImportJobSerializer})
+    def create(self, request, *args, **kwargs):
+        from .imports import start_import
+
+        serializer = ImportUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = start_import(
+            user=request.user,
+            uploaded=serializer.validated_data["file"],
+            commit=not serializer.validated_data["dry_run"],
+        )
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def commit(self, request, pk=None):
+        """确认导入一个校验无误的预览。"""
+        from .imports import commit_import
+
+        job = commit_import(user=request.user, job_id=self.get_object().pk)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -414,3 +414,40 @@ class AidMeasure(models.Model):
 
     def __str__(self):
         return f"{self.household_id} {self.year} {self.get_category_display()}"
+
+
+class ImportJob(models.Model):
+    """One uploaded 采集表: validated in the background into a preview, then committed (or not)."""
+
+    class Status(models.TextChoices):
+        VALIDATING = "VALIDATING", "校验中"
+        PREVIEW = "PREVIEW", "待确认"
+        COMMITTING = "COMMITTING", "导入中"
+        DONE = "DONE", "已导入"
+        FAILED = "FAILED", "失败"
+
+    user = models.ForeignKey("fupin.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    original_name = models.CharField("文件名", max_length=200)
+    stored_name = models.CharField("存储文件", max_length=100)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.VALIDATING)
+    households_done = models.PositiveIntegerField("已处理户数", default=0)
+    households_total = models.PositiveIntegerField("总户数", default=0)
+    counts = models.JSONField("预览统计", default=dict, blank=True)
+    errors = models.JSONField("错误", default=list, blank=True)
+    message = models.CharField("说明", max_length=500, blank=True)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.original_name} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status in (self.Status.PREVIEW, self.Status.DONE):
+            return 100
+        return min(99, self.households_done * 100 // self.households_total) if self.households_total else 0

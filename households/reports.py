@@ -149,3 +149,23 @@ def household_count(user, prefix: str) -> int:
 
 def member_count(user, prefix: str) -> int:
     return Member.objects.visible_to(user).within_prefix(prefix).filter(is_active=True).count()
+
+
+def collection_form(user, prefix: str, *, full: bool = False, **_) -> list[Sheet]:
+    """采集表: both official sheets in one workbook, the layout the import reads back."""
+    from .resources import HOUSEHOLD_SHEET, MEMBER_SHEET
+
+    return [
+        household_roster(user, prefix, full=full, title=HOUSEHOLD_SHEET),
+        member_roster(user, prefix, full=full, title=MEMBER_SHEET),
+    ]
+
+
+def blank_template() -> list[Sheet]:
+    """The empty 采集表 the import page offers: headers of every importable column."""
+    from .resources import HOUSEHOLD_SHEET, MEMBER_SHEET
+
+    return [
+        Sheet(HOUSEHOLD_SHEET, [c.header for c in HOUSEHOLD_COLUMNS if not c.export_only], iter(())),
+        Sheet(MEMBER_SHEET, [c.header for c in MEMBER_COLUMNS if not c.export_only], iter(())),
+    ]

@@ -331,3 +331,87 @@ def household_assign_helper(request, pk):
 
     form = HelperAssignForm(request.POST, prefix="helper", helpers=Helper.objects.visible_to(request.user))
     return adjustment_action(request, household, form, assign, "已结对帮扶责任人。")
+
+
+# --- 采集表 import ---------------------------------------------------------------------------
+
+
+@login_required
+def import_upload(request):
+    """Upload a 采集表; it is checked at once and validated in the background into a preview."""
+    from .imports import start_import
+    from .models import ImportJob
+
+    errors = []
+    if request.method == "POST":
+        try:
+            job = start_import(user=request.user, uploaded=request.FILES.get("file"))
+            return redirect("households:import_detail", pk=job.pk)
+        except ValidationError as error:
+            errors = error.messages
+    jobs = ImportJob.objects.filter(user=request.user)[:20]
+    return render(
+        request,
+        "households/import.html",
+        {"errors": errors, "jobs": jobs, "nav_active": "import"},
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def import_detail(request, pk):
+    """Progress, then the preview: counts and every error as (sheet, row, column, 原因)."""
+    from .models import ImportJob
+
+    job = ImportJob.objects.filter(pk=pk, user=request.user).first()
+    if job is None:
+        raise Http404
+    template = "households/_import_status.html" if request.htmx else "households/import_detail.html"
+    return render(request, template, {"job": job, "nav_active": "import"})
+
+
+@login_required
+@require_POST
+def import_commit(request, pk):
+    from .imports import commit_import
+
+    try:
+        commit_import(user=request.user, job_id=pk)
+        messages.success(request, "已开始导入，完成前请勿重复提交。")
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    return redirect("households:import_detail", pk=pk)
+
+
+@login_required
+def import_errors(request, pk):
+    """The bad rows as uploaded, with a 原因 column."""
+    import tempfile
+
+    from django.http import FileResponse
+
+    from .imports import error_workbook
+    from .models import ImportJob
+
+    job = ImportJob.objects.filter(pk=pk, user=request.user).first()
+    if job is None or not job.errors:
+        raise Http404
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    error_workbook(job, handle.name)
+    return FileResponse(open(handle.name, "rb"), as_attachment=True, filename=f"错误行-{job.original_name}")
+
+
+@login_required
+def import_template(request):
+    """The blank 采集表 with the official headers of both sheets."""
+    import tempfile
+
+    from django.http import FileResponse
+
+    from fupin.excel import write_workbook
+
+    from .reports import blank_template
+
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    write_workbook(handle.name, blank_template())
+    return FileResponse(open(handle.name, "rb"), as_attachment=True, filename="贫困户采集表模板.xlsx")

@@ -80,7 +80,7 @@ API_MODELS = {
     "incidence-rates": IncidenceRate,
 }
 # Rows owned by a user, not a region: each user lists only their own (tests/fupin/test_exports.py).
-USER_OWNED = {"exports"}
+USER_OWNED = {"exports", "imports"}
 # County-level rows: a township clerk sees none of them, a county reviewer only their own county's.
 COUNTY_API_MODELS = {
     "county-ratings": CountyRating,

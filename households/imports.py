@@ -1,0 +1,495 @@
+"""采集表 import: guard the upload, read the two official sheets, validate every household
+through the registry services, preview, and commit in one transaction or not at all.
+
+No rule is repeated here: registering and correcting a household are
+services.register_household / services.update_household; this module only maps sheet
+rows to their arguments and maps their errors back to (sheet, row, column, 原因).
+"""
+
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from . import services
+from .codes import Relation
+from .idnumbers import id_number_hash, normalize_id_number
+from .models import Household
+from .resources import (
+    BOOL,
+    CHOICE,
+    DECIMAL,
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_SHEET,
+    INT,
+    MEMBER_COLUMNS,
+    MEMBER_SHEET,
+    MULTI,
+    Column,
+)
+
+MAX_UPLOAD_BYTES = getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_ZIP_ENTRIES = 500
+MAX_COMPRESSION_RATIO = 100
+MAX_ROWS = 100_000
+XLSX_PARTS = {"[Content_Types].xml", "xl/workbook.xml"}
+
+
+class UploadRefused(ValidationError):
+    """The file is refused before any parsing (not xlsx, too large, a zip bomb)."""
+
+
+def check_upload(path: Path) -> None:
+    """Refuse anything that is not a plain xlsx of sane size, by content, before openpyxl sees it."""
+    size = path.stat().st_size
+    if size > MAX_UPLOAD_BYTES:
+        raise UploadRefused(f"文件过大（{size / 2**20:.1f} MB），上限为 {MAX_UPLOAD_BYTES // 2**20} MB。")
+    with path.open("rb") as handle:
+        if handle.read(4) != b"PK\x03\x04":
+            raise UploadRefused("文件不是 Excel 2007 及以上版本的 .xlsx 文件（按内容判断，与扩展名无关）。")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise UploadRefused("文件已损坏，不是有效的 .xlsx 文件。") from error
+    names = {entry.filename for entry in entries}
+    if not names >= XLSX_PARTS:
+        raise UploadRefused("文件不是 .xlsx 工作簿（缺少工作簿结构）。")
+    if "xl/vbaProject.bin" in names:
+        raise UploadRefused("不接受含宏的工作簿，请另存为 .xlsx 后上传。")
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise UploadRefused("文件内部结构异常（条目过多），已拒绝。")
+    uncompressed = sum(entry.file_size for entry in entries)
+    if uncompressed > MAX_UNCOMPRESSED_BYTES or uncompressed > MAX_COMPRESSION_RATIO * max(size, 1):
+        raise UploadRefused("文件解压后体积异常（疑似压缩炸弹），已拒绝。")
+
+
+@dataclass
+class SheetError:
+    sheet: str
+    row: int
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    values: dict
+
+
+@dataclass
+class ImportResult:
+    households_new: int = 0
+    households_changed: int = 0
+    households_unchanged: int = 0
+    members_new: int = 0
+    members_changed: int = 0
+    members_unchanged: int = 0
+    errors: list[SheetError] = field(default_factory=list)
+    committed: bool = False
+
+    def counts(self) -> dict:
+        return {
+            "households_new": self.households_new,
+            "households_changed": self.households_changed,
+            "households_unchanged": self.households_unchanged,
+            "members_new": self.members_new,
+            "members_changed": self.members_changed,
+            "members_unchanged": self.members_unchanged,
+        }
+
+
+def _cell_value(column: Column, raw):
+    """A sheet value to the registry's value; raises ValueError with the Chinese reason."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return [] if column.kind == MULTI else None
+    text = str(raw).strip()
+    if column.kind == CHOICE:
+        by_label = {label: code for code, label in column.choices.items()}
+        if text in column.choices:
+            return text
+        if text in by_label:
+            return by_label[text]
+        raise ValueError(f"“{text}”不是有效的{column.header}。")
+    if column.kind == MULTI:
+        by_label = {label: code for code, label in column.choices.items()}
+        codes = []
+        for part in text.replace("，", "、").replace(",", "、").split("、"):
+            part = part.strip()
+            if part:
+                code = part if part in column.choices else by_label.get(part)
+                if code is None:
+                    raise ValueError(f"“{part}”不是有效的{column.header}。")
+                codes.append(code)
+        return codes
+    if column.kind == INT:
+        try:
+            number = Decimal(text)
+        except InvalidOperation as error:
+            raise ValueError(f"{column.header}应为整数。") from error
+        if number != number.to_integral_value():
+            raise ValueError(f"{column.header}应为整数。")
+        return int(number)
+    if column.kind == DECIMAL:
+        try:
+            return Decimal(text)
+        except InvalidOperation as error:
+            raise ValueError(f"{column.header}应为数字。") from error
+    if column.kind == BOOL:
+        if text in ("是", "1", "True", "TRUE", "true"):
+            return True
+        if text in ("否", "0", "False", "FALSE", "false"):
+            return False
+        raise ValueError(f"{column.header}应填“是”或“否”。")
+    if column.field == "id_number" and "*" in text:
+        raise ValueError("证件号码为脱敏值，请使用含完整证件号码的采集表或模板。")
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))  # a number typed into a text column (户编号, 电话)
+    return text
+
+
+def read_sheets(path: Path) -> tuple[list[ParsedRow], list[ParsedRow], list[SheetError]]:
+    """Rows of both sheets as registry values. Formulas are read as their stored values, never run."""
+    from openpyxl import load_workbook
+
+    errors: list[SheetError] = []
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        parsed = {}
+        for title, columns in ((HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS), (MEMBER_SHEET, MEMBER_COLUMNS)):
+            if title not in workbook.sheetnames:
+                raise UploadRefused(f"缺少工作表“{title}”，请使用系统提供的模板。")
+            rows = workbook[title].iter_rows(values_only=True)
+            headers = [str(value).strip() if value is not None else "" for value in next(rows, ())]
+            importable = [column for column in columns if not column.export_only]
+            missing = [column.header for column in importable[:2] if column.header not in headers]
+            if missing:
+                raise UploadRefused(f"工作表“{title}”缺少列：{'、'.join(missing)}。")
+            positions = {
+                column.field: headers.index(column.header) for column in importable if column.header in headers
+            }
+            by_field = {column.field: column for column in importable}
+            sheet_rows = []
+            for number, raw_row in enumerate(rows, start=2):
+                if number > MAX_ROWS + 1:
+                    raise UploadRefused(f"工作表“{title}”超过 {MAX_ROWS} 行，请分批导入。")
+                if raw_row is None or all(value in (None, "") for value in raw_row):
+                    continue
+                values = {}
+                for name, position in positions.items():
+                    raw = raw_row[position] if position < len(raw_row) else None
+                    try:
+                        values[name] = _cell_value(by_field[name], raw)
+                    except ValueError as error:
+                        errors.append(SheetError(title, number, by_field[name].header, str(error)))
+                sheet_rows.append(ParsedRow(number, values))
+            parsed[title] = sheet_rows
+    finally:
+        workbook.close()
+    return parsed[HOUSEHOLD_SHEET], parsed[MEMBER_SHEET], errors
+
+
+HOUSEHOLD_IMPORT_FIELDS = [c.field for c in HOUSEHOLD_COLUMNS if not c.export_only and c.field not in ("village_id",)]
+MEMBER_IMPORT_FIELDS = [c.field for c in MEMBER_COLUMNS if not c.export_only and c.field != "household__household_no"]
+HEADER_OF = {c.field: c.header for c in HOUSEHOLD_COLUMNS + MEMBER_COLUMNS}
+
+
+class _DryRun(Exception):
+    """Raised to roll back a validation run."""
+
+
+def _household_data(values: dict) -> dict:
+    data = {name: values[name] for name in HOUSEHOLD_IMPORT_FIELDS if name in values and values[name] is not None}
+    if "*" in (data.get("phone") or ""):
+        del data["phone"]  # a masked phone from an export keeps the stored number
+    data["other_causes"] = values.get("other_causes") or []
+    for name in ("group_name", "phone", "monitoring_category", "main_cause"):
+        data.setdefault(name, "")
+    return data
+
+
+def _member_data(values: dict) -> dict:
+    data = {name: values[name] for name in MEMBER_IMPORT_FIELDS if name in values and values[name] is not None}
+    data["health"] = values.get("health") or []
+    data.setdefault("work_months", 0)
+    return data
+
+
+def _same(current, data: dict, fields) -> bool:
+    for name in fields:
+        if name not in data:
+            continue
+        value = getattr(current, name)
+        wanted = data[name]
+        if isinstance(value, Decimal) or isinstance(wanted, Decimal):
+            if Decimal(str(value or 0)) != Decimal(str(wanted or 0)):
+                return False
+        elif (value or "") != (wanted or "") and value != wanted:
+            return False
+    return True
+
+
+def _map_errors(error: ValidationError, household_row: ParsedRow, member_rows: list[ParsedRow]) -> list[SheetError]:
+    mapped = []
+    messages = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    for key, reasons in messages.items():
+        parts = key.split(".")
+        if parts[0] == "members" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(member_rows):
+            row = member_rows[int(parts[1])].row
+            mapped += [SheetError(MEMBER_SHEET, row, HEADER_OF.get(parts[2], parts[2]), reason) for reason in reasons]
+        elif parts[0] == "members":
+            # A count rule (one 户主): point at the extra 户主, else at the household's first member.
+            heads = [row for row in member_rows if row.values.get("relation") == Relation.HEAD]
+            target = heads[1] if len(heads) > 1 else (member_rows[0] if member_rows else None)
+            sheet = MEMBER_SHEET if target else HOUSEHOLD_SHEET
+            row = target.row if target else household_row.row
+            mapped += [SheetError(sheet, row, "与户主关系", reason) for reason in reasons]
+        else:
+            column = HEADER_OF.get(key) or {"village": "所在村代码"}.get(key, "户编号")
+            mapped += [SheetError(HOUSEHOLD_SHEET, household_row.row, column, reason) for reason in reasons]
+    return mapped
+
+
+def _apply_household(user, household_row: ParsedRow, member_rows: list[ParsedRow], result: ImportResult) -> None:
+    values = household_row.values
+    number = values.get("household_no")
+    data = _household_data(values)
+    members = [_member_data(row.values) for row in member_rows]
+    existing = Household.objects.visible_to(user).filter(household_no=number).first() if number else None
+    if existing is None and number and Household.objects.filter(household_no=number).exists():
+        raise ValidationError({"household_no": ["户编号已被您管辖范围以外的户使用。"]})
+    if existing is None:
+        services.register_household(
+            user=user, village_code=values.get("village_id") or "", data=data, members=members, reason="采集表导入"
+        )
+        result.households_new += 1
+        result.members_new += len(members)
+        return
+    if values.get("village_id") and values["village_id"] != existing.village_id:
+        raise ValidationError({"village_id": ["所在村与系统中该户的不一致；迁移请使用动态调整。"]})
+    current = {member.id_number_hash: member for member in existing.members.filter(is_active=True)}
+    matched = []
+    for member in members:
+        try:
+            hashed = id_number_hash(normalize_id_number(member.get("id_number", "")))
+        except ValidationError:
+            hashed = None
+        found = current.get(hashed)
+        if found is not None:
+            member["id"] = found.pk
+        matched.append(found)
+    members_same = [
+        found is not None and _same(found, member, MEMBER_IMPORT_FIELDS[:1] + MEMBER_IMPORT_FIELDS[2:])
+        for found, member in zip(matched, members, strict=True)
+    ]
+    household_same = _same(existing, data, HOUSEHOLD_IMPORT_FIELDS)
+    if household_same and all(members_same) and len(members) == len(current):
+        result.households_unchanged += 1
+        result.members_unchanged += len(members)
+        return
+    services.update_household(
+        user=user,
+        household_id=existing.pk,
+        expected_version=existing.version,
+        data=data,
+        members=members,
+        reason="采集表导入更新",
+    )
+    result.households_changed += 1
+    result.members_changed += members_same.count(False)
+    result.members_unchanged += members_same.count(True)
+
+
+def import_rows(
+    user, household_rows, member_rows, errors: list[SheetError], *, commit: bool, progress=None
+) -> ImportResult:
+    """Validate (and with `commit`, write) every household; any error anywhere writes nothing."""
+    result = ImportResult(errors=list(errors))
+    by_number: dict[str, list[ParsedRow]] = {}
+    for row in member_rows:
+        by_number.setdefault(row.values.get("household__household_no") or "", []).append(row)
+    known = {row.values.get("household_no") for row in household_rows}
+    for number, rows in by_number.items():
+        if number not in known:
+            result.errors += [
+                SheetError(MEMBER_SHEET, row.row, "户编号", "在“贫困户”表中找不到该户编号。") for row in rows
+            ]
+    seen: dict[str, int] = {}
+    try:
+        with transaction.atomic():
+            for index, household_row in enumerate(household_rows, start=1):
+                number = household_row.values.get("household_no")
+                if not number:
+                    result.errors.append(
+                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", "请填写户编号（用于关联家庭成员）。")
+                    )
+                    continue
+                if number in seen:
+                    result.errors.append(
+                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", f"与第{seen[number]}行户编号重复。")
+                    )
+                    continue
+                seen[number] = household_row.row
+                try:
+                    with transaction.atomic():
+                        _apply_household(user, household_row, by_number.get(number, []), result)
+                except services.StaleEdit:
+                    result.errors.append(
+                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", services.StaleEdit.message)
+                    )
+                except ValidationError as error:
+                    result.errors += _map_errors(error, household_row, by_number.get(number, []))
+                if progress and index % 200 == 0:
+                    progress(index)
+            if result.errors or not commit:
+                raise _DryRun
+            result.committed = True
+    except _DryRun:
+        pass
+    # A cell that could not be read is then also "missing" to the services: report it once.
+    unique = {}
+    for error in result.errors:
+        unique.setdefault((error.sheet, error.row, error.column), error)
+    result.errors = sorted(unique.values(), key=lambda error: (error.sheet != HOUSEHOLD_SHEET, error.row))
+    return result
+
+
+def import_file(user, path: Path, *, commit: bool, progress=None) -> ImportResult:
+    check_upload(path)
+    household_rows, member_rows, errors = read_sheets(path)
+    return import_rows(user, household_rows, member_rows, errors, commit=commit, progress=progress)
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+
+def import_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def start_import(*, user, uploaded, commit: bool = False):
+    """Store the upload, refuse a bad file at once (before parsing), queue the validation.
+
+    With `commit` (the API's dry_run=false) a file without errors is imported directly.
+    """
+    import uuid
+
+    from .models import ImportJob
+    from .tasks import run_import_job
+
+    if uploaded is None:
+        raise ValidationError({"file": ["请选择要上传的 .xlsx 文件。"]})
+    if uploaded.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": [f"文件过大，上限为 {MAX_UPLOAD_BYTES // 2**20} MB。"]})
+    stored = f"{uuid.uuid4().hex}.xlsx"
+    path = import_dir() / stored
+    with path.open("wb") as handle:
+        for chunk in uploaded.chunks():
+            handle.write(chunk)
+    try:
+        check_upload(path)
+    except UploadRefused as error:
+        path.unlink(missing_ok=True)
+        raise ValidationError({"file": error.messages}) from error
+    job = ImportJob.objects.create(
+        user=user,
+        original_name=uploaded.name[:200],
+        stored_name=stored,
+        status=ImportJob.Status.COMMITTING if commit else ImportJob.Status.VALIDATING,
+    )
+    transaction.on_commit(lambda: run_import_job.delay(job.pk, commit))
+    return job
+
+
+def commit_import(*, user, job_id: int):
+    """The clerk confirms a clean preview: the same file is imported for real, in one transaction."""
+    from .models import ImportJob
+    from .tasks import run_import_job
+
+    job = ImportJob.objects.select_for_update().filter(pk=job_id, user=user).first()
+    if job is None:
+        raise ValidationError({"job": ["未找到该导入任务。"]})
+    if job.status != ImportJob.Status.PREVIEW or job.errors:
+        raise ValidationError({"job": ["只有校验无误的导入可以确认导入。"]})
+    job.status = ImportJob.Status.COMMITTING
+    job.households_done = 0
+    job.save(update_fields=["status", "households_done"])
+    transaction.on_commit(lambda: run_import_job.delay(job.pk, True))
+    return job
+
+
+def run_import(job_id: int, commit: bool):
+    """Validate (or commit) the stored file of a job and record the preview; idempotent when done."""
+    from django.utils import timezone
+
+    from .models import ImportJob
+
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if job.status == ImportJob.Status.DONE:
+        return job
+    path = import_dir() / job.stored_name
+    try:
+        check_upload(path)
+        household_rows, member_rows, errors = read_sheets(path)
+    except UploadRefused as error:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, message="；".join(error.messages))
+        job.refresh_from_db()
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(households_total=len(household_rows))
+    result = import_rows(
+        job.user,
+        household_rows,
+        member_rows,
+        errors,
+        commit=commit,
+        progress=lambda done: ImportJob.objects.filter(pk=job.pk).update(households_done=done),
+    )
+    status = ImportJob.Status.DONE if result.committed else ImportJob.Status.PREVIEW
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status,
+        counts=result.counts(),
+        errors=[error.as_dict() for error in result.errors[:5000]],
+        households_done=len(household_rows),
+        finished_at=timezone.now() if result.committed else None,
+    )
+    job.refresh_from_db()
+    return job
+
+
+def error_workbook(job, path: Path) -> int:
+    """The bad rows of each sheet, as uploaded, with a 原因 column; returns the rows written."""
+    from openpyxl import load_workbook
+
+    from fupin.excel import Sheet, write_workbook
+
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for error in job.errors:
+        reasons.setdefault((error["sheet"], error["row"]), []).append(f"{error['column']}：{error['reason']}")
+    source = load_workbook(import_dir() / job.stored_name, read_only=True, data_only=True)
+    try:
+        sheets = []
+        for title in (HOUSEHOLD_SHEET, MEMBER_SHEET):
+            if title not in source.sheetnames:
+                continue
+            rows = list(source[title].iter_rows(values_only=True))
+            headers = [str(value or "") for value in rows[0]] if rows else []
+            bad = [
+                ["" if value is None else value for value in row] + ["；".join(reasons[(title, number)]), number]
+                for number, row in enumerate(rows[1:], start=2)
+                if (title, number) in reasons
+            ]
+            sheets.append(Sheet(title, [*headers, "原因", "原行号"], iter(bad)))
+    finally:
+        source.close()
+    return write_workbook(path, sheets)
