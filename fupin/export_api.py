@@ -1,11 +1,12 @@
 """/api/v1/exports/: create a job, poll it, download the file; a user sees only their own jobs."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from .downloads import private_download
 from .exports import export_path, request_export
 from .models import ExportJob
 from .pagination import IdCursorPagination
@@ -62,4 +63,4 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         path = export_path(job)
         if path is None:
             raise Http404("文件尚未生成。")
-        return FileResponse(path.open("rb"), as_attachment=True, filename=job.file_name)
+        return private_download(path.open("rb"), job.file_name)

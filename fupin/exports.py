@@ -7,6 +7,7 @@ permission and are recorded in AccessAudit.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -122,7 +123,7 @@ def run_export(job_id: int) -> ExportJob:
     from villages.models import code_prefix, level_of
 
     job = ExportJob.objects.select_related("user").get(pk=job_id)
-    if job.status == ExportJob.Status.DONE:
+    if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED):
         return job
     spec = reports()[job.report]
     code = job.params["region"]
@@ -159,3 +160,16 @@ def export_path(job: ExportJob) -> Path | None:
         return None
     path = export_dir() / job.file_name
     return path if path.exists() else None
+
+
+def expire_old_exports(now=None) -> int:
+    """Delete finished files older than TRANSFER_FILE_HOURS: a province-wide roster does not linger."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.TRANSFER_FILE_HOURS)
+    expired = 0
+    for job in ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff):
+        (export_dir() / job.file_name).unlink(missing_ok=True)
+        expired += ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.DONE).update(
+            status=ExportJob.Status.EXPIRED
+        )
+    return expired

@@ -129,6 +129,7 @@ class ExportJob(models.Model):
         RUNNING = "RUNNING", "生成中"
         DONE = "DONE", "已完成"
         FAILED = "FAILED", "失败"
+        EXPIRED = "EXPIRED", "已过期"
 
     user = models.ForeignKey(User, verbose_name="导出人", on_delete=models.PROTECT, related_name="export_jobs")
     report = models.CharField("报表", max_length=30)

@@ -195,6 +195,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING or FUPIN_DEMO
 MEDIA_ROOT = VAR_DIR / "media"
+# Export files and import uploads carry personal data: deleted this many hours after they are made.
+TRANSFER_FILE_HOURS = env.int("FUPIN_TRANSFER_FILE_HOURS", default=24)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -249,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-ratings": {
         "task": "assessment.tasks.recompute_ratings",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "hourly-transfer-files": {
+        "task": "fupin.tasks.purge_transfer_files",
+        "schedule": crontab(minute=15),
     },
     "nightly-scope-counts": {
         "task": "villages.tasks.refresh_region_counts",

@@ -11,3 +11,13 @@ def run_export_job(job_id: int) -> dict:
     with advisory_lock("run_export_job", job_id, wait=True):
         job = run_export(job_id)
     return {"job": job.pk, "rows": job.rows_written, "status": job.status}
+
+
+@shared_task
+def purge_transfer_files() -> dict:
+    """Hourly: exports and uploads hold personal data; their files live TRANSFER_FILE_HOURS."""
+    from households.imports import expire_old_uploads
+
+    from .exports import expire_old_exports
+
+    return {"exports": expire_old_exports(), "imports": expire_old_uploads()}

@@ -60,8 +60,9 @@ def exports(request):
 @login_required
 def export_download(request, pk):
     """The finished file of one of my jobs (never another user's)."""
-    from django.http import FileResponse, Http404
+    from django.http import Http404
 
+    from .downloads import private_download
     from .exports import export_path
     from .models import ExportJob
 
@@ -69,4 +70,4 @@ def export_download(request, pk):
     path = export_path(job) if job else None
     if path is None:
         raise Http404("文件不存在或尚未生成。")
-    return FileResponse(path.open("rb"), as_attachment=True, filename=job.file_name)
+    return private_download(path.open("rb"), job.file_name)

@@ -8,6 +8,7 @@ rows to their arguments and maps their errors back to (sheet, row, column, 原�
 
 import zipfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from django.db import transaction
 
 from . import services
 from .codes import Relation
-from .idnumbers import id_number_hash, normalize_id_number
+from .idnumbers import id_number_hash, mask_id_number, mask_phone, normalize_id_number
 from .models import Household
 from .resources import (
     BOOL,
@@ -378,6 +379,12 @@ def import_dir() -> Path:
     return path
 
 
+def upload_path(job) -> Path | None:
+    """The stored upload of a job, or None once it has been purged."""
+    path = import_dir() / job.stored_name
+    return path if job.stored_name and path.exists() else None
+
+
 def start_import(*, user, uploaded, commit: bool = False):
     """Store the upload, refuse a bad file at once (before parsing), queue the validation.
 
@@ -436,7 +443,7 @@ def run_import(job_id: int, commit: bool):
     from .models import ImportJob
 
     job = ImportJob.objects.select_related("user").get(pk=job_id)
-    if job.status == ImportJob.Status.DONE:
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.EXPIRED):
         return job
     path = import_dir() / job.stored_name
     try:
@@ -467,16 +474,39 @@ def run_import(job_id: int, commit: bool):
     return job
 
 
+def expire_old_uploads(now=None) -> int:
+    """Delete uploads older than TRANSFER_FILE_HOURS; an unconfirmed preview can then no longer be committed."""
+    from django.utils import timezone
+
+    from .models import ImportJob
+
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.TRANSFER_FILE_HOURS)
+    old = ImportJob.objects.filter(created_at__lt=cutoff).exclude(stored_name="")
+    old = old.exclude(status__in=[ImportJob.Status.VALIDATING, ImportJob.Status.COMMITTING])
+    purged = 0
+    for job in old:
+        (import_dir() / job.stored_name).unlink(missing_ok=True)
+        status = ImportJob.Status.EXPIRED if job.status == ImportJob.Status.PREVIEW else job.status
+        purged += ImportJob.objects.filter(pk=job.pk, status=job.status).update(stored_name="", status=status)
+    return purged
+
+
 def error_workbook(job, path: Path) -> int:
-    """The bad rows of each sheet, as uploaded, with a 原因 column; returns the rows written."""
+    """The bad rows of each sheet, as uploaded, with a 原因 column; returns the rows written.
+
+    ID and phone numbers are masked: the report is a second copy of the file, and 原因 with
+    the row number says what to fix in the clerk's own workbook.
+    """
     from openpyxl import load_workbook
 
     from fupin.excel import Sheet, write_workbook
 
+    masks = {"证件号码": mask_id_number, "联系电话": mask_phone}
+
     reasons: dict[tuple[str, int], list[str]] = {}
     for error in job.errors:
         reasons.setdefault((error["sheet"], error["row"]), []).append(f"{error['column']}：{error['reason']}")
-    source = load_workbook(import_dir() / job.stored_name, read_only=True, data_only=True)
+    source = load_workbook(upload_path(job), read_only=True, data_only=True)
     try:
         sheets = []
         for title in (HOUSEHOLD_SHEET, MEMBER_SHEET):
@@ -484,8 +514,16 @@ def error_workbook(job, path: Path) -> int:
                 continue
             rows = list(source[title].iter_rows(values_only=True))
             headers = [str(value or "") for value in rows[0]] if rows else []
+            masked = {position: masks[header] for position, header in enumerate(headers) if header in masks}
+
+            def shown(position, value, masked=masked):
+                if value is None:
+                    return ""
+                return masked[position](str(value)) if position in masked else value
+
             bad = [
-                ["" if value is None else value for value in row] + ["；".join(reasons[(title, number)]), number]
+                [shown(position, value) for position, value in enumerate(row)]
+                + ["；".join(reasons[(title, number)]), number]
                 for number, row in enumerate(rows[1:], start=2)
                 if (title, number) in reasons
             ]

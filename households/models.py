@@ -425,6 +425,7 @@ class ImportJob(models.Model):
         COMMITTING = "COMMITTING", "导入中"
         DONE = "DONE", "已导入"
         FAILED = "FAILED", "失败"
+        EXPIRED = "EXPIRED", "已过期"
 
     user = models.ForeignKey("fupin.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
     original_name = models.CharField("文件名", max_length=200)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -367,7 +368,8 @@ def import_detail(request, pk):
     if job is None:
         raise Http404
     template = "households/_import_status.html" if request.htmx else "households/import_detail.html"
-    return render(request, template, {"job": job, "nav_active": "import"})
+    context = {"job": job, "nav_active": "import", "transfer_hours": settings.TRANSFER_FILE_HOURS}
+    return render(request, template, context)
 
 
 @login_required
@@ -388,17 +390,17 @@ def import_errors(request, pk):
     """The bad rows as uploaded, with a 原因 column."""
     import tempfile
 
-    from django.http import FileResponse
+    from fupin.downloads import private_download
 
-    from .imports import error_workbook
+    from .imports import error_workbook, upload_path
     from .models import ImportJob
 
     job = ImportJob.objects.filter(pk=pk, user=request.user).first()
-    if job is None or not job.errors:
-        raise Http404
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    if job is None or not job.errors or upload_path(job) is None:
+        raise Http404("错误报告不存在或已过期。")
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed (and so deleted) by the response
     error_workbook(job, handle.name)
-    return FileResponse(open(handle.name, "rb"), as_attachment=True, filename=f"错误行-{job.original_name}")
+    return private_download(handle, f"错误行-{job.original_name}")
 
 
 @login_required

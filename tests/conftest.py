@@ -20,6 +20,12 @@ def _isolated_cache():
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    """Exports and uploads of a test land in a temporary directory, never in var/media."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def _policy_parameters(request):
     """The seeded policy parameters, for every database test.
 

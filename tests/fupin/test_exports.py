@@ -111,7 +111,7 @@ def test_api_creates_polls_and_downloads_only_my_jobs(api_client, county_data, c
     body = api_client.get(f"/api/v1/exports/{job_id}/").json()
     assert (body["status"], body["percent"], body["rows_written"]) == ("DONE", 100, 1)
     download = api_client.get(f"/api/v1/exports/{job_id}/download/")
-    assert download.status_code == 200
+    assert download.status_code == 200 and download["Cache-Control"] == "no-store"
     content = b"".join(download.streaming_content)
     assert load_workbook(io.BytesIO(content))["贫困户"]["A1"].value == "户编号"
     other = UserFactory(role=Role.TOWNSHIP_CLERK, region=county_data["township_a"])
@@ -133,7 +133,27 @@ def test_exports_page_lists_my_jobs_with_a_download_link(client, county_data, cl
     run_export(job.pk)
     page = client.get("/exports/").content.decode()
     assert f"/exports/{job.pk}/download/" in page and "贫困户花名册" in page
-    assert client.get(f"/exports/{job.pk}/download/").status_code == 200
+    download = client.get(f"/exports/{job.pk}/download/")
+    assert download.status_code == 200 and download["Cache-Control"] == "no-store"
+
+
+def test_files_are_deleted_after_their_hours_and_the_job_says_expired(client, county_data, clerk_a, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fupin.exports import expire_old_exports
+
+    job = run_export(request_export(user=clerk_a, report="households", region_code="622926101000").pk)
+    path = export_path(job)
+    assert expire_old_exports() == 0 and path.exists()  # young files stay
+    later = timezone.now() + timedelta(hours=settings.TRANSFER_FILE_HOURS, minutes=1)
+    assert expire_old_exports(now=later) == 1
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.EXPIRED and not path.exists() and run_export(job.pk).status == "EXPIRED"
+    login(client, clerk_a)
+    assert client.get(f"/exports/{job.pk}/download/").status_code == 404
+    assert "已过期" in client.get("/exports/").content.decode()
 
 
 def test_statistics_and_yearly_reports(county_data):

@@ -243,3 +243,39 @@ def test_api_dry_run_then_commit(api_client, clerk, township, tmp_path):
         handle.name = "x.xlsx"
         refused = api_client.post("/api/v1/imports/", {"file": handle}, format="multipart")
     assert refused.status_code == 400 and "按内容判断" in refused.json()["file"][0]
+
+
+def test_error_report_masks_ids_and_expires_with_the_upload(client, clerk, township, tmp_path, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from households.imports import commit_import, expire_old_uploads
+
+    household_rows, member_rows = sheet_rows(households=2)
+    member_rows[1]["与户主关系"] = "户主"  # two 户主 in the first household
+    login(client, clerk)
+    path = write_file(tmp_path / "two-heads.xlsx", household_rows, member_rows)
+    client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", path.read_bytes())})
+    job = run_import(ImportJob.objects.get().pk, False)
+    assert [(e["sheet"], e["row"], e["column"]) for e in job.errors] == [(MEMBER_SHEET, 3, "与户主关系")]
+    report = client.get(f"/households/import/{job.pk}/errors.xlsx")
+    assert report["Cache-Control"] == "no-store"
+    rows = list(load_workbook(io.BytesIO(b"".join(report.streaming_content)))[MEMBER_SHEET].iter_rows(values_only=True))
+    full_id = member_rows[1]["证件号码"]
+    assert rows[1][MEMBER_HEADERS.index("证件号码")] == full_id[:6] + "********" + full_id[-4:]
+    # A clean preview left unconfirmed expires with its file; it can no longer be committed.
+    clean = write_file(tmp_path / "clean.xlsx", *sheet_rows(households=2))
+    client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", clean.read_bytes())})
+    preview = run_import(ImportJob.objects.latest("id").pk, False)
+    assert preview.status == ImportJob.Status.PREVIEW
+    later = timezone.now() + timedelta(hours=settings.TRANSFER_FILE_HOURS, minutes=1)
+    assert expire_old_uploads(now=later) == 2
+    preview.refresh_from_db()
+    job.refresh_from_db()
+    assert (preview.status, preview.stored_name, job.stored_name) == (ImportJob.Status.EXPIRED, "", "")
+    with pytest.raises(Exception, match="只有校验无误"):
+        commit_import(user=clerk, job_id=preview.pk)
+    assert client.get(f"/households/import/{job.pk}/errors.xlsx").status_code == 404
+    assert "已过期" in client.get(f"/households/import/{preview.pk}/").content.decode()
+    assert Household.objects.count() == 0
