@@ -9,7 +9,8 @@ RatingScheme. What each indicator code measures is defined here, once:
   from the latest sample survey of the year up to that quarter.
 - ASSISTANCE 精准帮扶: the mean of (share of households under assistance with an aid measure
   in the year, share with a helper at the period's end, 认可度).
-- FUNDS 扶贫资金: 报账率 (disbursed / allocated); 0 until the funds ledger exists.
+- FUNDS 扶贫资金: 报账率 (disbursed / allocated) of the county's sources of the year, as of the
+  quarter's end (funds/selectors.py::county_funds); 0 while nothing is allocated.
 
 score = Σ weight × achievement; grade by thresholds (≥), else D; a veto gives D.
 The year is Σ quarter weight × quarter score; a veto in any quarter vetoes the year.
@@ -23,6 +24,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from funds.selectors import county_funds
 from fupin.codes import ParameterKey
 from fupin.selectors import policy_value
 
@@ -146,6 +148,8 @@ def county_facts(year: int, quarter: int, county_codes: list[str]) -> dict[str, 
                 county.households_with_helpers = with_helpers
     for plan in ReductionPlan.objects.filter(year=year, county_id__in=county_codes):
         facts[plan.county_id].planned_exit_population = plan.planned_exit_population
+    for code, money in county_funds(year, county_codes, until=until).items():
+        facts[code].disbursement_rate = money.rate
     samples = SampleSurvey.objects.filter(year=year, quarter__lte=quarter, county_id__in=county_codes)
     for sample in samples.order_by("county_id", "quarter"):
         facts[sample.county_id].sample = sample  # the latest quarter wins

@@ -385,7 +385,7 @@ class HelperAssignment(models.Model):
 
 @pghistory.track()
 class AidMeasure(models.Model):
-    """帮扶措施 for a household in a year; project and fund links arrive with those apps."""
+    """帮扶措施 for a household in a year; a measure from a project names it (projects/services.py)."""
 
     household = models.ForeignKey(
         Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="aid_measures"
@@ -396,6 +396,14 @@ class AidMeasure(models.Model):
         "金额（元）", max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
     )
     description = models.CharField("措施内容", max_length=500)
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name="来源项目",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="aid_measures",
+    )
     created_by = models.ForeignKey(
         "fupin.User", verbose_name="录入人", null=True, on_delete=models.SET_NULL, related_name="+"
     )

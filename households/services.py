@@ -603,9 +603,16 @@ def save_income(*, user, household_id: int, year: int, items: dict) -> IncomeRec
 
 @transaction.atomic
 def add_aid_measure(
-    *, user, household_id: int, category: str, year: int, description: str, amount: Decimal | str = "0"
+    *,
+    user,
+    household_id: int,
+    category: str,
+    year: int,
+    description: str,
+    amount: Decimal | str = "0",
+    project=None,
 ) -> AidMeasure:
-    """帮扶措施 for a household in the user's scope."""
+    """帮扶措施 for a household in the user's scope (from a project when `project` is given)."""
     household = Household.objects.visible_to(user).get(pk=household_id)
     measure = AidMeasure(
         household=household,
@@ -613,9 +620,10 @@ def add_aid_measure(
         year=year,
         description=description,
         amount=Decimal(str(amount or 0)),
+        project=project,
         created_by=user,
     )
-    full_clean_or_raise(measure, exclude=["household", "created_by"])
+    full_clean_or_raise(measure, exclude=["household", "created_by", "project"])
     with pghistory.context(reason="登记帮扶措施"):
         measure.save()
     return measure

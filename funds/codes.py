@@ -1,0 +1,9 @@
+from django.db import models
+
+
+# 资金来源级次 (domain-reference §8.1).
+class FundLevel(models.TextChoices):
+    CENTRAL = "1", "中央"
+    PROVINCIAL = "2", "省级"
+    MUNICIPAL = "3", "市级"
+    COUNTY = "4", "县级"
