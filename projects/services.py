@@ -83,12 +83,24 @@ def _project_place(user, county_code: str | None, village_codes: list[str]) -> t
 
 
 def _fill(project: Project, data: dict) -> None:
+    """Set the project's fields from `data`; raise every field's error at once, in Chinese."""
+    errors = {}
     for name in PROJECT_FIELDS:
         if name in data:
             setattr(project, name, data[name])
-    project.budget = money(data.get("budget", project.budget), "budget")
     for name in ("name", "implementing_unit", "content", "performance_target", "poverty_link"):
         setattr(project, name, (getattr(project, name) or "").strip())
+    try:
+        project.budget = money(data.get("budget", project.budget), "budget")
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        project.budget = Decimal(0)
+    try:
+        full_clean_or_raise(project, exclude=["county", "region", "created_by", "villages"])
+    except ValidationError as error:
+        errors.update({key: value for key, value in error.message_dict.items() if key not in errors})
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -99,7 +111,6 @@ def declare_project(*, user, data: dict, village_codes: list[str], county_code: 
     county, region, villages = _project_place(user, county_code, village_codes)
     project = Project(county=county, region=region, created_by=user, status=ProjectStatus.DECLARED)
     _fill(project, data)
-    full_clean_or_raise(project, exclude=["county", "region", "created_by", "villages"])
     project.save()
     project.villages.set(villages)
     ProjectEvent.objects.create(project=project, to_status=project.status, user=user, comment="申报")
@@ -122,7 +133,6 @@ def update_project(*, user, project_id: int, data: dict, village_codes: list[str
     county, region, villages = _project_place(user, project.county_id, village_codes)
     project.county, project.region = county, region
     _fill(project, data)
-    full_clean_or_raise(project, exclude=["county", "region", "created_by", "villages"])
     project.save()
     project.villages.set(villages)
     return project
