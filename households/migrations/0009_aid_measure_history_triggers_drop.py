@@ -5,18 +5,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('households', '0008_transfer_expired'),
+        ("households", "0008_transfer_expired"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='aidmeasure',
-            name='insert_insert',
+            model_name="aidmeasure",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='aidmeasure',
-            name='update_update',
+            model_name="aidmeasure",
+            name="update_update",
         ),
     ]

@@ -7,29 +7,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('households', '0009_aid_measure_history_triggers_drop'),
-        ('projects', '0001_initial'),
+        ("households", "0009_aid_measure_history_triggers_drop"),
+        ("projects", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='aidmeasure',
-            name='project',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='aid_measures', to='projects.project', verbose_name='来源项目'),
+            model_name="aidmeasure",
+            name="project",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="aid_measures",
+                to="projects.project",
+                verbose_name="来源项目",
+            ),
         ),
         migrations.AddField(
-            model_name='aidmeasureevent',
-            name='project',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='projects.project', verbose_name='来源项目'),
+            model_name="aidmeasureevent",
+            name="project",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                related_query_name="+",
+                to="projects.project",
+                verbose_name="来源项目",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='aidmeasure',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "households_aidmeasureevent" ("amount", "category", "created_at", "created_by_id", "description", "household_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "year") VALUES (NEW."amount", NEW."category", NEW."created_at", NEW."created_by_id", NEW."description", NEW."household_id", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."project_id", NEW."year"); RETURN NULL;', hash='699b0f78bd41f89ee5093168c265cedbcce9b94d', operation='INSERT', pgid='pgtrigger_insert_insert_f6dda', table='households_aidmeasure', when='AFTER')),
+            model_name="aidmeasure",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "households_aidmeasureevent" ("amount", "category", "created_at", "created_by_id", "description", "household_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "year") VALUES (NEW."amount", NEW."category", NEW."created_at", NEW."created_by_id", NEW."description", NEW."household_id", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."project_id", NEW."year"); RETURN NULL;',
+                    hash="699b0f78bd41f89ee5093168c265cedbcce9b94d",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_f6dda",
+                    table="households_aidmeasure",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='aidmeasure',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "households_aidmeasureevent" ("amount", "category", "created_at", "created_by_id", "description", "household_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "year") VALUES (NEW."amount", NEW."category", NEW."created_at", NEW."created_by_id", NEW."description", NEW."household_id", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."project_id", NEW."year"); RETURN NULL;', hash='bdd099c5d95b0ef506c7405eeb84b12a2cb0bc56', operation='UPDATE', pgid='pgtrigger_update_update_9e602', table='households_aidmeasure', when='AFTER')),
+            model_name="aidmeasure",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "households_aidmeasureevent" ("amount", "category", "created_at", "created_by_id", "description", "household_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "project_id", "year") VALUES (NEW."amount", NEW."category", NEW."created_at", NEW."created_by_id", NEW."description", NEW."household_id", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."project_id", NEW."year"); RETURN NULL;',
+                    hash="bdd099c5d95b0ef506c7405eeb84b12a2cb0bc56",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_9e602",
+                    table="households_aidmeasure",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]
