@@ -2,10 +2,13 @@
 
     BENCH_HOUSEHOLDS=2000000 make bench     # province scale (default 200,000)
     BENCH_REUSE=1 make bench                # keep an already seeded bench database
+    BENCH_REUSE=1 BENCH_STEPS=import_households make bench   # only these steps (comma-separated)
 
 It uses its own database (`<name>_bench` on the same server), never the demo one.
 Each step records wall seconds, the rows it touched, and the peak RSS of this
-process so far. Repeated steps report p50/p95 over their runs.
+process so far. Repeated steps report p50/p95 over their runs. With BENCH_STEPS the
+named steps' results replace theirs in the last report of the same size, which keeps
+the other steps' figures (a fresh database needs `migrate,seed` named too).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def reset_database(name: str, reuse: bool) -> None:
 def main() -> int:
     households = int(os.environ.get("BENCH_HOUSEHOLDS", "200000"))
     reuse = os.environ.get("BENCH_REUSE") == "1"
+    only = {name.strip() for name in os.environ.get("BENCH_STEPS", "").split(",") if name.strip()}
     database = use_bench_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
     import django
@@ -65,9 +69,15 @@ def main() -> int:
     from bench import steps  # noqa: F401 - registers the steps
     from bench.harness import STEPS, peak_rss_mib
 
+    unknown = only - {name for name, _ in STEPS}
+    if unknown:
+        print(f"[bench] unknown steps in BENCH_STEPS: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     context = {"households": households, "reuse": reuse}
     results = []
     for name, function in STEPS:
+        if only and name not in only:
+            continue
         print(f"[bench] {name} …", file=sys.stderr, flush=True)
         started = time.perf_counter()
         outcome = function(context) or {}
@@ -76,6 +86,10 @@ def main() -> int:
         results.append({"step": name, **outcome})
         print(f"[bench] {name}: {json.dumps(outcome, ensure_ascii=False)}", file=sys.stderr, flush=True)
 
+    previous = RESULTS_DIR / f"bench-{households}.json"
+    if only and previous.exists():
+        kept = [result for result in json.loads(previous.read_text())["steps"] if result["step"] not in only]
+        results = kept + results
     report = {
         "households": households,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

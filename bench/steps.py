@@ -1,7 +1,12 @@
 """The timed steps of `make bench`, in order. Later issues append theirs here."""
 
+import os
+import statistics
+import time
+from contextlib import contextmanager
+
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from bench.harness import step, timed_repeats
 from fupin.demo import demo_is_loaded, load_demo
@@ -206,3 +211,135 @@ def export_members(context):
             results[mode]["file_mib"] = round((Path(directory) / f"{mode}.xlsx").stat().st_size / 2**20, 1)
     results["ratio"] = round(results["fupin"]["seconds"] / results["plain"]["seconds"], 2)
     return {"rows": results["fupin"]["rows"], **results}
+
+
+# --- issue 5: 采集表 import ----------------------------------------------------------------
+
+IMPORT_HOUSEHOLDS = int(os.environ.get("BENCH_IMPORT_HOUSEHOLDS", "10000"))
+IMPORT_COUNTY = "622926000000"
+
+
+@contextmanager
+def rolled_back():
+    """Run the body as one transaction and roll it back, checking deferred constraints first.
+
+    `SET CONSTRAINTS ALL IMMEDIATE` runs the foreign-key checks PostgreSQL would run at
+    COMMIT, so the measurement includes the commit's work while the database stays as it was.
+    """
+    with transaction.atomic():
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        transaction.set_rollback(True)
+
+
+def median_of_runs(function, repeats: int) -> dict:
+    durations = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        durations.append(time.perf_counter() - started)
+    return {"p50": round(statistics.median(durations), 3), "runs": [round(d, 3) for d in durations]}
+
+
+@step("import_households")
+def import_households(context):
+    """10,000 new households (about 35,000 members) of one county, uploaded by its county reviewer.
+
+    `fupin`: what the Celery job runs, end to end: run_import(job, commit=False) (guard, read
+    both sheets, every household through register_household, preview) and then
+    run_import(job, commit=True) as after 确认导入. `import_export`: django-import-export's
+    default path for the same rows, a plain ModelResource per model doing
+    import_data(dry_run=False) (only the member's household is looked up by 户编号, not by
+    pk, as the pks do not exist yet). Each run is rolled back, so the database is unchanged.
+    """
+    import shutil
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from import_export import fields, resources, widgets
+
+    from bench.import_sheet import model_datasets, sheet_rows, write_sheet
+    from fupin.codes import Role
+    from fupin.models import User
+    from households.imports import import_dir, run_import
+    from households.models import ImportJob, Member
+
+    user, _ = User.objects.update_or_create(
+        username="bench_county", defaults={"role": Role.COUNTY_REVIEWER, "region_id": IMPORT_COUNTY}
+    )
+    villages = list(
+        Region.objects.filter(level="village", code__startswith=IMPORT_COUNTY[:6])
+        .order_by("code")
+        .values_list("code", flat=True)[:100]
+    )
+    household_rows, member_rows = sheet_rows(villages, IMPORT_HOUSEHOLDS)
+    stored = f"bench-{uuid.uuid4().hex}.xlsx"
+    with tempfile.TemporaryDirectory() as directory:
+        path = write_sheet(Path(directory) / "采集表.xlsx", household_rows, member_rows)
+        file_mib = round(path.stat().st_size / 2**20, 2)
+        shutil.copy(path, import_dir() / stored)
+    ImportJob.objects.filter(user=user).delete()  # left by an interrupted run
+    job = ImportJob.objects.create(user=user, original_name="bench.xlsx", stored_name=stored)
+    household_dataset, member_dataset = model_datasets(household_rows, member_rows)
+
+    class HouseholdResource(resources.ModelResource):
+        class Meta:
+            model = Household
+
+    class MemberResource(resources.ModelResource):
+        household = fields.Field(
+            attribute="household", column_name="household", widget=widgets.ForeignKeyWidget(Household, "household_no")
+        )
+
+        class Meta:
+            model = Member
+
+    split = {"preview": [], "commit": []}
+
+    def fupin_import():
+        with rolled_back():
+            started = time.perf_counter()
+            preview = run_import(job.pk, False)
+            assert preview.status == ImportJob.Status.PREVIEW and not preview.errors, preview.errors[:5]
+            assert preview.counts["households_new"] == len(household_rows), preview.counts
+            split["preview"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTING)  # what commit_import does
+            done = run_import(job.pk, True)
+            assert done.status == ImportJob.Status.DONE, done.status
+            assert Member.objects.filter(household__household_no__in=[household_rows[0]["户编号"]]).exists()
+            split["commit"].append(time.perf_counter() - started)
+
+    def import_export_import():
+        with rolled_back():
+            for resource, dataset in ((HouseholdResource(), household_dataset), (MemberResource(), member_dataset)):
+                result = resource.import_data(dataset, dry_run=False)
+                assert not result.has_errors() and not result.has_validation_errors(), (
+                    result.base_errors or result.invalid_rows[:1] or result.row_errors()[:1]
+                )
+                assert result.totals["new"] == len(dataset), result.totals
+
+    before = (Household.objects.count(), Member.objects.count())
+    try:
+        repeats = int(os.environ.get("BENCH_IMPORT_REPEATS", "3"))
+        fupin = median_of_runs(fupin_import, repeats)
+        fupin["preview_p50"] = round(statistics.median(split["preview"]), 3)
+        fupin["commit_p50"] = round(statistics.median(split["commit"]), 3)
+        plain = median_of_runs(import_export_import, repeats)
+    finally:
+        (import_dir() / stored).unlink(missing_ok=True)
+        job.delete()
+    assert (Household.objects.count(), Member.objects.count()) == before, "an import run left rows behind"
+    return {
+        "seconds": fupin["p50"],
+        "rows": len(household_rows) + len(member_rows),
+        "households": len(household_rows),
+        "members": len(member_rows),
+        "villages": len(villages),
+        "file_mib": file_mib,
+        "fupin": fupin,
+        "import_export": plain,
+        "ratio": round(fupin["p50"] / plain["p50"], 2),
+    }

@@ -419,6 +419,7 @@ def start_import(*, user, uploaded, commit: bool = False):
     return job
 
 
+@transaction.atomic
 def commit_import(*, user, job_id: int):
     """The clerk confirms a clean preview: the same file is imported for real, in one transaction."""
     from .models import ImportJob
@@ -434,6 +435,31 @@ def commit_import(*, user, job_id: int):
     job.save(update_fields=["status", "households_done"])
     transaction.on_commit(lambda: run_import_job.delay(job.pk, True))
     return job
+
+
+def progress_writer(job_id: int):
+    """A connection of its own and a function recording households_done on it.
+
+    import_rows holds one transaction for the whole file (all or nothing), which would hide
+    progress written on the task's connection until the end. This one commits each write,
+    and skips the row rather than wait if another transaction holds it.
+    """
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from .models import ImportJob
+
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    table = side.ops.quote_name(ImportJob._meta.db_table)
+
+    def write(done: int) -> None:
+        with side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET households_done = %s"  # noqa: S608 - the model's own table name
+                f" WHERE id = (SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                [done, job_id],
+            )
+
+    return side, write
 
 
 def run_import(job_id: int, commit: bool):
@@ -454,14 +480,11 @@ def run_import(job_id: int, commit: bool):
         job.refresh_from_db()
         return job
     ImportJob.objects.filter(pk=job.pk).update(households_total=len(household_rows))
-    result = import_rows(
-        job.user,
-        household_rows,
-        member_rows,
-        errors,
-        commit=commit,
-        progress=lambda done: ImportJob.objects.filter(pk=job.pk).update(households_done=done),
-    )
+    side, write_progress = progress_writer(job.pk)
+    try:
+        result = import_rows(job.user, household_rows, member_rows, errors, commit=commit, progress=write_progress)
+    finally:
+        side.close()
     status = ImportJob.Status.DONE if result.committed else ImportJob.Status.PREVIEW
     ImportJob.objects.filter(pk=job.pk).update(
         status=status,

@@ -10,7 +10,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
 from fupin.exports import export_path, request_export, run_export
-from households.imports import UploadRefused, check_upload, import_file, run_import, start_import
+from households.imports import (
+    UploadRefused,
+    check_upload,
+    commit_import,
+    import_file,
+    progress_writer,
+    run_import,
+    start_import,
+)
 from households.models import Household, ImportJob, Member
 from households.resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from tests.conftest import login
@@ -208,6 +216,41 @@ def test_upload_page_flow_preview_errors_download_and_commit(client, clerk, town
     response = client.post("/households/import/", {"file": SimpleUploadedFile("x.xlsx", b"a,b\n1,2\n")})
     assert response.status_code == 400 and "按内容判断" in response.content.decode()
     assert ImportJob.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_works_in_autocommit_as_views_run(clerk, township, tmp_path):
+    """No ATOMIC_REQUESTS: 确认导入 takes its row lock in a transaction of its own."""
+    from fupin.celery import app
+
+    path = write_file(tmp_path / "good.xlsx", *sheet_rows(households=2))
+    app.conf.task_always_eager = True
+    try:
+        job = start_import(user=clerk, uploaded=SimpleUploadedFile("采集表.xlsx", path.read_bytes()))
+        assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.PREVIEW
+        commit_import(user=clerk, job_id=job.pk)
+    finally:
+        app.conf.task_always_eager = False
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE
+    assert Household.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_while_the_import_transaction_is_open(clerk):
+    """The page polls households_done while the job's one transaction is still open."""
+    from django.db import transaction
+
+    job = ImportJob.objects.create(user=clerk, original_name="采集表.xlsx", stored_name="x.xlsx")
+    side, write_progress = progress_writer(job.pk)
+    try:
+        with transaction.atomic():
+            write_progress(200)
+            assert ImportJob.objects.get(pk=job.pk).households_done == 200
+            ImportJob.objects.filter(pk=job.pk).update(households_total=400)  # now this transaction holds the row
+            write_progress(400)  # skipped, not blocked
+    finally:
+        side.close()
+    assert ImportJob.objects.get(pk=job.pk).households_done == 200
 
 
 def test_the_blank_template_has_both_sheets(client, clerk):
