@@ -149,14 +149,20 @@ def net_income_per_capita(income: IncomeRecord) -> IncomeFigures:
 # --- validation ----------------------------------------------------------------------
 
 
-def validate_causes(main_cause: str, other_causes: list[str], *, year: int | None) -> dict[str, list[str]]:
-    """主要致贫原因 required; 0–2 other causes, distinct, not repeating the main one."""
+def max_other_causes(year: int | None) -> int:
+    return int(policy_value(ParameterKey.MAX_OTHER_CAUSES, year=year))
+
+
+def validate_causes(
+    main_cause: str, other_causes: list[str], *, year: int | None, limit: int | None = None
+) -> dict[str, list[str]]:
+    """主要致贫原因 required; 0–2 other causes (max_other_causes), distinct, not repeating the main one."""
     errors: dict[str, list[str]] = {}
     if not main_cause:
         errors["main_cause"] = ["请选择主要致贫原因。"]
     elif main_cause not in PovertyCause.values:
         errors["main_cause"] = ["主要致贫原因不是有效的选项。"]
-    limit = int(policy_value(ParameterKey.MAX_OTHER_CAUSES, year=year))
+    limit = max_other_causes(year) if limit is None else limit
     problems = []
     if any(cause not in PovertyCause.values for cause in other_causes):
         problems.append("其他致贫原因含有无效的选项。")
@@ -217,10 +223,14 @@ def duplicate_message(user, number: str, exclude_member_ids=()) -> str | None:
     )
     if existing is None:
         return None
+    return registered_elsewhere_message(user, existing.household.village, existing.household.household_no)
+
+
+def registered_elsewhere_message(user, village: Region, household_no: str) -> str:
+    """The township is named only if the user may see it (the scoping rule)."""
     prefix = scope_prefix(user)
-    village = existing.household.village
     if prefix is not None and village.code.startswith(prefix):
-        return f"该身份证号码已在{village.parent.name}{village.name}（户编号 {existing.household.household_no}）登记。"
+        return f"该身份证号码已在{village.parent.name}{village.name}（户编号 {household_no}）登记。"
     return "该身份证号码已在其他地区登记，请联系上级部门核实。"
 
 
@@ -279,8 +289,27 @@ def insert_members(user, members: list[Member], numbers: list[str | None]) -> No
 
 
 def record(household, kind, *, user, reason, member=None, member_reason="", from_status="", to_status="", when=None):
+    entry = adjustment(
+        household,
+        kind,
+        user=user,
+        reason=reason,
+        member=member,
+        member_reason=member_reason,
+        from_status=from_status,
+        to_status=to_status,
+        when=when,
+    )
+    entry.save()
+    return entry
+
+
+def adjustment(
+    household, kind, *, user, reason, member=None, member_reason="", from_status="", to_status="", when=None
+):
+    """An unsaved AdjustmentRecord (dated today unless `when`)."""
     when = when or timezone.localdate()
-    return AdjustmentRecord.objects.create(
+    return AdjustmentRecord(
         household=household,
         member=member,
         kind=kind,
@@ -313,6 +342,15 @@ def require_reason(reason: str) -> str:
 # --- households ----------------------------------------------------------------------
 
 
+@dataclass
+class NewHousehold:
+    """One household to register: its village, its fields (HOUSEHOLD_FIELDS) and its members."""
+
+    village_code: str
+    data: dict
+    members: list[dict]
+
+
 @transaction.atomic
 def register_household(
     *, user, village_code: str, data: dict, members: list[dict], reason: str = "", candidate: bool = False
@@ -325,49 +363,191 @@ def register_household(
     With `candidate` the household is 拟识别 and becomes 未脱贫 only when its
     identification application is approved (assessment/services.py).
     """
-    errors: dict[str, list[str]] = {}
-    try:
-        village = visible_village(user, village_code)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-        village = None
-    errors.update(
-        validate_causes(data.get("main_cause", ""), data.get("other_causes") or [], year=data.get("identified_year"))
+    (outcome,) = register_households(
+        user=user, entries=[NewHousehold(village_code, data, members)], reason=reason, candidate=candidate
     )
-    errors.update(validate_family(members))
-    numbers, id_errors = clean_id_numbers(members)
-    errors.update(id_errors)
-    if errors:
-        raise ValidationError(errors)
-    check_not_registered(user, numbers)
+    if isinstance(outcome, ValidationError):
+        raise outcome
+    return outcome
 
-    Region.objects.select_for_update().get(pk=village.pk)  # serialises 户编号 per village
-    household = Household(village=village, **{field: data[field] for field in HOUSEHOLD_FIELDS if field in data})
-    if not household.household_no:
-        household.household_no = next_household_no(village)
-    elif Household.objects.filter(household_no=household.household_no).exists():
-        raise ValidationError({"household_no": ["户编号已存在。"]})
-    household.other_causes = list(household.other_causes or [])
-    built = []
-    for index, (member_data, number) in enumerate(zip(members, numbers, strict=True)):
-        built.append(build_member(household, member_data, number, index))
-    household.head_name = next(member.name for member in built if member.relation == Relation.HEAD)
-    household.head_name_initials = pinyin_initials(household.head_name)
-    household.member_count = len(built)
-    household.status = HouseholdStatus.CANDIDATE if candidate else HouseholdStatus.POOR
-    full_clean_or_raise(household, exclude=["village"])
-    with pghistory.context(reason=reason or "新识别登记"):
+
+REGISTER_CHUNK = 500  # households built and inserted together by register_households
+
+
+@transaction.atomic
+def register_households(
+    *,
+    user,
+    entries: list[NewHousehold],
+    reason: str = "",
+    candidate: bool = False,
+    write: bool = True,
+    progress=None,
+) -> list[Household | ValidationError]:
+    """register_household for many households at once: the same rules, a few queries per chunk.
+
+    Returns, in order, each household or the ValidationError (DuplicatePerson for a person
+    registered elsewhere, or earlier in `entries`) that refused it. The valid ones are written
+    even when others are refused; the caller owns the transaction and decides (the 采集表
+    import rolls everything back on any error). With `write=False` every check runs and
+    nothing is written: the households come back unsaved (the import's preview).
+    `progress(done)` is called after each chunk of REGISTER_CHUNK households.
+    """
+    outcomes: list[Household | ValidationError | None] = [None] * len(entries)
+    villages = {
+        region.code: region
+        for region in Region.objects.visible_to(user)
+        .filter(code__in={entry.village_code for entry in entries}, level=RegionLevel.VILLAGE)
+        .select_related("parent")
+    }
+    limits = {year: max_other_causes(year) for year in {entry.data.get("identified_year") for entry in entries}}
+    numbers_of: dict[int, list[str | None]] = {}
+    for index, entry in enumerate(entries):
+        errors: dict[str, list[str]] = {}
+        if entry.village_code not in villages:
+            errors["village"] = ["请选择您管辖范围内的行政村。"]
+        year = entry.data.get("identified_year")
+        main_cause, other_causes = entry.data.get("main_cause", ""), entry.data.get("other_causes") or []
+        errors.update(validate_causes(main_cause, other_causes, year=year, limit=limits[year]))
+        errors.update(validate_family(entry.members))
+        numbers, id_errors = clean_id_numbers(entry.members)
+        errors.update(id_errors)
+        if errors:
+            outcomes[index] = ValidationError(errors)
+        else:
+            numbers_of[index] = numbers
+
+    if write:  # serialises 户编号 per village; in code order, so two imports never wait in a cycle
+        codes = {entries[index].village_code for index in numbers_of}
+        list(Region.objects.select_for_update().filter(code__in=codes).order_by("code").values_list("code"))
+    # Who is registered already, and 户编号 taken: from the database chunk by chunk, then as claimed here.
+    registered: dict[str, tuple[Region, str]] = {}
+    taken: set[str] = set()
+    next_serial: dict[str, int] = {}
+    valid = list(numbers_of)
+    reason = reason or "新识别登记"
+    for start in range(0, len(valid), REGISTER_CHUNK):
+        chunk = valid[start : start + REGISTER_CHUNK]
+        hashes = [id_number_hash(number) for index in chunk for number in numbers_of[index]]
+        for member in Member.objects.filter(id_number_hash__in=hashes, is_active=True).select_related(
+            "household__village__parent"
+        ):
+            registered.setdefault(member.id_number_hash, (member.household.village, member.household.household_no))
+        given = [entries[index].data.get("household_no") for index in chunk]
+        taken |= set(
+            Household.objects.filter(household_no__in=[no for no in given if no]).values_list("household_no", flat=True)
+        )
+        built: dict[int, tuple[Household, list[Member]]] = {}
+        for index in chunk:
+            outcome = _build_household(
+                user, entries[index], numbers_of[index], villages, registered, taken, next_serial, candidate
+            )
+            if isinstance(outcome, ValidationError):
+                outcomes[index] = outcome
+            else:
+                built[index] = outcome
+                outcomes[index] = outcome[0]
+        if write and built:
+            _insert_chunk(built, outcomes, user=user, reason=reason, candidate=candidate)
+        if progress:
+            progress(min(start + REGISTER_CHUNK, len(valid)))
+    return outcomes
+
+
+def _build_household(user, entry, numbers, villages, registered, taken, next_serial, candidate):
+    """The unsaved household and members of a checked entry, or why it is refused; claims its IDs and 户编号."""
+    from .quality import household_warnings
+
+    village = villages[entry.village_code]
+    household = Household(
+        village=village, **{field: entry.data[field] for field in HOUSEHOLD_FIELDS if field in entry.data}
+    )
+    duplicates = {}
+    for position, number in enumerate(numbers):
+        if found := registered.get(id_number_hash(number)):
+            duplicates[f"members.{position}.id_number"] = [registered_elsewhere_message(user, *found)]
+    if duplicates:
+        return DuplicatePerson(duplicates, code="duplicate_person")
+    if household.household_no in taken:
+        return ValidationError({"household_no": ["户编号已存在。"]})
+    try:
+        household.other_causes = list(household.other_causes or [])
+        members = [
+            build_member(household, member_data, number, position)
+            for position, (member_data, number) in enumerate(zip(entry.members, numbers, strict=True))
+        ]
+        household.head_name = next(member.name for member in members if member.relation == Relation.HEAD)
+        household.head_name_initials = pinyin_initials(household.head_name)
+        household.member_count = len(members)
+        household.status = HouseholdStatus.CANDIDATE if candidate else HouseholdStatus.POOR
+        if not household.household_no:
+            if village.code not in next_serial:
+                next_serial[village.code] = int(next_household_no(village)[12:])
+            household.household_no = f"{village.code}{next_serial[village.code]:04d}"
+            next_serial[village.code] += 1
+        full_clean_or_raise(household, exclude=["village"])
+    except ValidationError as error:
+        return error
+    household.warning_count = len(household_warnings(household, members=members, incomes=[], open_assignments=0))
+    taken.add(household.household_no)
+    for member in members:
+        registered[member.id_number_hash] = (village, household.household_no)
+    return household, members
+
+
+def _insert_chunk(built: dict, outcomes: list, *, user, reason: str, candidate: bool) -> None:
+    with pghistory.context(reason=reason):
         try:
             with transaction.atomic():
-                household.save()
-        except IntegrityError as error:  # an explicit 户编号 taken by a concurrent registration
-            raise ValidationError({"household_no": ["户编号已存在。"]}) from error
-        for member in built:
+                _insert_households(list(built.values()), user=user, reason=reason, candidate=candidate)
+        except IntegrityError:
+            # A concurrent registration took a 户编号 or a person: insert one by one to say which.
+            for index, (household, members) in built.items():
+                household.pk, household._state.adding = None, True
+                outcomes[index] = _insert_one(household, members, user=user, reason=reason, candidate=candidate)
+
+
+COPY_FROM = 50  # households in a chunk from which COPY beats INSERT (fupin/bulk.py)
+
+
+def _insert_households(built: list[tuple[Household, list[Member]]], *, user, reason: str, candidate: bool) -> None:
+    from fupin.bulk import copy_insert
+
+    insert = copy_insert if len(built) >= COPY_FROM else lambda objects: type(objects[0]).objects.bulk_create(objects)
+    insert([household for household, _ in built])
+    members = []
+    for household, household_members in built:
+        for member in household_members:
             member.household = household
-        insert_members(user, built, numbers)
-        if not candidate:
-            record(household, AdjustmentKind.NEW, user=user, reason=reason or "新识别登记", to_status=household.status)
-    household.warning_count = refresh_warning_count(household.pk)
+            members.append(member)
+    insert(members)
+    if not candidate:
+        insert(
+            [
+                adjustment(household, AdjustmentKind.NEW, user=user, reason=reason, to_status=household.status)
+                for household, _ in built
+            ]
+        )
+
+
+def _insert_one(household: Household, members: list[Member], *, user, reason: str, candidate: bool):
+    """Insert one built household in a savepoint; the saved household, or why it was refused."""
+    numbers = [member.id_number for member in members]
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    household.save()
+            except IntegrityError as error:
+                raise ValidationError({"household_no": ["户编号已存在。"]}) from error
+            for member in members:
+                member.household = household
+            insert_members(user, members, numbers)
+            if not candidate:
+                record(household, AdjustmentKind.NEW, user=user, reason=reason, to_status=household.status)
+    except ValidationError as error:
+        household.pk = None
+        return error
     return household
 
 
