@@ -107,6 +107,13 @@ class Allocation(models.Model):
     def __str__(self):
         return f"{self.source} → {self.project or self.aid_measure}: {self.amount}"
 
+    @property
+    def target_label(self) -> str:
+        """What the money pays for: the project, or one household's aid measure."""
+        if self.project_id:
+            return f"项目：{self.project.name}"
+        return f"到户措施：{self.aid_measure.household.head_name}户 {self.aid_measure.description}"
+
 
 class Disbursement(models.Model):
     """报账: money paid out of an allocation, with its voucher."""

@@ -8,8 +8,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from assessment.api import ApplicationViewSet, CountyRatingViewSet, IncidenceRateViewSet, SampleSurveyViewSet
+from funds.api import AllocationViewSet, DisbursementViewSet, FundSourceViewSet
 from fupin.export_api import ExportJobViewSet
 from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet, ImportJobViewSet
+from projects.api import NoticeViewSet, ProjectViewSet
 from villages.api import RegionViewSet
 
 router = routers.DefaultRouter()
@@ -24,6 +26,11 @@ router.register("county-ratings", CountyRatingViewSet, basename="county-rating")
 router.register("sample-surveys", SampleSurveyViewSet, basename="sample-survey")
 router.register("exports", ExportJobViewSet, basename="export")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("notices", NoticeViewSet, basename="notice")
+router.register("fund-sources", FundSourceViewSet, basename="fund-source")
+router.register("allocations", AllocationViewSet, basename="allocation")
+router.register("disbursements", DisbursementViewSet, basename="disbursement")
 
 
 @extend_schema(

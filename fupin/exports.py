@@ -31,6 +31,7 @@ class Report:
 
 def reports() -> dict[str, Report]:
     from assessment.reports import incidence_report, ratings_report
+    from funds.reports import funds_report
     from households import reports as household_reports
 
     return {
@@ -51,6 +52,7 @@ def reports() -> dict[str, Report]:
         "ratings": Report("县级考核评级", ratings_report, needs_year=True),
         "aid_measures": Report("帮扶措施分类统计", household_reports.aid_measures_by_category, needs_year=True),
         "exits": Report("年度脱贫户名单", household_reports.exit_roster, needs_year=True),
+        "funds": Report("扶贫资金台账（来源、分配、报账、报账率）", funds_report, needs_year=True),
     }
 
 

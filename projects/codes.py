@@ -71,3 +71,7 @@ MEASURE_CATEGORY = {
 class NoticeKind(models.TextChoices):
     PUBLICITY = "PUBLICITY", "公示"
     ANNOUNCEMENT = "ANNOUNCEMENT", "公告"
+
+
+# 扶贫监督举报电话: every project notice names it (domain-reference §8.4, content of a notice).
+SUPERVISION_PHONE = "12317"

@@ -161,6 +161,22 @@ def next_status(project: Project) -> str | None:
     return PROJECT_FLOW[index + 1] if index + 1 < len(PROJECT_FLOW) else None
 
 
+def advance_refusals(user, project: Project, today: date) -> list[str]:
+    """Why `user` cannot move `project` one step now (empty when they can).
+
+    The role and the 申报人 rule come alone; otherwise the project's own blockers. The detail
+    page shows this list next to the button, and advance_project raises it.
+    """
+    target = next_status(project)
+    if target is None:
+        return ["项目已完成。"]
+    if user.role not in ADVANCE_ROLES[target]:
+        return [f"您的角色不能办理“{ProjectStatus(target).label}”。"]
+    if project.created_by_id == user.pk and target in (ProjectStatus.TOWNSHIP_REVIEWED, ProjectStatus.COUNTY_APPRAISED):
+        return ["申报人不能审核自己申报的项目。"]
+    return advance_blockers(project, target, today)
+
+
 @transaction.atomic
 def advance_project(*, user, project_id: int, comment: str = "", today: date | None = None) -> Project:
     """Move a project one step (乡审核, 县论证, 入库, 批复, 实施, 验收, 完成), recording who and when.
@@ -168,16 +184,10 @@ def advance_project(*, user, project_id: int, comment: str = "", today: date | N
     Entering 实施 gives every beneficiary household its 帮扶措施, linked to the project.
     """
     project = _locked_project(user, project_id)
+    refusals = advance_refusals(user, project, _today(today))
+    if refusals:
+        raise ValidationError({"status": refusals})
     target = next_status(project)
-    if target is None:
-        raise ValidationError({"status": ["项目已完成。"]})
-    if user.role not in ADVANCE_ROLES[target]:
-        raise ValidationError({"status": [f"您的角色不能办理“{ProjectStatus(target).label}”。"]})
-    if project.created_by_id == user.pk and target in (ProjectStatus.TOWNSHIP_REVIEWED, ProjectStatus.COUNTY_APPRAISED):
-        raise ValidationError({"status": ["申报人不能审核自己申报的项目。"]})
-    blockers = advance_blockers(project, target, _today(today))
-    if blockers:
-        raise ValidationError({"status": blockers})
     ProjectEvent.objects.create(
         project=project, from_status=project.status, to_status=target, user=user, comment=comment.strip()[:500]
     )
@@ -204,11 +214,21 @@ def _measure_for(user, project: Project, beneficiary: Beneficiary) -> AidMeasure
     )
 
 
+def beneficiaries_can_be_added(project: Project) -> bool:
+    """Households may join (or change their amount) until the project is accepted (验收)."""
+    return project.status not in (ProjectStatus.ACCEPTED, ProjectStatus.COMPLETED)
+
+
+def beneficiaries_can_be_removed(project: Project) -> bool:
+    """Once implemented, each beneficiary holds an aid measure: nobody leaves any more."""
+    return PROJECT_FLOW.index(project.status) < PROJECT_FLOW.index(ProjectStatus.IMPLEMENTING)
+
+
 @transaction.atomic
 def set_beneficiary(*, user, project_id: int, household_id: int, planned_amount) -> Beneficiary:
     """Add a household to a project (or change its planned amount) before the project is accepted."""
     project = _locked_project(user, project_id)
-    if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.COMPLETED):
+    if not beneficiaries_can_be_added(project):
         raise ValidationError({"household": ["项目已验收，受益户不能再调整。"]})
     amount = money(planned_amount, "planned_amount")
     households = Household.objects.visible_to(user).filter(pk=household_id)
@@ -241,7 +261,7 @@ def remove_beneficiary(*, user, beneficiary_id: int) -> None:
     if beneficiary is None:
         raise ValidationError({"household": ["未找到该受益户。"]})
     project = _locked_project(user, beneficiary.project_id)
-    if PROJECT_FLOW.index(project.status) >= PROJECT_FLOW.index(ProjectStatus.IMPLEMENTING):
+    if not beneficiaries_can_be_removed(project):
         raise ValidationError({"household": ["项目已实施，受益户不能移除。"]})
     beneficiary.delete()
 

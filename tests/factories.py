@@ -95,7 +95,65 @@ def populate(village: Region, township: Region) -> Household:
     helper = Helper.objects.create(name="干部", unit="镇政府", level="4", region=township)
     HelperAssignment.objects.create(helper=helper, household=household, start_date=date(2019, 1, 1))
     populate_assessment(household, village)
+    populate_projects(household, village)
+    populate_funds(household, village)
     return household
+
+
+def populate_projects(household: Household, village: Region) -> None:
+    """A project of the village with its move, a beneficiary, a notice and an objection to it."""
+    from projects.models import Beneficiary, Notice, NoticeObjection, Project, ProjectEvent
+
+    user = UserFactory(role=Role.TOWNSHIP_CLERK, region=village.parent)
+    project = Project.objects.create(
+        county=region(village.code[:6].ljust(12, "0")),
+        region=village,
+        name="村道硬化",
+        category="02",
+        year=2019,
+        budget="100000.00",
+        implementing_unit="镇政府",
+        created_by=user,
+    )
+    project.villages.set([village])
+    ProjectEvent.objects.create(project=project, to_status="DECLARED", user=user, comment="申报")
+    Beneficiary.objects.create(project=project, household=household, planned_amount="1000.00")
+    notice = Notice.objects.create(
+        project=project,
+        region=village,
+        title="项目公示",
+        content="村道硬化",
+        place="村公示栏",
+        start_date=date(2019, 3, 1),
+        end_date=date(2019, 3, 10),
+        created_by=user,
+    )
+    NoticeObjection.objects.create(notice=notice, content="异议", received_on=date(2019, 3, 2), recorded_by=user)
+
+
+def populate_funds(household: Household, village: Region) -> None:
+    """The county's ledger: one source, one allocation to the household's aid measure, one disbursement."""
+    from funds.models import Allocation, Disbursement, FundSource
+
+    county = region(village.code[:6].ljust(12, "0"))
+    user = UserFactory(role=Role.COUNTY_REVIEWER, region=county)
+    source, _ = FundSource.objects.get_or_create(
+        county=county,
+        year=2019,
+        document_no="财农〔2019〕1号",
+        defaults=dict(level="1", purpose="产业", amount="1000.00", received_on=date(2019, 3, 1), created_by=user),
+    )
+    allocation = source.allocations.first() or Allocation.objects.create(
+        source=source,
+        aid_measure=household.aid_measures.first(),
+        amount="600.00",
+        allocated_on=date(2019, 4, 1),
+        created_by=user,
+    )
+    if not allocation.disbursements.exists():
+        Disbursement.objects.create(
+            allocation=allocation, amount="200.00", paid_on=date(2019, 5, 1), voucher_no="记-1", created_by=user
+        )
 
 
 def populate_assessment(household: Household, village: Region) -> None:

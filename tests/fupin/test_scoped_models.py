@@ -10,6 +10,7 @@ from assessment.models import (
     ReductionPlan,
     SampleSurvey,
 )
+from funds.models import Allocation, Disbursement, FundSource
 from households.models import (
     AdjustmentRecord,
     AidMeasure,
@@ -19,6 +20,7 @@ from households.models import (
     IncomeRecord,
     Member,
 )
+from projects.models import Beneficiary, Notice, NoticeObjection, Project, ProjectEvent
 from tests.factories import populate
 from villages.models import County, Region, Village, VillagePopulation
 
@@ -49,6 +51,14 @@ def test_every_scoped_model_is_known_here():
         ReductionPlan,
         IncidenceRate,
         CountyRating,
+        Project,
+        ProjectEvent,
+        Beneficiary,
+        Notice,
+        NoticeObjection,
+        FundSource,
+        Allocation,
+        Disbursement,
     }
 
 

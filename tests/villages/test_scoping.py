@@ -2,9 +2,11 @@ import pytest
 from django.urls import reverse
 
 from assessment.models import Application, CountyRating, IncidenceRate, SampleSurvey
+from funds.models import Allocation, Disbursement, FundSource
 from fupin.codes import Role
 from fupin.scoping import scope_prefix
 from households.models import AdjustmentRecord, AidMeasure, Helper, Household
+from projects.models import Notice, Project
 from tests.conftest import login
 from tests.factories import UserFactory, household_with_members, populate, region
 from villages.models import Region
@@ -78,6 +80,8 @@ API_MODELS = {
     "adjustments": AdjustmentRecord,
     "applications": Application,
     "incidence-rates": IncidenceRate,
+    "projects": Project,
+    "notices": Notice,
 }
 # Rows owned by a user, not a region: each user lists only their own (tests/fupin/test_exports.py).
 USER_OWNED = {"exports", "imports"}
@@ -85,6 +89,9 @@ USER_OWNED = {"exports", "imports"}
 COUNTY_API_MODELS = {
     "county-ratings": CountyRating,
     "sample-surveys": SampleSurvey,
+    "fund-sources": FundSource,
+    "allocations": Allocation,
+    "disbursements": Disbursement,
 }
 
 

@@ -40,6 +40,10 @@ class Command(BaseCommand):
 
         if not seed_demo_assessment().get("skipped"):
             self.stdout.write("已生成演示审核申请、减贫计划和抽样调查。")
+        from funds.demo import seed_demo_funds
+
+        if not seed_demo_funds().get("skipped"):
+            self.stdout.write("已生成演示项目（公示期满、已批复、实施中）、中央资金来源、分配和报账。")
         if not IncidenceRate.objects.exists():
             figures = recompute_demo_statistics()
             self.stdout.write(f"已计算贫困发生率（{len(figures['incidence'])}个年度）和县级考核评级。")
