@@ -2,7 +2,6 @@
 parses them as Decimal (one place for the money rules and their Chinese messages)."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from .codes import FundLevel
 
@@ -21,15 +20,6 @@ def _style(form: forms.Form) -> None:
             field.error_messages["required"] = f"请填写{field.label}。"
         if isinstance(field, forms.DateField):
             field.error_messages["invalid"] = "请输入日期（年-月-日）。"
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's field errors next to the form's fields; the rest above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, messages in error.message_dict.items():
-        form.add_error(key if key in form.fields else None, messages)
 
 
 class FundSourceForm(forms.Form):

@@ -11,9 +11,9 @@ from . import selectors
 HUNDREDTH = Decimal("0.01")
 
 
-def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
-    """报账率 in % with two decimals (display rounding only); None before anything is allocated."""
-    return (part * 100 / whole).quantize(HUNDREDTH, rounding=ROUND_HALF_UP) if whole else None
+def _percent(rate: Decimal | None) -> Decimal | None:
+    """A 报账率 in % with two decimals (display rounding only)."""
+    return None if rate is None else (rate * 100).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
 def _status(entry) -> str:
@@ -42,7 +42,7 @@ def funds_report(user, prefix: str, *, year: int, **_) -> list[Sheet]:
                     year,
                     funds[county.code].allocated,
                     funds[county.code].disbursed,
-                    _percent(funds[county.code].disbursed, funds[county.code].allocated),
+                    _percent(funds[county.code].rate),
                 ]
                 for county in counties
             ),
@@ -74,7 +74,7 @@ def funds_report(user, prefix: str, *, year: int, **_) -> list[Sheet]:
                     source.allocated,
                     source.disbursed,
                     source.remaining,
-                    _percent(source.disbursed, source.allocated),
+                    _percent(selectors.disbursement_rate(source.disbursed, source.allocated)),
                 ]
                 for source in sources.iterator(chunk_size=2000)
             ),

@@ -18,6 +18,11 @@ from .models import Allocation, Disbursement, FundSource
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
+def disbursement_rate(disbursed: Decimal, allocated: Decimal) -> Decimal | None:
+    """报账率 = disbursed / allocated (domain-reference §8.3); None before anything is allocated."""
+    return disbursed / allocated if allocated else None
+
+
 @dataclass
 class CountyFunds:
     allocated: Decimal = Decimal("0.00")
@@ -25,8 +30,7 @@ class CountyFunds:
 
     @property
     def rate(self) -> Decimal | None:
-        """报账率 = disbursed / allocated (domain-reference §8.3); None before anything is allocated."""
-        return self.disbursed / self.allocated if self.allocated else None
+        return disbursement_rate(self.disbursed, self.allocated)
 
 
 def county_funds(year: int, county_codes: list[str] | None = None, until: date | None = None) -> dict[str, CountyFunds]:

@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fupin.scoping import get_visible_or_404
+from households.forms import apply_service_errors
 from villages.codes import RegionLevel
 from villages.models import Region
 
 from . import selectors, services
-from .forms import AllocationForm, DisbursementForm, FundSourceForm, ReversalForm, add_service_errors
+from .forms import AllocationForm, DisbursementForm, FundSourceForm, ReversalForm
 
 MEASURE_CHOICES = 500  # a county's household measures of a year, offered in the allocation form
 
@@ -120,7 +121,7 @@ def _write(request, county: Region, key: str, form, call, success: str):
         try:
             year = call(form.cleaned_data) or year
         except ValidationError as error:
-            add_service_errors(form, error)
+            apply_service_errors(error, form)
         else:
             messages.success(request, success)
             return redirect(_county_url(county, year))
@@ -180,7 +181,7 @@ def _reverse(request, code, kind: str, pk: int, service):
         try:
             service(user=request.user, reason=form.cleaned_data["reason"], **{f"{kind}_id": pk})
         except ValidationError as error:
-            add_service_errors(form, error)
+            apply_service_errors(error, form)
         else:
             messages.success(request, "已冲销。")
             return redirect(_county_url(county, year))

@@ -174,7 +174,10 @@ MemberFormSet = forms.formset_factory(MemberForm, formset=BaseMemberFormSet, ext
 
 
 def apply_service_errors(error: ValidationError, form: forms.Form, formset=None, row_of=None) -> None:
-    """Put a service's field-keyed errors next to the fields that caused them."""
+    """Put a service's field-keyed errors next to the fields that caused them; the rest above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
     for key, messages in error.message_dict.items():
         parts = key.split(".")
         if formset is not None and parts[0] == "members" and len(parts) == 3:

@@ -212,3 +212,24 @@ def approved_application(household: Household, kind: str = "HOUSEHOLD_EXIT", yea
     return Application.objects.create(
         kind=kind, region=household.village, household=household, year=year, status="APPROVED"
     )
+
+
+def write_collection_file(path, household_rows: list[dict], member_rows: list[dict]):
+    """A 采集表 as a clerk fills it: both sheets, the importable official headers, rows keyed by header."""
+    from openpyxl import Workbook
+
+    from households.resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, columns, rows in (
+        (HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS, household_rows),
+        (MEMBER_SHEET, MEMBER_COLUMNS, member_rows),
+    ):
+        headers = [column.header for column in columns if not column.export_only]
+        sheet = workbook.create_sheet(title)
+        sheet.append(headers)
+        for row in rows:
+            sheet.append([row.get(header) for header in headers])
+    workbook.save(path)
+    return path

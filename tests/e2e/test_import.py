@@ -10,22 +10,20 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from fupin.celery import app as celery_app
 from fupin.demo import DEMO_PASSWORD, ensure_demo_users
 from households.models import Household, ImportJob, Member
-from households.resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
-from tests.factories import make_id_number, region
+from households.resources import HOUSEHOLD_SHEET, MEMBER_SHEET
+from tests.factories import make_id_number, region, write_collection_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PREVIEW_SCREENSHOT = Path(tempfile.gettempdir()) / "fupin-e2e-import-preview.png"
 VILLAGE = "622926101201"
 CHECKSUM_ERROR = "身份证号码校验位错误，请核对后重新输入。"
-HOUSEHOLD_HEADERS = [column.header for column in HOUSEHOLD_COLUMNS if not column.export_only]
-MEMBER_HEADERS = [column.header for column in MEMBER_COLUMNS if not column.export_only]
 HEADS = ["马福成", "汪德海", "妥建国"]
 
 
@@ -78,21 +76,6 @@ def sheet_rows() -> tuple[list[dict], list[dict]]:
     return household_rows, member_rows
 
 
-def write_file(path: Path, household_rows: list[dict], member_rows: list[dict]) -> Path:
-    workbook = Workbook()
-    households = workbook.active
-    households.title = HOUSEHOLD_SHEET
-    households.append(HOUSEHOLD_HEADERS)
-    for row in household_rows:
-        households.append([row.get(header) for header in HOUSEHOLD_HEADERS])
-    members = workbook.create_sheet(MEMBER_SHEET)
-    members.append(MEMBER_HEADERS)
-    for row in member_rows:
-        members.append([row.get(header) for header in MEMBER_HEADERS])
-    workbook.save(path)
-    return path
-
-
 def log_in(page: Page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("用户名", exact=True).fill(username)
@@ -115,7 +98,7 @@ def test_clerk_fixes_the_reported_row_and_imports_the_file(page: Page, live_serv
     member_rows[3]["证件号码"] = good_number[:-1] + ("0" if good_number[-1] != "0" else "1")
     log_in(page, live_server, "demo_clerk")
 
-    upload(page, write_file(tmp_path / "采集表.xlsx", household_rows, member_rows))
+    upload(page, write_collection_file(tmp_path / "采集表.xlsx", household_rows, member_rows))
     expect(page.locator("#import-counts")).to_contain_text("新增 2 户 4 人")
     errors = page.locator("#import-errors tbody tr")
     expect(errors).to_have_count(1)
@@ -140,7 +123,7 @@ def test_clerk_fixes_the_reported_row_and_imports_the_file(page: Page, live_serv
     assert Household.objects.count() == 0 and Member.objects.count() == 0
 
     member_rows[3]["证件号码"] = good_number
-    upload(page, write_file(tmp_path / "采集表（改）.xlsx", household_rows, member_rows))
+    upload(page, write_collection_file(tmp_path / "采集表（改）.xlsx", household_rows, member_rows))
     expect(page.locator("#import-counts")).to_contain_text("新增 3 户 6 人")
     expect(page.locator("#import-errors")).to_have_count(0)
     page.get_by_role("button", name="确认导入").click()

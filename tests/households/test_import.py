@@ -3,11 +3,10 @@
 import io
 import zipfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from fupin.exports import export_path, request_export, run_export
 from households.imports import (
@@ -20,11 +19,10 @@ from households.imports import (
     start_import,
 )
 from households.models import Household, ImportJob, Member
-from households.resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
+from households.resources import HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from tests.conftest import login
-from tests.factories import make_id_number, region
+from tests.factories import make_id_number, region, write_collection_file
 
-HOUSEHOLD_HEADERS = [c.header for c in HOUSEHOLD_COLUMNS if not c.export_only]
 MEMBER_HEADERS = [c.header for c in MEMBER_COLUMNS if not c.export_only]
 
 
@@ -67,21 +65,6 @@ def sheet_rows(households: int = 50):
     return household_rows, member_rows
 
 
-def write_file(path: Path, household_rows, member_rows) -> Path:
-    workbook = Workbook()
-    households = workbook.active
-    households.title = HOUSEHOLD_SHEET
-    households.append(HOUSEHOLD_HEADERS)
-    for row in household_rows:
-        households.append([row.get(header) for header in HOUSEHOLD_HEADERS])
-    members = workbook.create_sheet(MEMBER_SHEET)
-    members.append(MEMBER_HEADERS)
-    for row in member_rows:
-        members.append([row.get(header) for header in MEMBER_HEADERS])
-    workbook.save(path)
-    return path
-
-
 @pytest.fixture
 def township(village):
     region("622926102201", "别的乡的村")
@@ -112,7 +95,7 @@ def plant_seven_errors(household_rows, member_rows):
 def test_planted_errors_are_found_exactly_and_nothing_is_written(clerk, township, tmp_path):
     household_rows, member_rows = sheet_rows()
     expected = plant_seven_errors(household_rows, member_rows)
-    result = import_file(clerk, write_file(tmp_path / "bad.xlsx", household_rows, member_rows), commit=True)
+    result = import_file(clerk, write_collection_file(tmp_path / "bad.xlsx", household_rows, member_rows), commit=True)
     found = {(error.sheet, error.row, error.column) for error in result.errors}
     assert found == expected, [error.as_dict() for error in result.errors]
     assert len(result.errors) == 7
@@ -124,7 +107,7 @@ def test_planted_errors_are_found_exactly_and_nothing_is_written(clerk, township
 
 def test_the_corrected_file_imports_fully_and_a_second_upload_changes_nothing(clerk, township, tmp_path):
     household_rows, member_rows = sheet_rows()
-    path = write_file(tmp_path / "good.xlsx", household_rows, member_rows)
+    path = write_collection_file(tmp_path / "good.xlsx", household_rows, member_rows)
     preview = import_file(clerk, path, commit=False)
     assert preview.errors == []
     assert preview.counts() == {**preview.counts(), "households_new": 50, "members_new": 150}
@@ -139,7 +122,9 @@ def test_the_corrected_file_imports_fully_and_a_second_upload_changes_nothing(cl
     # A changed file updates by 户编号 and ID number; nobody is duplicated.
     household_rows[0]["村民小组"] = "二组"
     member_rows[1]["姓名"] = "何秀英"
-    changed = import_file(clerk, write_file(tmp_path / "changed.xlsx", household_rows, member_rows), commit=True)
+    changed = import_file(
+        clerk, write_collection_file(tmp_path / "changed.xlsx", household_rows, member_rows), commit=True
+    )
     assert (changed.households_changed, changed.members_changed, changed.households_unchanged) == (1, 1, 49)
     assert Member.objects.count() == 150
     assert Household.objects.get(household_no="6229261012010000").group_name == "二组"
@@ -148,7 +133,7 @@ def test_the_corrected_file_imports_fully_and_a_second_upload_changes_nothing(cl
 def test_an_export_reimports_to_the_same_data(clerk, township, tmp_path):
     from django.contrib.auth.models import Permission
 
-    import_file(clerk, write_file(tmp_path / "first.xlsx", *sheet_rows(households=5)), commit=True)
+    import_file(clerk, write_collection_file(tmp_path / "first.xlsx", *sheet_rows(households=5)), commit=True)
     # Formula-like text typed in the browser survives the round trip as text (openpyxl would
     # write "=1+1" in a test sheet as a formula, so it is set in the registry).
     Household.objects.filter(household_no="6229261012010000").update(group_name="=1+1")
@@ -164,7 +149,9 @@ def test_an_export_reimports_to_the_same_data(clerk, township, tmp_path):
 def test_formulas_are_read_as_values_never_run(clerk, township, tmp_path):
     household_rows, member_rows = sheet_rows(households=1)
     household_rows[0]["村民小组"] = '=HYPERLINK("http://evil.example","x")'
-    result = import_file(clerk, write_file(tmp_path / "formula.xlsx", household_rows, member_rows), commit=True)
+    result = import_file(
+        clerk, write_collection_file(tmp_path / "formula.xlsx", household_rows, member_rows), commit=True
+    )
     assert result.committed
     # openpyxl stores no cached result for a formula it wrote: the value is empty, the formula is not kept.
     assert Household.objects.get().group_name == ""
@@ -191,7 +178,7 @@ def test_upload_page_flow_preview_errors_download_and_commit(client, clerk, town
     good_id = member_rows[0]["证件号码"]
     member_rows[0]["证件号码"] = good_id[:-1] + ("1" if good_id[-1] == "0" else "0")  # bad checksum
     login(client, clerk)
-    bad = write_file(tmp_path / "bad.xlsx", household_rows, member_rows)
+    bad = write_collection_file(tmp_path / "bad.xlsx", household_rows, member_rows)
     response = client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", bad.read_bytes())})
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/households/import/{job.pk}/"
@@ -202,7 +189,7 @@ def test_upload_page_flow_preview_errors_download_and_commit(client, clerk, town
     workbook = load_workbook(io.BytesIO(b"".join(errors.streaming_content)))
     bad_rows = list(workbook[MEMBER_SHEET].iter_rows(values_only=True))
     assert bad_rows[0][-2:] == ("原因", "原行号") and len(bad_rows) == 2 and bad_rows[1][-1] == 2
-    good = write_file(tmp_path / "good.xlsx", *sheet_rows(households=3))
+    good = write_collection_file(tmp_path / "good.xlsx", *sheet_rows(households=3))
     client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", good.read_bytes())})
     second = ImportJob.objects.latest("id")
     run_import(second.pk, False)
@@ -223,7 +210,7 @@ def test_confirming_works_in_autocommit_as_views_run(clerk, township, tmp_path):
     """No ATOMIC_REQUESTS: 确认导入 takes its row lock in a transaction of its own."""
     from fupin.celery import app
 
-    path = write_file(tmp_path / "good.xlsx", *sheet_rows(households=2))
+    path = write_collection_file(tmp_path / "good.xlsx", *sheet_rows(households=2))
     app.conf.task_always_eager = True
     try:
         job = start_import(user=clerk, uploaded=SimpleUploadedFile("采集表.xlsx", path.read_bytes()))
@@ -269,7 +256,7 @@ def test_start_import_refuses_before_creating_a_job(clerk):
 
 
 def test_api_dry_run_then_commit(api_client, clerk, township, tmp_path):
-    path = write_file(tmp_path / "api.xlsx", *sheet_rows(households=2))
+    path = write_collection_file(tmp_path / "api.xlsx", *sheet_rows(households=2))
     login(api_client, clerk)
     with path.open("rb") as handle:
         response = api_client.post("/api/v1/imports/", {"file": handle, "dry_run": "true"}, format="multipart")
@@ -298,7 +285,7 @@ def test_error_report_masks_ids_and_expires_with_the_upload(client, clerk, towns
     household_rows, member_rows = sheet_rows(households=2)
     member_rows[1]["与户主关系"] = "户主"  # two 户主 in the first household
     login(client, clerk)
-    path = write_file(tmp_path / "two-heads.xlsx", household_rows, member_rows)
+    path = write_collection_file(tmp_path / "two-heads.xlsx", household_rows, member_rows)
     client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", path.read_bytes())})
     job = run_import(ImportJob.objects.get().pk, False)
     assert [(e["sheet"], e["row"], e["column"]) for e in job.errors] == [(MEMBER_SHEET, 3, "与户主关系")]
@@ -308,7 +295,7 @@ def test_error_report_masks_ids_and_expires_with_the_upload(client, clerk, towns
     full_id = member_rows[1]["证件号码"]
     assert rows[1][MEMBER_HEADERS.index("证件号码")] == full_id[:6] + "********" + full_id[-4:]
     # A clean preview left unconfirmed expires with its file; it can no longer be committed.
-    clean = write_file(tmp_path / "clean.xlsx", *sheet_rows(households=2))
+    clean = write_collection_file(tmp_path / "clean.xlsx", *sheet_rows(households=2))
     client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", clean.read_bytes())})
     preview = run_import(ImportJob.objects.latest("id").pk, False)
     assert preview.status == ImportJob.Status.PREVIEW
