@@ -16,6 +16,7 @@ RUN pip install --upgrade "pip>=25.3" \
 # secrets.env and gigabytes of embedded PostgreSQL data), .venv and .git into the image.
 # tests/test_docker_compose.py fails when an app in INSTALLED_APPS is missing here.
 COPY manage.py ./
+COPY core core
 COPY fupin fupin
 COPY villages villages
 COPY households households

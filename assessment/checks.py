@@ -7,13 +7,14 @@ whether the application meets the standard. Thresholds are PolicyParameters.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from fupin.codes import ParameterKey
-from fupin.selectors import PolicyParameterMissing, policy_value
+from core.codes import ParameterKey
+from core.policy import PolicyParameterMissing, policy_value
+from core.regions import code_prefix, level_of
 from households.codes import DANGEROUS_GRADES
 from households.models import IncomeRecord
 from households.selectors import poverty_line
 from households.services import net_income_per_capita
-from villages.models import County, Village, code_prefix, level_of
+from villages.models import County, Village
 
 from .codes import ApplicationKind
 from .statistics import incidence_of

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from fupin.models import User
+from core.models import User
 from households.models import Household, IncomeRecord
 from villages.models import County
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from fupin.scoping import ScopedQuerySet
+from core.scoping import ScopedQuerySet
 
 from .codes import ApplicationKind, ApplicationStatus, Grade, RatingPeriod, StepStatus
 

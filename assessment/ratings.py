@@ -24,9 +24,9 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.codes import ParameterKey
+from core.policy import policy_value
 from funds.selectors import county_funds
-from fupin.codes import ParameterKey
-from fupin.selectors import policy_value
 
 from .checks import sample_rates
 from .codes import QUARTERS, Grade, RatingPeriod

@@ -1,8 +1,8 @@
 """Assessment reports for fupin/exports.py: incidence by child region and year, county ratings."""
 
-from fupin.excel import Sheet
-from villages.codes import CHILD_LEVEL
-from villages.models import Region, code_prefix, level_of
+from core.excel import Sheet
+from core.regions import CHILD_LEVEL, code_prefix, level_of
+from villages.models import Region
 
 from .models import CountyRating, IncidenceRate
 

@@ -2,8 +2,8 @@
 
 from django.db.models import Count, Prefetch, Q
 
-from fupin.codes import Role
-from villages.codes import CHILD_LEVEL, LEVEL_DIGITS, RegionLevel
+from core.codes import Role
+from core.regions import CHILD_LEVEL, LEVEL_DIGITS, RegionLevel
 from villages.models import Region
 
 from .checks import exit_rate_limit

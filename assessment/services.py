@@ -10,12 +10,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fupin.codes import Role
-from fupin.selectors import policy_value
+from core.codes import Role
+from core.policy import policy_value
+from core.regions import RegionLevel
 from households.codes import AdjustmentKind, HouseholdStatus
 from households.models import Household
 from households.services import change_status, require_reason
-from villages.codes import RegionLevel
 from villages.models import County, Region, Village
 
 from .checks import GUARANTEES, run_check

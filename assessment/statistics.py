@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from fupin.scoping import prefix_range
+from core.scoping import prefix_range
 
 # Per-village figures for a year, within a code range. Shared by the batch upsert and by
 # the single-region figure that the exit checks read, so both count the same people.

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db.models import Min
 from django.utils import timezone
 
-from fupin.locks import advisory_lock
+from core.locks import advisory_lock
 
 from .ratings import recompute_county_ratings
 from .statistics import recompute_incidence_rates

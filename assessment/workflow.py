@@ -7,7 +7,7 @@ closing 公告 that the engine records when the last action approves.
 
 from dataclasses import dataclass
 
-from fupin.codes import ParameterKey, Role
+from core.codes import ParameterKey, Role
 
 from .codes import ApplicationKind
 

@@ -2,7 +2,7 @@
 
     python -m bench.export_probe fupin|plain OUT.xlsx
 
-`fupin`: the real report (labels, masked IDs, escaping, text cells) through fupin/excel.py.
+`fupin`: the real report (labels, masked IDs, escaping, text cells) through core/excel.py.
 `plain`: the same query's raw values appended to a plain openpyxl write-only sheet.
 Prints {"seconds", "rows", "peak_rss_mib"} as JSON.
 """
@@ -24,8 +24,8 @@ def main(mode: str, path: str) -> None:
     django.setup()
     from openpyxl import Workbook
 
-    from fupin.excel import Sheet, write_workbook
-    from fupin.models import User
+    from core.excel import Sheet, write_workbook
+    from core.models import User
     from households.models import Member
     from households.reports import member_roster
     from households.resources import MEMBER_COLUMNS

@@ -67,8 +67,8 @@ def township_client(context):
     """A Django test client logged in as a clerk of the busiest township (created once)."""
     from django.test import Client
 
-    from fupin.codes import Role
-    from fupin.models import User
+    from core.codes import Role
+    from core.models import User
 
     if "client" not in context:
         township = busiest_township().ljust(12, "0")
@@ -261,8 +261,8 @@ def import_households(context):
     from import_export import fields, resources, widgets
 
     from bench.import_sheet import model_datasets, sheet_rows, write_sheet
-    from fupin.codes import Role
-    from fupin.models import User
+    from core.codes import Role
+    from core.models import User
     from households.imports import import_dir, run_import
     from households.models import ImportJob, Member
 

@@ -10,11 +10,11 @@ from datetime import date
 from django.db import transaction
 
 from assessment.demo import DEMO_YEAR
-from fupin.models import User
+from core.models import User
+from core.regions import RegionLevel
 from households.models import Household
 from projects import services as project_services
 from projects.codes import ProjectCategory
-from villages.codes import RegionLevel
 from villages.models import Region
 
 from . import services

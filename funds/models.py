@@ -9,7 +9,7 @@ under row locks.
 import pgtrigger
 from django.db import models
 
-from fupin.scoping import ScopedQuerySet
+from core.scoping import ScopedQuerySet
 
 from .codes import FundLevel
 

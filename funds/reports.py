@@ -2,8 +2,8 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from fupin.excel import Sheet
-from villages.codes import RegionLevel
+from core.excel import Sheet
+from core.regions import RegionLevel
 from villages.models import Region
 
 from . import selectors

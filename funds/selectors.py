@@ -7,10 +7,10 @@ from decimal import Decimal
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.regions import RegionLevel
 from households.models import AidMeasure
 from projects.codes import FUNDABLE_STATUSES
 from projects.models import Project
-from villages.codes import RegionLevel
 from villages.models import Region
 
 from .models import Allocation, Disbursement, FundSource

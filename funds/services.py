@@ -16,12 +16,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from fupin.codes import Role
+from core.codes import Role
+from core.regions import RegionLevel
 from households.models import AidMeasure
 from projects.codes import FUNDABLE_STATUSES
 from projects.models import Project
 from projects.services import money
-from villages.codes import RegionLevel
 from villages.models import Region
 
 from .codes import FundLevel

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from fupin.scoping import get_visible_or_404
+from core.regions import RegionLevel
+from core.scoping import get_visible_or_404
 from households.forms import apply_service_errors
-from villages.codes import RegionLevel
 from villages.models import Region
 
 from . import selectors, services

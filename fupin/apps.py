@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 
 
-class FupinConfig(AppConfig):
+class ShellConfig(AppConfig):
+    """The project shell: settings, URLs, the API router, Celery, the demo, embedded services."""
+
     name = "fupin"
-    verbose_name = "系统"
-    default_auto_field = "django.db.models.BigAutoField"
+    label = "shell"
+    verbose_name = "项目"

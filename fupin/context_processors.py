@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from .codes import Role
+from core.codes import Role
 
 
 def navigation(request):

@@ -25,6 +25,9 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
+from core.codes import Role
+from core.models import User
+from core.regions import RegionLevel
 from households.codes import (
     Education,
     Ethnicity,
@@ -40,11 +43,7 @@ from households.codes import (
 from households.idnumbers import mask_id_number
 from households.models import Household, Member
 from households.names import pinyin_initials
-from villages.codes import RegionLevel
 from villages.models import County, Region, Village, VillagePopulation
-
-from .codes import Role
-from .models import User
 
 DEMO_PASSWORD = "fupin-demo-2026"  # noqa: S105 - published demo password, works only with FUPIN_DEMO=1
 DEFAULT_HOUSEHOLDS = 20_000

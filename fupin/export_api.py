@@ -6,10 +6,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .downloads import private_download
+from core.downloads import private_download
+from core.models import ExportJob
+from core.pagination import IdCursorPagination
+
 from .exports import export_path, request_export
-from .models import ExportJob
-from .pagination import IdCursorPagination
 
 
 class ExportJobSerializer(serializers.ModelSerializer):

@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .excel import Sheet, write_workbook
-from .models import AccessAudit, ExportJob
+from core.excel import Sheet, write_workbook
+from core.models import AccessAudit, ExportJob
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,8 @@ def request_export(
 
 
 def _sheets(job: ExportJob, spec: Report) -> list[Sheet]:
-    from villages.models import Region, code_prefix, level_of
+    from core.regions import code_prefix, level_of
+    from villages.models import Region
 
     user, params = job.user, job.params
     code = params["region"]
@@ -122,7 +123,7 @@ def _sheets(job: ExportJob, spec: Report) -> list[Sheet]:
 
 def run_export(job_id: int) -> ExportJob:
     """Write the job's workbook, with progress; idempotent for a finished job."""
-    from villages.models import code_prefix, level_of
+    from core.regions import code_prefix, level_of
 
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED):

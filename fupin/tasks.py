@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .locks import advisory_lock
+from core.locks import advisory_lock
 
 
 @shared_task(acks_late=True)

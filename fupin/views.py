@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from fupin.scoping import scope_prefix
+from core.scoping import scope_prefix
 from villages.selectors import child_region_counts, scope_summary
 
 
@@ -27,9 +27,10 @@ def exports(request):
     from django.core.exceptions import ValidationError
     from django.shortcuts import redirect
 
+    from core.models import ExportJob
+
     from .exports import reports, request_export
     from .forms import ExportForm
-    from .models import ExportJob
 
     form = ExportForm(request.POST or None, user=request.user)
     errors = []
@@ -62,9 +63,10 @@ def export_download(request, pk):
     """The finished file of one of my jobs (never another user's)."""
     from django.http import Http404
 
-    from .downloads import private_download
+    from core.downloads import private_download
+    from core.models import ExportJob
+
     from .exports import export_path
-    from .models import ExportJob
 
     job = ExportJob.objects.filter(pk=pk, user=request.user).first()
     path = export_path(job) if job else None

@@ -8,9 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from fupin.codes import ParameterKey
-from fupin.pagination import IdCursorPagination
-from fupin.selectors import PolicyParameterMissing, policy_value
+from core.codes import ParameterKey
+from core.pagination import IdCursorPagination
+from core.policy import PolicyParameterMissing, policy_value
 
 from . import services
 from .codes import (

@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from villages.codes import RegionLevel
+from core.regions import RegionLevel
 from villages.models import Region
 
 from .codes import (

@@ -595,7 +595,7 @@ def error_workbook(job, path: Path) -> int:
     """
     from openpyxl import load_workbook
 
-    from fupin.excel import Sheet, write_workbook
+    from core.excel import Sheet, write_workbook
 
     masks = {"证件号码": mask_id_number, "联系电话": mask_phone}
 

@@ -4,7 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from encrypted_fields.fields import EncryptedCharField
 
-from fupin.scoping import ScopedQuerySet
+from core.scoping import ScopedQuerySet
 
 from .codes import (
     AdjustmentKind,
@@ -140,7 +140,7 @@ class Household(models.Model):
         verbose_name = "贫困户"
         verbose_name_plural = "贫困户"
         indexes = [
-            # Scoped lists: a range on village_id (fupin/scoping.py), in (village, id) order for keyset pages.
+            # Scoped lists: a range on village_id (core/scoping.py), in (village, id) order for keyset pages.
             models.Index(fields=["village", "id"], name="household_village_id_idx"),
             models.Index(fields=["status", "village"], name="household_status_village_idx"),
         ]

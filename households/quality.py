@@ -10,8 +10,8 @@ from datetime import date
 
 from django.utils import timezone
 
-from fupin.codes import ParameterKey
-from fupin.selectors import PolicyParameterMissing, policy_value
+from core.codes import ParameterKey
+from core.policy import PolicyParameterMissing, policy_value
 
 from .codes import (
     DANGEROUS_GRADES,

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from fupin.excel import Sheet
+from core.excel import Sheet
 
 from .codes import AidCategory, HouseholdStatus
 from .idnumbers import mask_phone

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, Q
 
-from villages.models import code_prefix, level_of
+from core.regions import code_prefix, level_of
 
 from .idnumbers import id_number_hash, normalize_id_number
 from .models import AdjustmentRecord, AidMeasure, HelperAssignment, Household, IncomeRecord, Member
@@ -83,8 +83,8 @@ def poverty_line(household, year: int):
     国家标准 reads the national row; 省定 / 市定 read the row of the household's province
     or city, falling back to the national row when the province has set none.
     """
-    from fupin.codes import ParameterKey
-    from fupin.selectors import policy_value
+    from core.codes import ParameterKey
+    from core.policy import policy_value
 
     from .codes import IdentificationStandard
 
@@ -97,7 +97,7 @@ def poverty_line(household, year: int):
 
 def income_rows(household) -> list[dict]:
     """Each year's income with 人均纯收入 and that year's line for the household's 识别标准."""
-    from fupin.selectors import PolicyParameterMissing
+    from core.policy import PolicyParameterMissing
 
     from .services import net_income_per_capita
 
@@ -139,7 +139,7 @@ def household_history(household, members, limit: int = 50) -> list[dict]:
     """
     import pghistory.models
 
-    from fupin.models import User
+    from core.models import User
 
     events = []
     for tracked in ([household], list(members)):  # tracks() takes objects of one model at a time

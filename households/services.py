@@ -17,10 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fupin.codes import ParameterKey
-from fupin.scoping import scope_prefix
-from fupin.selectors import policy_value
-from villages.codes import RegionLevel
+from core.codes import ParameterKey
+from core.errors import DuplicatePerson, StaleEdit
+from core.policy import policy_value
+from core.regions import RegionLevel
+from core.scoping import scope_prefix
 from villages.models import Region
 
 from .codes import (
@@ -106,16 +107,6 @@ STATUS_TRANSITIONS = {
     AdjustmentKind.CANCELLED: ({HouseholdStatus.POOR, HouseholdStatus.EXITED}, HouseholdStatus.CANCELLED),
 }
 ACTIVE_STATUSES = {HouseholdStatus.CANDIDATE, HouseholdStatus.POOR, HouseholdStatus.EXITED}
-
-
-class DuplicatePerson(ValidationError):
-    """An ID number already actively registered elsewhere (the API answers 409)."""
-
-
-class StaleEdit(Exception):
-    """The household changed since the user loaded it (the API answers 412)."""
-
-    message = "该户信息已被他人修改，请刷新页面后重新编辑。"
 
 
 @dataclass(frozen=True)
@@ -507,11 +498,11 @@ def _insert_chunk(built: dict, outcomes: list, *, user, reason: str, candidate: 
                 outcomes[index] = _insert_one(household, members, user=user, reason=reason, candidate=candidate)
 
 
-COPY_FROM = 50  # households in a chunk from which COPY beats INSERT (fupin/bulk.py)
+COPY_FROM = 50  # households in a chunk from which COPY beats INSERT (core/bulk.py)
 
 
 def _insert_households(built: list[tuple[Household, list[Member]]], *, user, reason: str, candidate: bool) -> None:
-    from fupin.bulk import copy_insert
+    from core.bulk import copy_insert
 
     insert = copy_insert if len(built) >= COPY_FROM else lambda objects: type(objects[0]).objects.bulk_create(objects)
     insert([household for household, _ in built])
@@ -851,7 +842,7 @@ def unmask_household(*, user, household_id: int) -> dict:
 
     Returns {"phone": ..., "members": {member_id: id_number}}. Each call writes an AccessAudit row.
     """
-    from fupin.models import AccessAudit
+    from core.models import AccessAudit
 
     if not user.has_perm("households.view_full_id"):
         raise PermissionError("no permission to view full personal data")

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from fupin.locks import advisory_lock
+from core.locks import advisory_lock
 
 from .services import refresh_warning_counts
 

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from fupin.scoping import get_visible_or_404
+from core.scoping import get_visible_or_404
 from villages.models import Region
 
 from . import selectors, services
@@ -390,7 +390,7 @@ def import_errors(request, pk):
     """The bad rows as uploaded, with a 原因 column."""
     import tempfile
 
-    from fupin.downloads import private_download
+    from core.downloads import private_download
 
     from .imports import error_workbook, upload_path
     from .models import ImportJob
@@ -410,7 +410,7 @@ def import_template(request):
 
     from django.http import FileResponse
 
-    from fupin.excel import write_workbook
+    from core.excel import write_workbook
 
     from .reports import blank_template
 

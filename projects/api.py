@@ -8,7 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fupin.pagination import IdCursorPagination
+from core.pagination import IdCursorPagination
 
 from . import selectors, services
 from .codes import NoticeKind, ProjectCategory, ProjectStatus

@@ -1,6 +1,6 @@
 from django.db import models
 
-from fupin.codes import Role
+from core.codes import Role
 from households.codes import AidCategory
 
 

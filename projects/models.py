@@ -1,7 +1,7 @@
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from fupin.scoping import ScopedQuerySet
+from core.scoping import ScopedQuerySet
 
 from .codes import NoticeKind, ProjectCategory, ProjectStatus
 

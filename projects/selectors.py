@@ -3,9 +3,9 @@
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from core.regions import RegionLevel
 from funds.codes import FundLevel
 from households.models import Household
-from villages.codes import RegionLevel
 from villages.models import Region
 
 from .codes import SUPERVISION_PHONE, NoticeKind, ProjectCategory, ProjectStatus

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fupin.codes import ParameterKey, Role
-from fupin.selectors import policy_value
+from core.codes import ParameterKey, Role
+from core.policy import policy_value
+from core.regions import RegionLevel
 from households.models import AidMeasure, Household
 from households.services import add_aid_measure, full_clean_or_raise
-from villages.codes import RegionLevel
 from villages.models import Region
 
 from .codes import (

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from fupin.scoping import get_visible_or_404
+from core.scoping import get_visible_or_404
 from households.forms import apply_service_errors
 
 from . import selectors, services

@@ -4,8 +4,8 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from assessment.defaults import ensure_default_scheme
-from fupin.codes import Role
-from fupin.policy_defaults import ensure_default_parameters
+from core.codes import Role
+from core.policy_defaults import ensure_default_parameters
 
 from .factories import TEST_PASSWORD, UserFactory, region
 

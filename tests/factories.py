@@ -5,13 +5,13 @@ from datetime import date
 
 import factory
 
-from fupin.codes import Role
+from core.codes import Role
+from core.models import User
+from core.regions import RegionLevel, level_of
 from fupin.demo import id_check_char
-from fupin.models import User
 from households.codes import HouseholdAttribute, HouseholdStatus, PovertyCause, Relation
 from households.models import Household, Member
-from villages.codes import RegionLevel
-from villages.models import Region, level_of
+from villages.models import Region
 
 TEST_PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)

@@ -1,9 +1,9 @@
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
-from fupin.pagination import CodeCursorPagination
+from core.pagination import CodeCursorPagination
+from core.regions import RegionLevel
 
-from .codes import RegionLevel
 from .models import Region
 from .selectors import region_list
 

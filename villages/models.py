@@ -1,30 +1,13 @@
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
-from fupin.scoping import ScopedQuerySet
-
-from .codes import LEVEL_DIGITS, RegionLevel
+from core.regions import RegionLevel, ancestor_codes, code_prefix
+from core.scoping import ScopedQuerySet
 
 region_code_validator = RegexValidator(r"^\d{12}$", "区划代码应为12位数字。")
 
 
-def code_prefix(code: str, level: str) -> str:
-    """The significant digits of a 12-digit 统计用区划代码 at `level` (domain-reference §7.1)."""
-    return code[: LEVEL_DIGITS[level]]
-
-
-def level_of(code: str) -> str:
-    """The level a 12-digit code names: the shortest prefix after which only zeros follow."""
-    for level in (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP):
-        if code[LEVEL_DIGITS[level] :].strip("0") == "":
-            return level
-    return RegionLevel.VILLAGE
-
-
 class RegionQuerySet(ScopedQuerySet):
-    def within(self, prefix: str):
-        return self.filter(code__startswith=prefix)
-
     def children_of(self, region: "Region"):
         return self.filter(parent=region)
 
@@ -67,12 +50,7 @@ class Region(models.Model):
 
     def ancestor_codes(self) -> list[str]:
         """Codes of the ancestors, province first, derived from the code itself."""
-        codes = []
-        for level, digits in LEVEL_DIGITS.items():
-            if level == self.level:
-                break
-            codes.append(self.code[:digits].ljust(12, "0"))
-        return codes
+        return ancestor_codes(self.code)
 
 
 class County(models.Model):

@@ -1,9 +1,9 @@
 from django.core.cache import cache
 from django.db import connection
 
-from fupin.scoping import prefix_range, scope_prefix
+from core.regions import LEVEL_DIGITS, RegionLevel
+from core.scoping import prefix_range, scope_prefix
 
-from .codes import LEVEL_DIGITS, RegionLevel
 from .models import Region, code_prefix
 
 SUMMARY_CACHE_SECONDS = 600

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from fupin.scoping import get_visible_or_404
+from core.scoping import get_visible_or_404
 
 from .models import Region, Village
 from .selectors import child_region_counts, subtree_counts

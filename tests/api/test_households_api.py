@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from fupin.codes import Role
+from core.codes import Role
 from households.codes import Relation
 from households.models import Household, Member
 from tests.factories import UserFactory, make_id_number, region

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from assessment.models import Application
-from fupin.codes import Role
+from core.codes import Role
 from households.models import IncomeRecord
 from villages.models import County, Village, VillagePopulation
 

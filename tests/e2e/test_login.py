@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from fupin.codes import Role
+from core.codes import Role
 from fupin.demo import DEMO_PASSWORD, ensure_demo_users
 from households.codes import HouseholdStatus
 from tests.factories import TEST_PASSWORD, UserFactory, household_with_members, region

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from fupin.codes import Role
+from core.codes import Role
 from projects.codes import ProjectCategory, ProjectStatus
 from projects.models import Project
 from tests.factories import UserFactory, region

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from core.codes import Role
 from funds.models import Allocation, Disbursement, FundSource
-from fupin.codes import Role
 from tests.factories import UserFactory, region
 from tests.funds.conftest import approved_project
 

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
+from core.codes import Role
 from funds import services
 from funds.codes import FundLevel
 from funds.models import Allocation, Disbursement, FundSource
 from funds.selectors import county_funds, fund_sources
-from fupin.codes import Role
 from projects.codes import ProjectStatus
 from tests.factories import UserFactory, region
 from tests.funds.conftest import RECEIVED, approved_project

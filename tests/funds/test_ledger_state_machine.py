@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from core.codes import Role
 from funds import services
 from funds.codes import FundLevel
 from funds.models import Allocation, Disbursement
-from fupin.codes import Role
 from tests.factories import UserFactory, region
 from tests.funds.conftest import approved_project
 

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from core.codes import Role
 from funds import services
 from funds.codes import FundLevel
-from fupin.codes import Role
 from fupin.exports import export_path, reports, request_export, run_export
 from tests.factories import UserFactory, region
 from tests.funds.conftest import RECEIVED, approved_project

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.codes import Role
 from funds import services
 from funds.codes import FundLevel
 from funds.models import Allocation, Disbursement, FundSource
-from fupin.codes import Role
 from tests.conftest import login
 from tests.factories import UserFactory, region
 from tests.funds.conftest import RECEIVED, approved_project

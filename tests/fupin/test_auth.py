@@ -2,7 +2,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from fupin.codes import Role
+from core.codes import Role
 from fupin.demo import DEMO_PASSWORD, ensure_demo_users
 from tests.conftest import login
 from tests.factories import TEST_PASSWORD, UserFactory

@@ -7,9 +7,9 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
-from fupin.codes import Role
+from core.codes import Role
+from core.models import AccessAudit, ExportJob
 from fupin.exports import export_path, request_export, run_export
-from fupin.models import AccessAudit, ExportJob
 from households.models import Household, Member
 from tests.conftest import login
 from tests.factories import UserFactory, household_with_members, region

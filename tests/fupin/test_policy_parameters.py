@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from fupin.models import PolicyParameter
-from fupin.selectors import PolicyParameterMissing, policy_value
+from core.models import PolicyParameter
+from core.policy import PolicyParameterMissing, policy_value
 from tests.factories import region
 
 pytestmark = pytest.mark.django_db

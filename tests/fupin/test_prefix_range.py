@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fupin.scoping import prefix_range
+from core.scoping import prefix_range
 
 codes = st.text(alphabet="0123456789", min_size=12, max_size=12)
 

@@ -6,11 +6,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from stdnum.cn import ric
 
+from core.regions import RegionLevel
 from fupin.demo import load_demo
 from households.codes import Relation
 from households.idnumbers import birth_date_of, gender_of, id_number_hash, mask_id_number
 from households.models import Household, Member
-from villages.codes import RegionLevel
 from villages.models import County, Region, VillagePopulation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,7 +89,7 @@ def test_seed_demo_command_is_idempotent():
     # The assessment demo: applications waiting for the county, incidence and ratings, made once.
     from assessment.models import Application, CountyRating, IncidenceRate
     from assessment.selectors import review_queue
-    from fupin.models import User
+    from core.models import User
 
     applications = Application.objects.count()
     assert applications >= 1
@@ -106,8 +106,8 @@ def test_seed_demo_command_is_idempotent():
 def test_the_province_scale_layout_has_unique_well_formed_codes():
     import random
 
+    from core.regions import level_of
     from fupin.demo import build_regions
-    from villages.models import level_of
 
     regions = build_regions(2_000_000, random.Random(1))
     codes = [region.code for region in regions]

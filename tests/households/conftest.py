@@ -1,6 +1,6 @@
 import pytest
 
-from fupin.codes import Role
+from core.codes import Role
 from households.codes import Ethnicity, Relation
 from tests.factories import UserFactory, make_id_number, region
 

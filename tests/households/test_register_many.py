@@ -1,6 +1,6 @@
 """register_households: the rules of register_household for a whole 采集表 at once.
 
-Large batches are written with COPY (fupin/bulk.py); these tests read what was written back
+Large batches are written with COPY (core/bulk.py); these tests read what was written back
 through the ORM, and race a concurrent registration against a batch.
 """
 

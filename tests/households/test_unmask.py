@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from fupin.models import AccessAudit
+from core.models import AccessAudit
 from households.services import register_household
 from tests.conftest import login
 from tests.factories import make_id_number

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fupin.codes import Role
+from core.codes import Role
 from projects import services
 from tests.factories import UserFactory, region
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fupin.codes import Role
+from core.codes import Role
 from households.models import AidMeasure
 from projects import services
 from projects.codes import NoticeKind, ProjectStatus

@@ -2,9 +2,9 @@ import pytest
 from django.urls import reverse
 
 from assessment.models import Application, CountyRating, IncidenceRate, SampleSurvey
+from core.codes import Role
+from core.scoping import scope_prefix
 from funds.models import Allocation, Disbursement, FundSource
-from fupin.codes import Role
-from fupin.scoping import scope_prefix
 from households.models import AdjustmentRecord, AidMeasure, Helper, Household
 from projects.models import Notice, Project
 from tests.conftest import login

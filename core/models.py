@@ -19,7 +19,7 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
-    # Demo accounts log in only when FUPIN_DEMO=1 (fupin/auth.py).
+    # Demo accounts log in only when FUPIN_DEMO=1 (core/auth.py).
     is_demo = models.BooleanField("演示账号", default=False)
 
     objects = UserManager()
@@ -59,7 +59,7 @@ class PolicyParameter(models.Model):
     """A policy number (poverty line, threshold, notice days) for a year and a region.
 
     `year` empty means every year; `region` empty means national. The most specific
-    row wins (fupin/selectors.py::policy_value). Provenance follows domain-reference.
+    row wins (core/policy.py::policy_value). Provenance follows domain-reference.
     """
 
     key = models.CharField("参数", max_length=40, choices=ParameterKey.choices)

@@ -1,4 +1,4 @@
-"""One mapping from service exceptions to HTTP: 400 field errors, 409, 412, 404."""
+"""The service exceptions every app raises, and their one mapping to HTTP: 400 field errors, 409, 412, 404."""
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -6,7 +6,15 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from households.services import DuplicatePerson, StaleEdit
+
+class DuplicatePerson(DjangoValidationError):
+    """An ID number already actively registered elsewhere (the API answers 409)."""
+
+
+class StaleEdit(Exception):
+    """The record changed since the user loaded it (the API answers 412)."""
+
+    message = "该户信息已被他人修改，请刷新页面后重新编辑。"
 
 
 def nest_errors(message_dict: dict) -> dict:

@@ -9,6 +9,8 @@ lookup through `get_visible_or_404` answers 404, never 403.
 from django.db import models
 from django.http import Http404
 
+from .regions import code_prefix
+
 
 def scope_prefix(user) -> str | None:
     """The code prefix a user may see: "" for everything, None for nothing."""
@@ -18,8 +20,6 @@ def scope_prefix(user) -> str | None:
         return ""
     if user.region_id is None:
         return None
-    from villages.models import code_prefix
-
     return code_prefix(user.region_id, user.region.level)
 
 

@@ -1,8 +1,8 @@
-"""Seed the national policy parameters (fupin/policy_defaults.py)."""
+"""Seed the national policy parameters (core/policy_defaults.py)."""
 
 from django.db import migrations
 
-from fupin.policy_defaults import ensure_default_parameters
+from core.policy_defaults import ensure_default_parameters
 
 
 def seed(apps, schema_editor):
