@@ -129,8 +129,12 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": redis_cache_url(REDIS_URL),
-        # Parallel test workers share one Redis: each gets its own key space.
-        "KEY_PREFIX": f"fupin-test-{env.str('PYTEST_XDIST_WORKER', default='main')}" if TESTING else "fupin",
+        # Parallel test workers (and test runs on other databases) share one Redis: each gets its own key space.
+        "KEY_PREFIX": (
+            f"fupin-test-{DATABASES['default']['NAME']}-{env.str('PYTEST_XDIST_WORKER', default='main')}"
+            if TESTING
+            else "fupin"
+        ),
     }
 }
 
