@@ -1,7 +1,7 @@
 """Applications, incidence and ratings over the API: thin serializers over the engine and selectors."""
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from core.pagination import IdCursorPagination
 
 from . import selectors, services
-from .codes import ApplicationKind
+from .codes import ApplicationAction, ApplicationKind
 from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, SampleSurvey
 
 
@@ -79,6 +79,22 @@ class ApplicationReadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ApplicationDetailSerializer(ApplicationReadSerializer):
+    """One application, with what the requesting user may do to it now."""
+
+    available_actions = serializers.SerializerMethodField(
+        help_text="当前用户现在可以办理的操作；与页面上的按钮、办理时的校验是同一规则（assessment.services.available_actions）"
+    )
+
+    class Meta(ApplicationReadSerializer.Meta):
+        fields = [*ApplicationReadSerializer.Meta.fields, "available_actions"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ApplicationAction.choices)))
+    def get_available_actions(self, application) -> list[str]:
+        return sorted(services.available_actions(self.context["request"].user, application))
+
+
 class ApplicationCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ApplicationKind.choices)
     year = serializers.IntegerField()
@@ -116,9 +132,13 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """识别、户退出、村退出、县摘帽、返贫 applications in the user's scope."""
 
     pagination_class = IdCursorPagination
-    serializer_class = ApplicationReadSerializer
+
+    def get_serializer_class(self):
+        return ApplicationReadSerializer if self.action == "list" else ApplicationDetailSerializer
 
     def get_queryset(self):
+        if self.action != "list":
+            return selectors.application_detail_queryset(self.request.user)
         params = self.request.query_params
         if params.get("queue"):
             return selectors.review_queue(self.request.user, timezone.localdate()).prefetch_related("steps")
@@ -128,9 +148,9 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def respond(self, application, code=status.HTTP_200_OK):
         application = selectors.application_detail_queryset(self.request.user).get(pk=application.pk)
-        return Response(ApplicationReadSerializer(application).data, status=code)
+        return Response(self.get_serializer(application).data, status=code)
 
-    @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationReadSerializer})
+    @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationDetailSerializer})
     def create(self, request, *args, **kwargs):
         serializer = ApplicationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -148,14 +168,14 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             application = services.submit_application(user=request.user, application_id=application.pk)
         return self.respond(application, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: ApplicationReadSerializer})
+    @extend_schema(request=None, responses={200: ApplicationDetailSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """提交：运行标准核查并进入第一个公示或审核步骤。"""
         application = services.submit_application(user=request.user, application_id=self.get_object().pk)
         return self.respond(application)
 
-    @extend_schema(request=DecisionSerializer, responses={200: ApplicationReadSerializer})
+    @extend_schema(request=DecisionSerializer, responses={200: ApplicationDetailSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """同意当前步骤；核查未通过时须填写 override_reason。"""
@@ -166,7 +186,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return self.respond(application)
 
-    @extend_schema(request=DecisionSerializer, responses={200: ApplicationReadSerializer})
+    @extend_schema(request=DecisionSerializer, responses={200: ApplicationDetailSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """退回（不同意），comment 必填。"""
@@ -215,7 +235,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(ObjectionSerializer(objection).data)
 
-    @extend_schema(request=ReopenSerializer, responses={200: ApplicationReadSerializer})
+    @extend_schema(request=ReopenSerializer, responses={200: ApplicationDetailSerializer})
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         """县级重新开放已审定锁定的年度，须写明理由。"""

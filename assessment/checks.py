@@ -1,4 +1,4 @@
-"""The standard checks run when an application is submitted (DESIGN.md §Workflows).
+"""The standard checks run when an application is submitted (docs/domain.md §6.6).
 
 Each returns a CheckResult: items with a Chinese detail saying what was compared, and
 whether the application meets the standard. Thresholds are PolicyParameters.
@@ -9,17 +9,18 @@ from decimal import Decimal
 
 from core.codes import ParameterKey
 from core.policy import PolicyParameterMissing, policy_value
-from core.regions import code_prefix, level_of
+from core.regions import RegionLevel, code_prefix_at_most
 from households.codes import DANGEROUS_GRADES
+from households.income import net_income_per_capita
 from households.models import IncomeRecord
 from households.selectors import poverty_line
-from households.services import net_income_per_capita
 from villages.models import County, Village
 
 from .codes import ApplicationKind
+from .models import SampleSurvey
 from .statistics import incidence_of
 
-# 两不愁三保障 (domain-reference §2.2): the answers the village survey records.
+# 两不愁三保障 (docs/domain.md §5.2): the answers the village survey records.
 GUARANTEES = [
     ("food", "不愁吃"),
     ("clothing", "不愁穿"),
@@ -29,7 +30,7 @@ GUARANTEES = [
     ("water", "饮水安全有保障"),
 ]
 
-# Village exit conditions besides incidence (domain-reference §2.3, typical provincial list).
+# Village exit conditions besides incidence (docs/domain.md §6.3, typical provincial list).
 VILLAGE_CONDITIONS = [
     ("has_hardened_road", "通硬化路"),
     ("has_safe_water", "安全饮水"),
@@ -62,8 +63,8 @@ def yuan(value: Decimal) -> str:
 
 
 def is_west(region_code: str) -> bool:
-    """西部 counts per county (domain-reference §4); above county level, if any county is west."""
-    prefix = code_prefix(region_code, level_of(region_code))[:6]
+    """西部 counts per county (docs/domain.md §6.1); above county level, if any county is west."""
+    prefix = code_prefix_at_most(region_code, RegionLevel.COUNTY)
     return County.objects.filter(region__code__startswith=prefix, is_west=True).exists()
 
 
@@ -111,7 +112,7 @@ def _guarantee_answers(household, figures: dict) -> list[tuple[str, bool, str]]:
 
 
 def household_exit_check(household, year: int, figures: dict) -> CheckResult:
-    """户退出: income strictly above the year's line, and all of 两不愁三保障 (§2.2)."""
+    """户退出: income strictly above the year's line, and all of 两不愁三保障 (docs/domain.md §5.5)."""
     result = CheckResult()
     _income_item(result, household, year, must_exceed=True)
     for label, met, detail in _guarantee_answers(household, figures):
@@ -121,7 +122,7 @@ def household_exit_check(household, year: int, figures: dict) -> CheckResult:
 
 
 def identification_check(household, year: int, figures: dict) -> CheckResult:
-    """识别 / 返贫: income not above the line, or 两不愁三保障 not all met (§2.1, Shaanxi wording)."""
+    """识别 / 返贫: income not above the line, or 两不愁三保障 not all met (docs/domain.md §5.3, Shaanxi wording)."""
     result = CheckResult()
     above = _income_item(result, household, year, must_exceed=False)
     unmet = [label for label, met, _ in _guarantee_answers(household, figures) if not met]
@@ -154,7 +155,7 @@ def _incidence_item(result: CheckResult, region_code: str, prefix: str, year: in
 
 
 def village_exit_check(region, year: int) -> CheckResult:
-    """村退出: incidence < 2 % (3 % west) and the village conditions (§2.3)."""
+    """村退出: incidence < 2 % (3 % west) and the village conditions (docs/domain.md §6.3)."""
     result = CheckResult()
     _incidence_item(result, region.code, region.code, year, county_level=False)
     profile = Village.objects.filter(region=region).first()
@@ -168,11 +169,9 @@ def village_exit_check(region, year: int) -> CheckResult:
 
 
 def county_exit_check(region, year: int) -> CheckResult:
-    """县摘帽: incidence, 错退率 < 2 %, 漏评率 < 2 %, 认可度 ≥ 90 % (§2.4 三率一度)."""
-    from .selectors import latest_sample
-
+    """县摘帽: incidence, 错退率 < 2 %, 漏评率 < 2 %, 认可度 ≥ 90 % (docs/domain.md §6.4 三率一度)."""
     result = CheckResult()
-    _incidence_item(result, region.code, region.code[:6], year, county_level=True)
+    _incidence_item(result, region.code, region.prefix, year, county_level=True)
     sample = latest_sample(region.code, year)
     if sample is None:
         result.add("抽样调查", False, f"未录入{year}年度抽样调查数据（错退率、漏评率、认可度）。")
@@ -205,7 +204,7 @@ def county_exit_check(region, year: int) -> CheckResult:
 
 
 def sample_rates(sample) -> dict[str, Decimal | None]:
-    """错退率, 漏评率 and 认可度 of a sample survey, exact (domain-reference §2.4 formulas)."""
+    """错退率, 漏评率 and 认可度 of a sample survey, exact (docs/domain.md §6.4 formulas)."""
 
     def ratio(numerator: int, denominator: int) -> Decimal | None:
         return Decimal(numerator) / Decimal(denominator) if denominator else None
@@ -226,3 +225,8 @@ def run_check(application) -> CheckResult:
     if kind == ApplicationKind.VILLAGE_EXIT:
         return village_exit_check(application.region, application.year)
     return county_exit_check(application.region, application.year)
+
+
+def latest_sample(county_code: str, year: int) -> SampleSurvey | None:
+    """The county's sample survey of the latest quarter entered for `year` (the 三率 of the county check)."""
+    return SampleSurvey.objects.filter(county_id=county_code, year=year).order_by("-quarter").first()

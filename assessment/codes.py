@@ -1,7 +1,7 @@
 from django.db import models
 
 
-# Application kinds (DESIGN.md §Workflows; domain-reference §2.1–2.5).
+# Application kinds (docs/architecture.md (How to add…: a workflow kind); docs/domain.md §5–6).
 class ApplicationKind(models.TextChoices):
     IDENTIFICATION = "IDENTIFICATION", "识别"
     HOUSEHOLD_EXIT = "HOUSEHOLD_EXIT", "户退出"
@@ -20,6 +20,16 @@ class ApplicationStatus(models.TextChoices):
     REJECTED = "REJECTED", "未通过"
 
 
+# What a user may do to an application; the names of the page's actions and the API's routes.
+class ApplicationAction(models.TextChoices):
+    SUBMIT = "submit", "提交"
+    APPROVE = "approve", "同意"
+    REJECT = "reject", "退回"
+    OBJECT = "object", "登记异议"
+    RESOLVE = "resolve", "处理异议"
+    REOPEN = "reopen", "重新开放"
+
+
 class StepStatus(models.TextChoices):
     WAITING = "WAITING", "未开始"
     OPEN = "OPEN", "进行中"
@@ -28,7 +38,7 @@ class StepStatus(models.TextChoices):
     CANCELLED = "CANCELLED", "终止"
 
 
-# Rating periods: the year combines the quarters (domain-reference §5.2, 20/20/20/40).
+# Rating periods: the year combines the quarters (docs/domain.md §8.2, 20/20/20/40).
 class RatingPeriod(models.TextChoices):
     Q1 = "Q1", "第一季度"
     Q2 = "Q2", "第二季度"
@@ -40,7 +50,7 @@ class RatingPeriod(models.TextChoices):
 QUARTERS = [RatingPeriod.Q1, RatingPeriod.Q2, RatingPeriod.Q3, RatingPeriod.Q4]
 
 
-# Grades of the county rating (domain-reference §5.2, a PROPOSAL: the client's numbers are data).
+# Grades of the county rating (docs/domain.md §8.2, a PROPOSAL: the client's numbers are data).
 class Grade(models.TextChoices):
     A = "A", "A（好）"
     B = "B", "B（较好）"

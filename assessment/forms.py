@@ -1,5 +1,7 @@
 from django import forms
 
+from core.years import FIRST_YEAR
+
 from .checks import GUARANTEES
 from .codes import ApplicationKind
 
@@ -7,7 +9,7 @@ from .codes import ApplicationKind
 class HouseholdApplicationForm(forms.Form):
     """识别 / 户退出 / 返贫 for one household: the year and the village survey's answers."""
 
-    year = forms.IntegerField(label="年度", min_value=2013)
+    year = forms.IntegerField(label="年度", min_value=FIRST_YEAR)
     reason = forms.CharField(label="民主评议情况", widget=forms.Textarea(attrs={"rows": 2}), required=False)
     consent = forms.BooleanField(label="农户已签字认可退出", required=False)
 
@@ -25,7 +27,7 @@ class HouseholdApplicationForm(forms.Form):
 
 
 class RegionApplicationForm(forms.Form):
-    year = forms.IntegerField(label="年度", min_value=2013)
+    year = forms.IntegerField(label="年度", min_value=FIRST_YEAR)
     reason = forms.CharField(label="申请说明", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
@@ -41,6 +43,8 @@ class ObjectionForm(forms.Form):
 
 
 class ResolveObjectionForm(forms.Form):
+    # Which 异议: the page posts it with each open one; an unknown id is the service's to refuse.
+    objection = forms.IntegerField(label="异议", required=False, widget=forms.HiddenInput)
     outcome = forms.CharField(label="处理结果", widget=forms.Textarea(attrs={"rows": 2}))
     upheld = forms.TypedChoiceField(
         label="结论", choices=[("0", "异议不成立"), ("1", "异议成立")], coerce=lambda value: value == "1"
@@ -54,7 +58,7 @@ class ReopenForm(forms.Form):
 class SampleSurveyForm(forms.Form):
     """抽样调查 (三率一度) of a county for a quarter, as assessors enter it."""
 
-    year = forms.IntegerField(label="年度", min_value=2013)
+    year = forms.IntegerField(label="年度", min_value=FIRST_YEAR)
     quarter = forms.TypedChoiceField(label="季度", choices=[(q, f"第{q}季度") for q in range(1, 5)], coerce=int)
     sampled_exited_population = forms.IntegerField(label="抽样脱贫人口数", min_value=0)
     wrong_exit_population = forms.IntegerField(label="其中错退人口数", min_value=0)
@@ -66,5 +70,5 @@ class SampleSurveyForm(forms.Form):
 
 
 class ReductionPlanForm(forms.Form):
-    year = forms.IntegerField(label="年度", min_value=2013)
+    year = forms.IntegerField(label="年度", min_value=FIRST_YEAR)
     planned_exit_population = forms.IntegerField(label="计划脱贫人口数", min_value=1)

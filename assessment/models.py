@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -7,6 +8,14 @@ from django.db import models
 from core.scoping import ScopedQuerySet
 
 from .codes import ApplicationKind, ApplicationStatus, Grade, RatingPeriod, StepStatus
+from .schemes import validate_scheme
+from .workflow import STEPS
+
+
+class ApplicationQuerySet(ScopedQuerySet):
+    def holding_year_lock(self):
+        """Approved and not reopened: the applications that keep their year locked (`is_locked`)."""
+        return self.filter(status=ApplicationStatus.APPROVED, reopened_at__isnull=True)
 
 
 class Application(models.Model):
@@ -15,7 +24,8 @@ class Application(models.Model):
     `region` anchors scope: the household's village for household kinds, the village or the
     county for village and county exits. The standard check runs at submission; its
     result and reasons are kept. An approved application locks its year for the target
-    until a county reviewer reopens it with a reason.
+    until a county reviewer reopens it with a reason; for a household the lock itself is
+    the registry's (households.HouseholdYearLock), written and lifted by the engine.
     """
 
     kind = models.CharField("申请类别", max_length=20, choices=ApplicationKind.choices)
@@ -47,7 +57,6 @@ class Application(models.Model):
     )
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     decided_at = models.DateTimeField("办结时间", null=True, blank=True)
-    is_locked = models.BooleanField("年度已锁定", default=False)
     reopened_by = models.ForeignKey(
         "fupin.User", verbose_name="重新开放人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -56,7 +65,7 @@ class Application(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     scope_code_field = "region__code"
-    objects = ScopedQuerySet.as_manager()
+    objects = ApplicationQuerySet.as_manager()
 
     class Meta:
         verbose_name = "审核申请"
@@ -87,13 +96,17 @@ class Application(models.Model):
     @property
     def awaiting_step_name(self) -> str:
         """The action step that waits (the one after a running 公示)."""
-        from .workflow import STEPS
-
         if self.status != ApplicationStatus.IN_REVIEW:
             return ""
         steps = STEPS[self.kind]
         current = steps[self.current_step]
         return steps[self.current_step + 1].name if current.is_publicity else current.name
+
+    @property
+    @admin.display(boolean=True, description="年度已锁定")
+    def is_locked(self) -> bool:
+        """Approved and not reopened (the same test as `ApplicationQuerySet.holding_year_lock`)."""
+        return self.status == ApplicationStatus.APPROVED and self.reopened_at is None
 
     @property
     def target_label(self) -> str:
@@ -183,7 +196,7 @@ class Objection(models.Model):
 
 
 class SampleSurvey(models.Model):
-    """Sample figures entered by assessors for a county and quarter (domain-reference §2.4 三率一度)."""
+    """Sample figures entered by assessors for a county and quarter (docs/domain.md §6.4 三率一度)."""
 
     county = models.ForeignKey(
         "villages.Region", verbose_name="县", on_delete=models.PROTECT, related_name="sample_surveys"
@@ -292,7 +305,7 @@ class IncidenceRate(models.Model):
 class RatingScheme(models.Model):
     """考核评级方案 as data: indicators and weights, grade thresholds, quarter weights, vetoes.
 
-    domain-reference §5.2: the provincial numbers are not in the corpus, so the default
+    docs/domain.md §8.2: the provincial numbers are not in the corpus, so the default
     scheme (migration 0002) is a PROPOSAL that the province edits in the admin.
     `indicators`: [{"code", "name", "weight"}]; codes name formulas in assessment/ratings.py.
     `grade_thresholds`: {"A": "90", "B": "80", "C": "70"} (score ≥ value), else D.
@@ -326,8 +339,6 @@ class RatingScheme(models.Model):
         return self.name
 
     def clean(self):
-        from .ratings import validate_scheme
-
         errors = validate_scheme(self)
         if errors:
             raise ValidationError(errors)

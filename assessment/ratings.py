@@ -1,4 +1,4 @@
-"""County ratings (DESIGN.md §Statistics and ratings; domain-reference §5).
+"""County ratings (docs/architecture.md (Where each kind of rule lives); docs/domain.md §8.2).
 
 The scheme (weights, grade thresholds, quarter weights, vetoes, consequences) is data in
 RatingScheme. What each indicator code measures is defined here, once:
@@ -26,50 +26,17 @@ from django.utils import timezone
 
 from core.codes import ParameterKey
 from core.policy import policy_value
+from core.regions import RegionLevel, sql_code_at
 from funds.selectors import county_funds
+from households.poverty import exited_in_year_sql, poor_at_end_of_year_sql
+from villages.models import County
 
 from .checks import sample_rates
 from .codes import QUARTERS, Grade, RatingPeriod
 from .models import CountyRating, RatingScheme, ReductionPlan, SampleSurvey
+from .schemes import INDICATOR_NAMES, VETO_NAMES
 
-INDICATOR_NAMES = {
-    "REDUCTION": "减贫成效",
-    "IDENTIFICATION": "精准识别",
-    "ASSISTANCE": "精准帮扶",
-    "FUNDS": "扶贫资金",
-}
-VETO_NAMES = {"WRONG_EXIT_RATE": "错退率超限", "DATA_FRAUD": "数据造假"}
 ONE = Decimal(1)
-
-
-def validate_scheme(scheme) -> dict[str, list[str]]:
-    """What makes a scheme usable: known indicators, weights summing to 100, ordered thresholds."""
-    errors: dict[str, list[str]] = {}
-    try:
-        codes = [indicator["code"] for indicator in scheme.indicators]
-        weights = [Decimal(str(indicator["weight"])) for indicator in scheme.indicators]
-    except (TypeError, KeyError, ArithmeticError):
-        return {"indicators": ['指标应为 [{"code", "name", "weight"}] 列表。']}
-    unknown = [code for code in codes if code not in INDICATOR_NAMES]
-    if unknown:
-        errors["indicators"] = [f"未知指标：{'、'.join(unknown)}。可用：{'、'.join(INDICATOR_NAMES)}。"]
-    elif sum(weights) != 100:
-        errors["indicators"] = [f"指标权重合计应为100，现为{sum(weights)}。"]
-    try:
-        thresholds = [Decimal(str(scheme.grade_thresholds[grade])) for grade in ("A", "B", "C")]
-        if not thresholds[0] > thresholds[1] > thresholds[2]:
-            errors["grade_thresholds"] = ["等级分数线应满足 A > B > C。"]
-    except (TypeError, KeyError, ArithmeticError):
-        errors["grade_thresholds"] = ['等级分数线应为 {"A": 90, "B": 80, "C": 70} 形式。']
-    try:
-        quarter_weights = [Decimal(str(scheme.quarter_weights[quarter])) for quarter in QUARTERS]
-        if sum(quarter_weights) != 1:
-            errors["quarter_weights"] = [f"季度权重合计应为1，现为{sum(quarter_weights)}。"]
-    except (TypeError, KeyError, ArithmeticError):
-        errors["quarter_weights"] = ['季度权重应为 {"Q1": 0.2, "Q2": 0.2, "Q3": 0.2, "Q4": 0.4} 形式。']
-    if any(rule.get("code") not in VETO_NAMES for rule in scheme.veto_rules or []):
-        errors["veto_rules"] = [f"一票否决规则代码应为：{'、'.join(VETO_NAMES)}。"]
-    return errors
 
 
 def active_scheme(year: int) -> RatingScheme:
@@ -96,25 +63,29 @@ class CountyFacts:
     extra: dict = field(default_factory=dict)
 
 
+_COUNTY = sql_code_at("h.village_id", RegionLevel.COUNTY)
+
 # Exits of `year` up to the period's end: the date of the 脱贫 adjustment, or 31 December of
 # the exit year for households loaded without one. People = the household's members.
-EXITS_SQL = """
-    SELECT substr(h.village_id, 1, 6) AS county, sum(h.member_count)
+EXITS_SQL = f"""
+    SELECT {_COUNTY} AS county, sum(h.member_count)
       FROM households_household h
       LEFT JOIN LATERAL (
             SELECT max(a.effective_date) AS exited_on
               FROM households_adjustmentrecord a
              WHERE a.household_id = h.id AND a.kind = 'EXITED'
            ) adjustment ON true
-     WHERE h.status = 'EXITED' AND h.exit_year = %(year)s
+     WHERE {exited_in_year_sql("%(year)s", table="h")}
        AND coalesce(adjustment.exited_on, make_date(h.exit_year, 12, 31)) <= %(until)s
      GROUP BY 1
-"""
+"""  # noqa: S608 - constant SQL text; every value is a parameter
 
-# Households under assistance in `year` (registered by then, not exited before it), and how
-# many had an aid measure that year and a helper paired at the period's end.
-ASSISTANCE_SQL = """
-    SELECT substr(h.village_id, 1, 6) AS county,
+# Households under assistance in `year`: poor at some time in it, that is poor at its end or
+# exited during it (an exit year is never before the identification year, so those were
+# identified by then), and how many had an aid measure that year and a helper paired at the
+# period's end. Not "poor at the end of `year`": a household that exited in May was assisted.
+ASSISTANCE_SQL = f"""
+    SELECT {_COUNTY} AS county,
            count(*),
            count(*) FILTER (WHERE EXISTS (
                 SELECT 1 FROM households_aidmeasure m WHERE m.household_id = h.id AND m.year = %(year)s)),
@@ -123,26 +94,24 @@ ASSISTANCE_SQL = """
                  WHERE ha.household_id = h.id AND ha.start_date <= %(until)s
                    AND (ha.end_date IS NULL OR ha.end_date >= %(until)s)))
       FROM households_household h
-     WHERE h.identified_year <= %(year)s
-       AND (h.status = 'POOR' OR (h.status = 'EXITED' AND h.exit_year >= %(year)s))
+     WHERE ({poor_at_end_of_year_sql("%(year)s", table="h")} OR {exited_in_year_sql("%(year)s", table="h")})
      GROUP BY 1
-"""
+"""  # noqa: S608 - constant SQL text; every value is a parameter
 
 
 def county_facts(year: int, quarter: int, county_codes: list[str]) -> dict[str, CountyFacts]:
     """Every county's facts for a quarter: two grouped SQL aggregates plus plans and samples."""
     until = quarter_end(year, quarter)
     facts = {code: CountyFacts() for code in county_codes}
-    prefix_to_code = {code[:6]: code for code in county_codes}
     with connection.cursor() as cursor:
         cursor.execute(EXITS_SQL, {"year": year, "until": until})
-        for prefix, exited in cursor.fetchall():
-            if prefix in prefix_to_code:
-                facts[prefix_to_code[prefix]].exited_population = int(exited or 0)
+        for code, exited in cursor.fetchall():
+            if code in facts:
+                facts[code].exited_population = int(exited or 0)
         cursor.execute(ASSISTANCE_SQL, {"year": year, "until": until})
-        for prefix, assisted, with_measures, with_helpers in cursor.fetchall():
-            if prefix in prefix_to_code:
-                county = facts[prefix_to_code[prefix]]
+        for code, assisted, with_measures, with_helpers in cursor.fetchall():
+            if code in facts:
+                county = facts[code]
                 county.assisted_households = assisted
                 county.households_with_measures = with_measures
                 county.households_with_helpers = with_helpers
@@ -253,8 +222,6 @@ def combine_year(scheme: RatingScheme, quarters: dict[str, dict]) -> dict:
 
 def recompute_county_ratings(year: int) -> int:
     """Upsert CountyRating for every county of the tree: four quarters and the year."""
-    from villages.models import County
-
     scheme = active_scheme(year)
     county_codes = list(County.objects.order_by("region_id").values_list("region_id", flat=True))
     computed = {code: {} for code in county_codes}

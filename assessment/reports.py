@@ -1,7 +1,7 @@
 """Assessment reports for fupin/exports.py: incidence by child region and year, county ratings."""
 
 from core.excel import Sheet
-from core.regions import CHILD_LEVEL, code_prefix, level_of
+from core.regions import CHILD_LEVEL, code_of_prefix, code_prefix, level_of
 from villages.models import Region
 
 from .models import CountyRating, IncidenceRate
@@ -9,7 +9,7 @@ from .models import CountyRating, IncidenceRate
 
 def incidence_report(user, prefix: str, **_) -> Sheet:
     """Every year's rate of the region and of each child region (rates as % with 4 decimals)."""
-    code = prefix.ljust(12, "0")
+    code = code_of_prefix(prefix)
     region = Region.objects.get(pk=code)
     levels = [region.level] + ([CHILD_LEVEL[region.level]] if region.level in CHILD_LEVEL else [])
     rows = (

@@ -3,22 +3,12 @@
 from django.db.models import Count, Prefetch, Q
 
 from core.codes import Role
-from core.regions import CHILD_LEVEL, LEVEL_DIGITS, RegionLevel
+from core.regions import CHILD_LEVEL, RegionLevel
 from villages.models import Region
 
 from .checks import exit_rate_limit
 from .codes import ApplicationStatus, RatingPeriod
 from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, ReductionPlan, SampleSurvey
-
-
-def latest_sample(county_code: str, year: int) -> SampleSurvey | None:
-    """The county's sample survey of the latest quarter entered for `year`."""
-    return SampleSurvey.objects.filter(county_id=county_code, year=year).order_by("-quarter").first()
-
-
-def locking_application(*, household_id: int, year: int) -> Application | None:
-    """The approved application that locks a household's `year`, if any (reopen lifts it)."""
-    return Application.objects.filter(household_id=household_id, year=year, is_locked=True).first()
 
 
 def _with_target(queryset):
@@ -94,7 +84,7 @@ def county_rates(user, region: Region, year: int):
     """Every county under `region` for the bar chart."""
     return (
         IncidenceRate.objects.visible_to(user)
-        .within_prefix(region.prefix[: LEVEL_DIGITS[region.level]])
+        .within_prefix(region.prefix)
         .filter(year=year, region__level=RegionLevel.COUNTY)
         .select_related("region")
         .order_by("region_id")

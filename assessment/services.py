@@ -8,22 +8,25 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.codes import Role
 from core.policy import policy_value
 from core.regions import RegionLevel
+from core.years import FIRST_YEAR
 from households.codes import AdjustmentKind, HouseholdStatus
 from households.models import Household
-from households.services import change_status, require_reason
+from households.services import change_status, lock_year, require_reason, unlock_year
 from villages.models import County, Region, Village
 
 from .checks import GUARANTEES, run_check
-from .codes import HOUSEHOLD_KINDS, ApplicationKind, ApplicationStatus, StepStatus
+from .codes import HOUSEHOLD_KINDS, ApplicationAction, ApplicationKind, ApplicationStatus, StepStatus
 from .models import Application, ApplicationStep, Objection, ReductionPlan, SampleSurvey
+from .tasks import recompute_incidence, recompute_ratings
 from .workflow import ANNOUNCEMENT, STEPS
 
-# What a household must be for each household kind to apply (domain-reference §2.5).
+# What a household must be for each household kind to apply (docs/domain.md §5.1).
 REQUIRED_HOUSEHOLD_STATUS = {
     ApplicationKind.IDENTIFICATION: HouseholdStatus.CANDIDATE,
     ApplicationKind.HOUSEHOLD_EXIT: HouseholdStatus.POOR,
@@ -145,8 +148,8 @@ def draft_application(
     if user.role != first.role:
         raise ValidationError({"kind": [f"{ApplicationKind(kind).label}申请应由{Role(first.role).label}提出。"]})
     current_year = timezone.localdate().year
-    if not (2013 <= int(year) <= current_year):
-        raise ValidationError({"year": [f"年度应在2013至{current_year}之间。"]})
+    if not (FIRST_YEAR <= int(year) <= current_year):
+        raise ValidationError({"year": [f"年度应在{FIRST_YEAR}至{current_year}之间。"]})
     if kind in HOUSEHOLD_KINDS:
         household = _household_target(user, kind, household_id)
         region = household.village
@@ -207,10 +210,7 @@ def submit_application(*, user, application_id: int, today: date | None = None) 
     """Run the standard check, store it, record the first step as done and open the next."""
     today = _today(today)
     application = _locked_application(user, application_id)
-    if application.status != ApplicationStatus.DRAFT:
-        raise ValidationError({"status": ["该申请已提交。"]})
-    if application.submitted_by_id != user.pk:
-        raise ValidationError({"status": ["只有起草人可以提交该申请。"]})
+    require_action(ApplicationAction.SUBMIT, user, application, today)
     result = run_check(application)
     application.check_passed = result.passed
     application.check_items = result.as_items()
@@ -241,16 +241,88 @@ def submit_application(*, user, application_id: int, today: date | None = None) 
 # --- review ---------------------------------------------------------------------------
 
 
-def _acting_step(
-    application: Application, user, today: date, *, deciding: bool
-) -> tuple[ApplicationStep | None, ApplicationStep]:
-    """(the publicity that precedes, the action step) the user would act on now, or an error."""
-    if application.status != ApplicationStatus.IN_REVIEW:
-        raise ValidationError({"status": [f"该申请{application.get_status_display()}，不能再审核。"]})
+def _acting_steps(application: Application) -> tuple[ApplicationStep | None, ApplicationStep]:
+    """(the 公示 that precedes, the action step) of an application in review."""
     steps = {step.index: step for step in application.steps.all()}
     current = steps[application.current_step]
     publicity = current if current.is_publicity else None
-    action = steps[application.current_step + 1] if publicity else current
+    return publicity, steps[application.current_step + 1] if publicity else current
+
+
+def _current_step(application: Application) -> ApplicationStep:
+    return next(step for step in application.steps.all() if step.index == application.current_step)
+
+
+# --- who may act, now ---------------------------------------------------------------------
+
+
+def require_action(action: str, user, application: Application, today: date | None = None) -> None:
+    """Raise the engine's refusal when `user` may not take `action` on `application` on `today`.
+
+    The rules of who acts when, once: every move of the engine checks them here before it
+    writes, and `available_actions` (the page's buttons, the API's field) asks the same. What
+    the user types (a reason, an override) is checked by the move itself.
+    """
+    today = _today(today)
+    if action == ApplicationAction.SUBMIT:
+        if application.status != ApplicationStatus.DRAFT:
+            raise ValidationError({"status": ["该申请已提交。"]})
+        if application.submitted_by_id != user.pk:
+            raise ValidationError({"status": ["只有起草人可以提交该申请。"]})
+    elif action in (ApplicationAction.APPROVE, ApplicationAction.REJECT):
+        _require_reviewer(application, user, today, deciding=action == ApplicationAction.APPROVE)
+    elif action == ApplicationAction.OBJECT:
+        _require_running_publicity(application, today)
+    elif action == ApplicationAction.RESOLVE:
+        if not resolvable_objection_ids(user, application):
+            raise ValidationError({"objection": ["该申请没有您可以处理的异议。"]})
+    elif action == ApplicationAction.REOPEN:
+        if user.role != Role.COUNTY_REVIEWER:
+            raise ValidationError({"role": ["只有县级审核员可以重新开放已审定的年度。"]})
+        if application.status != ApplicationStatus.APPROVED or not application.is_locked:
+            raise ValidationError({"status": ["只有已批准且锁定的申请可以重新开放。"]})
+    else:
+        raise ValueError(f"unknown application action {action!r}")
+
+
+def action_refusals(user, application: Application, today: date | None = None) -> dict[str, list[str]]:
+    """Why `user` may not take each action on `application` now; an action not named is allowed."""
+    today = _today(today)
+    refusals = {}
+    for action in ApplicationAction:
+        try:
+            require_action(action, user, application, today)
+        except ValidationError as error:
+            refusals[action.value] = error.messages
+    return refusals
+
+
+def available_actions(user, application: Application, today: date | None = None) -> set[str]:
+    """The actions (ApplicationAction values) `user` may take on `application` now.
+
+    Exactly those `require_action` lets through, so a button shown is a move the engine
+    accepts and a move it refuses has no button; the API lists the same.
+    """
+    return set(ApplicationAction.values) - action_refusals(user, application, today).keys()
+
+
+def resolvable_objection_ids(user, application: Application) -> set[int]:
+    """The open 异议 of `application` that `user` may resolve (the page shows their 处理 form)."""
+    ids = set()
+    for objection in application.objections.all():
+        try:
+            _require_resolvable(user, objection)
+        except ValidationError:
+            continue
+        ids.add(objection.pk)
+    return ids
+
+
+def _require_reviewer(application: Application, user, today: date, *, deciding: bool) -> None:
+    """The reviewer of the waiting step, not its submitter; to decide, after the 公示 and its 异议."""
+    if application.status != ApplicationStatus.IN_REVIEW:
+        raise ValidationError({"status": [f"该申请{application.get_status_display()}，不能再审核。"]})
+    publicity, action = _acting_steps(application)
     if user.role != action.role:
         raise ValidationError({"role": [f"“{action.name}”应由{Role(action.role).label}办理。"]})
     if user.pk == application.submitted_by_id:
@@ -265,11 +337,32 @@ def _acting_step(
             raise ValidationError(
                 {"status": [f"{publicity.name}有{open_objections}条异议尚未处理，处理后方可进入下一步。"]}
             )
-    return publicity, action
+
+
+def _require_running_publicity(application: Application, today: date) -> None:
+    """异议 are filed while a 公示 runs, within its dates."""
+    step = _current_step(application) if application.status == ApplicationStatus.IN_REVIEW else None
+    if step is None or not step.is_publicity:
+        raise ValidationError({"content": ["只能在公示期间登记异议。"]})
+    if not (step.starts_on <= today <= step.ends_on):
+        raise ValidationError(
+            {"content": [f"公示期为{step.starts_on:%Y年%m月%d日}至{step.ends_on:%Y年%m月%d日}，不在公示期内。"]}
+        )
+
+
+def _require_resolvable(user, objection: Objection) -> None:
+    """An open 异议, resolved by anyone in scope but the township clerk who recorded it."""
+    if objection.resolved_at:
+        raise ValidationError({"objection": ["该异议已处理。"]})
+    if user.role == Role.TOWNSHIP_CLERK and objection.filed_by_id == user.pk:
+        raise ValidationError({"objection": ["登记人不能处理自己登记的异议。"]})
 
 
 def _apply_approval(user, application: Application, reason: str) -> None:
-    """The registry change an approved application makes, through the registry's services."""
+    """The registry change an approved application makes, through the registry's services.
+
+    A household's change also locks the household's year in the registry, named by this application.
+    """
     kind = application.kind
     if kind in APPROVAL_ADJUSTMENT:
         change_status(
@@ -280,6 +373,7 @@ def _apply_approval(user, application: Application, reason: str) -> None:
             exit_year=application.year if kind == ApplicationKind.HOUSEHOLD_EXIT else None,
             application=application,
         )
+        lock_year(user=user, household_id=application.household_id, year=application.year, reason=str(application))
     elif kind == ApplicationKind.VILLAGE_EXIT:
         Village.objects.filter(region=application.region).update(exit_year=application.year)
     else:
@@ -287,8 +381,6 @@ def _apply_approval(user, application: Application, reason: str) -> None:
 
 
 def _enqueue_recompute(year: int) -> None:
-    from .tasks import recompute_incidence, recompute_ratings
-
     def enqueue():
         recompute_incidence.delay(year)
         recompute_ratings.delay(year)
@@ -303,7 +395,8 @@ def approve_step(
     """Approve the step waiting for the user; the last approval applies the change and locks the year."""
     today = _today(today)
     application = _locked_application(user, application_id)
-    publicity, action = _acting_step(application, user, today, deciding=True)
+    require_action(ApplicationAction.APPROVE, user, application, today)
+    publicity, action = _acting_steps(application)
     override_reason = (override_reason or "").strip()
     if application.check_passed is False and not override_reason:
         raise ValidationError({"override_reason": ["标准核查未通过，同意须填写理由。"]})
@@ -331,7 +424,6 @@ def approve_step(
         application.awaiting_role = ""
         application.awaiting_since = None
         application.decided_at = now
-        application.is_locked = True
         _apply_approval(user, application, f"{application}经{action.name}批准。{action.comment}".strip())
         _enqueue_recompute(application.year)
     else:
@@ -376,7 +468,8 @@ def reject_application(*, user, application_id: int, comment: str, today: date |
     comment = require_reason(comment)
     today = _today(today)
     application = _locked_application(user, application_id)
-    _publicity, action = _acting_step(application, user, today, deciding=False)
+    require_action(ApplicationAction.REJECT, user, application, today)
+    _publicity, action = _acting_steps(application)
     now = timezone.now()
     action.status = StepStatus.REJECTED
     action.acted_by = user
@@ -411,14 +504,10 @@ def file_objection(*, user, application_id: int, content: str, today: date | Non
         raise ValidationError({"content": ["请填写异议内容。"]})
     today = _today(today)
     application = _locked_application(user, application_id)
-    step = application.steps.get(index=application.current_step)
-    if application.status != ApplicationStatus.IN_REVIEW or not step.is_publicity:
-        raise ValidationError({"content": ["只能在公示期间登记异议。"]})
-    if not (step.starts_on <= today <= step.ends_on):
-        raise ValidationError(
-            {"content": [f"公示期为{step.starts_on:%Y年%m月%d日}至{step.ends_on:%Y年%m月%d日}，不在公示期内。"]}
-        )
-    return Objection.objects.create(application=application, step=step, content=content, filed_by=user)
+    require_action(ApplicationAction.OBJECT, user, application, today)
+    return Objection.objects.create(
+        application=application, step=_current_step(application), content=content, filed_by=user
+    )
 
 
 @transaction.atomic
@@ -430,10 +519,7 @@ def resolve_objection(*, user, objection_id: int, outcome: str, upheld: bool) ->
     objection = Objection.objects.visible_to(user).select_for_update().filter(pk=objection_id).first()
     if objection is None:
         raise ValidationError({"objection": ["未找到该异议，或不在您的管辖范围内。"]})
-    if objection.resolved_at:
-        raise ValidationError({"objection": ["该异议已处理。"]})
-    if user.role == Role.TOWNSHIP_CLERK and objection.filed_by_id == user.pk:
-        raise ValidationError({"objection": ["登记人不能处理自己登记的异议。"]})
+    _require_resolvable(user, objection)
     objection.outcome = outcome
     objection.is_upheld = bool(upheld)
     objection.resolved_by = user
@@ -446,17 +532,32 @@ def resolve_objection(*, user, objection_id: int, outcome: str, upheld: bool) ->
 def reopen_application(*, user, application_id: int, reason: str) -> Application:
     """县级重新开放: lifts the year lock of an approved application, with a reason on record."""
     reason = require_reason(reason)
-    if user.role != Role.COUNTY_REVIEWER:
-        raise ValidationError({"role": ["只有县级审核员可以重新开放已审定的年度。"]})
     application = _locked_application(user, application_id)
-    if application.status != ApplicationStatus.APPROVED or not application.is_locked:
-        raise ValidationError({"status": ["只有已批准且锁定的申请可以重新开放。"]})
-    application.is_locked = False
+    require_action(ApplicationAction.REOPEN, user, application)
     application.reopened_by = user
     application.reopened_at = timezone.now()
     application.reopen_reason = reason
-    application.save(update_fields=["is_locked", "reopened_by", "reopened_at", "reopen_reason"])
+    application.save(update_fields=["reopened_by", "reopened_at", "reopen_reason"])
+    if application.household_id:
+        _release_year_lock(user, application)
     return application
+
+
+def _release_year_lock(user, application: Application) -> None:
+    """Lift the registry's lock of the household's year, unless another approval of that year still holds it.
+
+    Then the lock stays, named (as on approval) by the latest decided of those approvals.
+    """
+    holder = (
+        Application.objects.holding_year_lock()
+        .filter(household_id=application.household_id, year=application.year)
+        .order_by(F("decided_at").desc(nulls_last=True), "-id")
+        .first()
+    )
+    if holder is None:
+        unlock_year(user=user, household_id=application.household_id, year=application.year)
+    else:
+        lock_year(user=user, household_id=application.household_id, year=application.year, reason=str(holder))
 
 
 # --- assessors' figures -----------------------------------------------------------------

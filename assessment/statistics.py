@@ -1,10 +1,9 @@
-"""贫困发生率 (domain-reference §4): the one definition, and the one statement that writes it.
+"""贫困发生率 (docs/domain.md §7.3): the one definition, and the one statement that writes it.
 
-Numerator: people of households registered by the end of `year` and not exited by then
-(status 未脱贫, or 已脱贫 with an exit year after `year`); 清退 and 自然销户 households
-are excluded. Denominator: the village's 农村户籍人口 for `year`, or its latest earlier
-figure. Every level sums numerators and denominators (GROUPING SETS over code prefixes);
-rates are never averaged.
+Numerator: people of households poor at the end of `year` (households/poverty.py: registered
+by the end of `year` and not exited by then; 清退 and 自然销户 never count). Denominator: the
+village's 农村户籍人口 for `year`, or its latest earlier figure. Every level sums numerators and
+denominators (GROUPING SETS over the villages' ancestor codes); rates are never averaged.
 """
 
 from dataclasses import dataclass
@@ -12,11 +11,13 @@ from decimal import Decimal
 
 from django.db import connection
 
+from core.regions import LEVEL_DIGITS, sql_code_at
 from core.scoping import prefix_range
+from households.poverty import poor_at_end_of_year_sql
 
 # Per-village figures for a year, within a code range. Shared by the batch upsert and by
 # the single-region figure that the exit checks read, so both count the same people.
-VILLAGE_FIGURES_SQL = """
+VILLAGE_FIGURES_SQL = f"""
     SELECT r.code AS village_code,
            coalesce(h.poor_households, 0) AS poor_households,
            coalesce(h.poor_population, 0) AS poor_population,
@@ -26,8 +27,7 @@ VILLAGE_FIGURES_SQL = """
             SELECT village_id, count(*) AS poor_households, sum(member_count) AS poor_population
               FROM households_household
              WHERE village_id >= %(low)s AND village_id < %(high)s
-               AND identified_year <= %(year)s
-               AND (status = 'POOR' OR (status = 'EXITED' AND exit_year > %(year)s))
+               AND {poor_at_end_of_year_sql("%(year)s")}
              GROUP BY village_id
            ) h ON h.village_id = r.code
       LEFT JOIN LATERAL (
@@ -38,14 +38,18 @@ VILLAGE_FIGURES_SQL = """
              LIMIT 1
            ) p ON true
      WHERE r.level = 'village' AND r.code >= %(low)s AND r.code < %(high)s
-"""
+"""  # noqa: S608 - constant SQL text; every value is a parameter
+
+# Each village's ancestor codes, one column per level (province … village), for GROUPING SETS.
+_LEVELS = list(LEVEL_DIGITS)
+_ANCESTOR_COLUMNS = ", ".join(f"{sql_code_at('village_code', level)} AS {level}" for level in _LEVELS)
 
 # One statement per run: aggregate every level at once and upsert (idempotent).
 UPSERT_SQL = f"""
     WITH village_figures AS ({VILLAGE_FIGURES_SQL})
     INSERT INTO assessment_incidencerate
            (region_id, year, poor_households, poor_population, rural_population, rate, computed_at)
-    SELECT rpad(coalesce(village, township, county, city, province), 12, '0'),
+    SELECT coalesce({", ".join(reversed(_LEVELS))}),
            %(year)s,
            sum(poor_households),
            sum(poor_population),
@@ -53,11 +57,9 @@ UPSERT_SQL = f"""
            CASE WHEN sum(rural_population) > 0
                 THEN round(sum(poor_population)::numeric / sum(rural_population), 12) END,
            now()
-      FROM (SELECT substr(village_code, 1, 2) AS province, substr(village_code, 1, 4) AS city,
-                   substr(village_code, 1, 6) AS county, substr(village_code, 1, 9) AS township,
-                   village_code AS village, poor_households, poor_population, rural_population
+      FROM (SELECT {_ANCESTOR_COLUMNS}, poor_households, poor_population, rural_population
               FROM village_figures) f
-     GROUP BY GROUPING SETS ((province), (city), (county), (township), (village))
+     GROUP BY GROUPING SETS ({", ".join(f"({level})" for level in _LEVELS)})
     ON CONFLICT (region_id, year) DO UPDATE
        SET poor_households = EXCLUDED.poor_households,
            poor_population = EXCLUDED.poor_population,

@@ -5,15 +5,15 @@ from django.db.models import Min
 from django.utils import timezone
 
 from core.locks import advisory_lock
+from households.models import Household
 
+from .models import ReductionPlan, SampleSurvey
 from .ratings import recompute_county_ratings
 from .statistics import recompute_incidence_rates
 
 
 def incidence_years() -> list[int]:
     """Every year from the earliest identification up to this year."""
-    from households.models import Household
-
     first = Household.objects.aggregate(first=Min("identified_year"))["first"]
     this_year = timezone.localdate().year
     return list(range(first or this_year, this_year + 1))
@@ -21,8 +21,6 @@ def incidence_years() -> list[int]:
 
 def assessed_years() -> list[int]:
     """Years with a reduction plan or a sample survey: the ones under assessment."""
-    from .models import ReductionPlan, SampleSurvey
-
     years = set(ReductionPlan.objects.values_list("year", flat=True))
     years |= set(SampleSurvey.objects.values_list("year", flat=True))
     return sorted(years)
@@ -46,3 +44,8 @@ def recompute_ratings(year: int | None = None) -> dict:
         with advisory_lock("recompute_ratings", each_year, wait=True):
             written[each_year] = recompute_county_ratings(each_year)
     return {"rows": written}
+
+
+def recompute_ratings_after_ledger_change(sender, *, year: int, **kwargs) -> None:
+    """funds' ledger_changed: 报账率 moved, so the year's ratings are recomputed in the background."""
+    recompute_ratings.delay(year)

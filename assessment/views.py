@@ -6,12 +6,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.forms import FormAction, empty_forms, form_of, run_action
 from core.scoping import get_visible_or_404
 from households.models import Household
 from villages.models import Region
 
 from . import selectors, services
-from .codes import HOUSEHOLD_KINDS, ApplicationKind, ApplicationStatus, RatingPeriod
+from .codes import HOUSEHOLD_KINDS, ApplicationAction, ApplicationKind, RatingPeriod
 from .forms import (
     DecisionForm,
     HouseholdApplicationForm,
@@ -47,23 +48,63 @@ def review_queue(request):
     )
 
 
+# The actions of the application page: the form, the engine's move, what the reviewer is told.
+ACTIONS = {
+    ApplicationAction.APPROVE: FormAction(
+        "decision_form",
+        form_of(DecisionForm),
+        lambda data, user, application: services.approve_step(user=user, application_id=application.pk, **data),
+        "已同意。",
+    ),
+    ApplicationAction.REJECT: FormAction(
+        "decision_form",
+        form_of(DecisionForm),
+        lambda data, user, application: services.reject_application(
+            user=user, application_id=application.pk, comment=data["comment"]
+        ),
+        "已退回。",
+    ),
+    ApplicationAction.OBJECT: FormAction(
+        "objection_form",
+        form_of(ObjectionForm),
+        lambda data, user, application: services.file_objection(
+            user=user, application_id=application.pk, content=data["content"]
+        ),
+        "异议已登记。",
+    ),
+    ApplicationAction.RESOLVE: FormAction(
+        "resolve_form",
+        form_of(ResolveObjectionForm),
+        lambda data, user, application: services.resolve_objection(
+            user=user, objection_id=data["objection"] or 0, outcome=data["outcome"], upheld=data["upheld"]
+        ),
+        "异议已处理。",
+    ),
+    ApplicationAction.REOPEN: FormAction(
+        "reopen_form",
+        form_of(ReopenForm),
+        lambda data, user, application: services.reopen_application(
+            user=user, application_id=application.pk, reason=data["reason"]
+        ),
+        "已重新开放。",
+    ),
+}
+
+
 def _detail_context(request, application, **extra):
+    """The page and its buttons: only the moves the engine would accept from this user today."""
     user = request.user
     today = timezone.localdate()
     current = next((step for step in application.steps.all() if step.index == application.current_step), None)
-    can_act = application.status == ApplicationStatus.IN_REVIEW and application.awaiting_role == user.role
-    can_act = can_act and application.submitted_by_id != user.pk
+    refusals = services.action_refusals(user, application, today)
     return {
         "application": application,
         "current": current,
-        "can_act": can_act,
+        "actions": set(ApplicationAction.values) - refusals.keys(),
+        "approve_refusals": refusals.get(ApplicationAction.APPROVE, []),
+        "resolvable": services.resolvable_objection_ids(user, application),
         "publicity_running": bool(current and current.is_publicity and current.ends_on >= today),
-        "can_object": bool(current and current.is_publicity and current.starts_on <= today <= current.ends_on),
-        "can_reopen": application.is_locked and user.role == "county_reviewer",
-        "decision_form": extra.pop("decision_form", DecisionForm()),
-        "objection_form": extra.pop("objection_form", ObjectionForm()),
-        "resolve_form": ResolveObjectionForm(),
-        "reopen_form": ReopenForm(),
+        **empty_forms(ACTIONS, user, application),
         "nav_active": "queue",
         **extra,
     }
@@ -80,47 +121,19 @@ def application_detail(request, pk):
 def application_action(request, pk, action):
     """approve / reject / object / resolve / reopen: parse, call the engine, redirect or re-show."""
     application = get_visible_or_404(selectors.application_detail_queryset(request.user), request.user, pk=pk)
-    forms = {
-        "approve": DecisionForm,
-        "reject": DecisionForm,
-        "object": ObjectionForm,
-        "resolve": ResolveObjectionForm,
-        "reopen": ReopenForm,
-    }
-    if action not in forms:
+    if action not in ACTIONS:
         raise Http404
-    form = forms[action](request.POST)
-    done = {
-        "approve": "已同意。",
-        "reject": "已退回。",
-        "object": "异议已登记。",
-        "resolve": "异议已处理。",
-        "reopen": "已重新开放。",
-    }
-    if form.is_valid():
-        data = form.cleaned_data
-        user = request.user
-        calls = {
-            "approve": lambda: services.approve_step(user=user, application_id=pk, **data),
-            "reject": lambda: services.reject_application(user=user, application_id=pk, comment=data["comment"]),
-            "object": lambda: services.file_objection(user=user, application_id=pk, content=data["content"]),
-            "resolve": lambda: services.resolve_objection(
-                user=user, objection_id=int(request.POST.get("objection", 0) or 0), **data
-            ),
-            "reopen": lambda: services.reopen_application(user=user, application_id=pk, reason=data["reason"]),
-        }
-        try:
-            calls[action]()
-            messages.success(request, done[action])
-            return redirect("assessment:detail", pk=pk)
-        except ValidationError as error:
-            errors = error_messages(error)
+    outcome = run_action(request, ACTIONS[action], application)
+    if outcome.done:
+        return redirect("assessment:detail", pk=pk)
+    form = outcome.form
+    if outcome.refusal is not None:
+        errors = error_messages(outcome.refusal)
     else:
         errors = [f"{form.fields[name].label}：{'；'.join(msgs)}" for name, msgs in form.errors.items()]
-    extra = {"action_errors": errors, "failed_action": action}
-    if action in ("approve", "reject"):
-        extra["decision_form"] = form
-    context = _detail_context(request, application, **extra)
+    context = _detail_context(
+        request, application, **{ACTIONS[action].name: form}, action_errors=errors, failed_action=action
+    )
     return render(request, "assessment/detail.html", context, status=400)
 
 

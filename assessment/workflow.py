@@ -1,7 +1,7 @@
 """The step table of every application kind: data, read by the one engine (assessment/services.py).
 
-DESIGN.md §Workflows and domain-reference §2.1–2.4. A step is an action by a role at a
-scope level, a 公示 (publicity period whose days come from a PolicyParameter), or the
+docs/architecture.md (Decisions: one workflow engine) and docs/domain.md §5.3–5.6, §6.3–6.5.
+A step is an action by a role at a scope level, a 公示 (publicity period whose days come from a PolicyParameter), or the
 closing 公告 that the engine records when the last action approves.
 """
 

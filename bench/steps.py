@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from bench.harness import step, timed_repeats
+from core.regions import RegionLevel, code_of_prefix, code_prefix, sql_code_prefix
 from fupin.demo import demo_is_loaded, load_demo
+from households.counts import subtree_counts
 from households.models import Household
 from villages.models import Region
-from villages.selectors import subtree_counts
 
 
 @step("migrate")
@@ -38,7 +39,8 @@ def seed(context):
 
 def busiest_township() -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT left(village_id, 9) FROM households_household GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+        township = sql_code_prefix("village_id", RegionLevel.TOWNSHIP)
+        cursor.execute(f"SELECT {township} FROM households_household GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")  # noqa: S608
         return cursor.fetchone()[0]
 
 
@@ -54,7 +56,8 @@ def scoped_household_count(context):
 def scope_summary_county(context):
     """The four home-page counts of a county (a county reviewer's home page on a cache miss)."""
     county = Region.objects.filter(level="county").order_by("code").values_list("code", flat=True).first()
-    return {**timed_repeats(lambda: subtree_counts(county[:6])["households"], repeats=20), "county": county}
+    prefix = code_prefix(county, RegionLevel.COUNTY)
+    return {**timed_repeats(lambda: subtree_counts(prefix)["households"], repeats=20), "county": county}
 
 
 @step("scope_summary_province")
@@ -71,16 +74,15 @@ def township_client(context):
     from core.models import User
 
     if "client" not in context:
-        township = busiest_township().ljust(12, "0")
+        prefix = busiest_township()
+        township = code_of_prefix(prefix)
         user, _ = User.objects.update_or_create(
             username="bench_clerk", defaults={"role": Role.TOWNSHIP_CLERK, "region_id": township}
         )
         client = Client()
         client.force_login(user)
         context["client"], context["township"] = client, township
-        context["household_ids"] = list(
-            Household.objects.within_prefix(township[:9]).values_list("id", flat=True)[:200]
-        )
+        context["household_ids"] = list(Household.objects.within_prefix(prefix).values_list("id", flat=True)[:200])
     return context["client"]
 
 
@@ -263,14 +265,14 @@ def import_households(context):
     from bench.import_sheet import model_datasets, sheet_rows, write_sheet
     from core.codes import Role
     from core.models import User
-    from households.imports import import_dir, run_import
+    from households.imports import run_import
     from households.models import ImportJob, Member
 
     user, _ = User.objects.update_or_create(
         username="bench_county", defaults={"role": Role.COUNTY_REVIEWER, "region_id": IMPORT_COUNTY}
     )
     villages = list(
-        Region.objects.filter(level="village", code__startswith=IMPORT_COUNTY[:6])
+        Region.objects.filter(level="village", code__startswith=code_prefix(IMPORT_COUNTY, RegionLevel.COUNTY))
         .order_by("code")
         .values_list("code", flat=True)[:100]
     )
@@ -279,7 +281,7 @@ def import_households(context):
     with tempfile.TemporaryDirectory() as directory:
         path = write_sheet(Path(directory) / "采集表.xlsx", household_rows, member_rows)
         file_mib = round(path.stat().st_size / 2**20, 2)
-        shutil.copy(path, import_dir() / stored)
+        shutil.copy(path, ImportJob.file_dir() / stored)
     ImportJob.objects.filter(user=user).delete()  # left by an interrupted run
     job = ImportJob.objects.create(user=user, original_name="bench.xlsx", stored_name=stored)
     household_dataset, member_dataset = model_datasets(household_rows, member_rows)
@@ -329,7 +331,7 @@ def import_households(context):
         fupin["commit_p50"] = round(statistics.median(split["commit"]), 3)
         plain = median_of_runs(import_export_import, repeats)
     finally:
-        (import_dir() / stored).unlink(missing_ok=True)
+        (ImportJob.file_dir() / stored).unlink(missing_ok=True)
         job.delete()
     assert (Household.objects.count(), Member.objects.count()) == before, "an import run left rows behind"
     return {

@@ -1,7 +1,7 @@
 from django.db import models
 
 
-# Roles of DESIGN.md §Who uses it; the scope level each one is given.
+# Roles (docs/architecture.md (Where each kind of rule lives)); the scope level each one is given.
 class Role(models.TextChoices):
     TOWNSHIP_CLERK = "township_clerk", "乡镇录入员"
     COUNTY_REVIEWER = "county_reviewer", "县级审核员"
@@ -18,7 +18,7 @@ ROLE_SCOPE_LEVEL = {
 }
 
 
-# Evidence labels of domain-reference ("How to read the evidence labels").
+# Evidence labels of docs/domain.md §0.1.
 class Evidence(models.TextChoices):
     SOURCE = "SRC", "有出处"
     MEMORY = "MEM", "据记忆（可信）"
@@ -26,7 +26,7 @@ class Evidence(models.TextChoices):
     PROPOSAL = "PROPOSAL", "设计建议"
 
 
-# Keys of PolicyParameter (domain-reference §3, §4 and §9 "Numeric thresholds").
+# Keys of PolicyParameter (docs/domain.md §13).
 class ParameterKey(models.TextChoices):
     POVERTY_LINE = "POVERTY_LINE", "扶贫标准（元/人·年）"
     VILLAGE_EXIT_MAX_RATE = "VILLAGE_EXIT_MAX_RATE", "贫困村退出贫困发生率上限"

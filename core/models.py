@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from .codes import ROLE_SCOPE_LEVEL, Evidence, ParameterKey, Role
+from .transfer import TransferJob
 
 
 class User(AbstractUser):
@@ -59,7 +60,7 @@ class PolicyParameter(models.Model):
     """A policy number (poverty line, threshold, notice days) for a year and a region.
 
     `year` empty means every year; `region` empty means national. The most specific
-    row wins (core/policy.py::policy_value). Provenance follows domain-reference.
+    row wins (core/policy.py::policy_value). Provenance: the evidence labels of docs/domain.md §0.1.
     """
 
     key = models.CharField("参数", max_length=40, choices=ParameterKey.choices)
@@ -117,11 +118,11 @@ class AccessAudit(models.Model):
         return f"{self.user} {self.get_action_display()} {self.object_type}:{self.object_id}"
 
 
-class ExportJob(models.Model):
+class ExportJob(TransferJob):
     """A report export run by Celery: who asked for what, progress, the file, how many rows.
 
     The job row is itself the audit record of the export; a full (unmasked) export also
-    writes an AccessAudit entry.
+    writes an AccessAudit entry. Its file lives TRANSFER_FILE_HOURS (core/transfer.py).
     """
 
     class Status(models.TextChoices):
@@ -142,6 +143,15 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
+    directory = "exports"
+    file_field = "file_name"
+    file_time_field = "finished_at"  # the workbook is written when the job finishes
+    done_field = "rows_written"
+    total_field = "total_rows"
+    message_field = "error"
+    active_statuses = (Status.PENDING, Status.RUNNING)
+    expires_with_file = (Status.DONE,)
+
     class Meta:
         verbose_name = "导出任务"
         verbose_name_plural = "导出任务"
@@ -149,9 +159,3 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"{self.report} #{self.pk}"
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return min(99, int(self.rows_written * 100 / self.total_rows)) if self.total_rows else 0

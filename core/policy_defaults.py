@@ -1,6 +1,6 @@
 """The national policy parameters every installation starts with.
 
-Values from ../shared/docs/domain-reference.md §3, §4 and §9. Rows whose value is
+Values from docs/domain.md §7.1 (poverty lines) and §13 (thresholds). Rows whose value is
 marked [MEM?] there (unverified) carry is_verified=False so that screens flag them
 and the province can confirm or correct them.
 """
@@ -16,9 +16,9 @@ YEARLY_POVERTY_LINES = [
     (2014, "2800", "SRC", "国家统计局现价扶贫标准；云南统计年鉴2017注释"),
     (2015, "2855", "SRC", "国家统计局现价扶贫标准（相当于2010年2300元不变价）"),
     (2016, "2952", "SRC", "国家统计局现价扶贫标准；云南统计年鉴2017注释"),
-    (2017, "2952", "MEM?", "约2952元，未核实（domain-reference §3）"),
-    (2018, "2995", "MEM?", "约2995元，未核实（domain-reference §3）"),
-    (2019, "3218", "MEM?", "约3218元，未核实（domain-reference §3）"),
+    (2017, "2952", "MEM?", "约2952元，未核实（docs/domain.md §7.1）"),
+    (2018, "2995", "MEM?", "约2995元，未核实（docs/domain.md §7.1）"),
+    (2019, "3218", "MEM?", "约3218元，未核实（docs/domain.md §7.1）"),
     (2020, "4000", "SRC", "“4000元左右”（刘永富）；工作线，各省不一"),
 ]
 
@@ -31,14 +31,14 @@ THRESHOLDS = [
     ("MAX_WRONG_EXIT_RATE", "0.02", "SRC", "国开办发〔2017〕56号：错退率高于2%的不得退出"),
     ("MAX_OMISSION_RATE", "0.02", "SRC", "国开办发〔2017〕56号：漏评率高于2%的不得退出"),
     ("MIN_PUBLIC_APPROVAL", "0.90", "SRC", "国开办发〔2017〕56号：群众认可度低于90%的不得退出"),
-    ("HOUSEHOLD_NOTICE_DAYS", "7", "SRC", "实践中村内公示7天（domain-reference §2.1）"),
-    ("MONITORING_NOTICE_DAYS", "5", "SRC", "防返贫监测村内公示不少于5天（domain-reference §6）"),
-    ("FUND_PROJECT_NOTICE_DAYS", "10", "SRC", "资金项目公告公示原则上不少于10天（domain-reference §8.4）"),
+    ("HOUSEHOLD_NOTICE_DAYS", "7", "SRC", "实践中村内公示7天（docs/domain.md §5.10）"),
+    ("MONITORING_NOTICE_DAYS", "5", "SRC", "防返贫监测村内公示不少于5天（docs/domain.md §12.6）"),
+    ("FUND_PROJECT_NOTICE_DAYS", "10", "SRC", "资金项目公告公示原则上不少于10天（docs/domain.md §10.5）"),
     ("COUNTY_EXIT_NOTICE_WORKDAYS", "5", "SRC", "甘肃2020年贫困县退出公示5个工作日（示例）"),
     ("MONITORING_INCOME_MULTIPLIER", "1.5", "SRC", "2020年防返贫监测：人均可支配收入低于扶贫标准1.5倍左右"),
-    ("MAX_OTHER_CAUSES", "2", "SRC", "其他致贫原因最多2项（domain-reference §1.2）"),
+    ("MAX_OTHER_CAUSES", "2", "SRC", "其他致贫原因最多2项（docs/domain.md §4.4）"),
     ("PROJECT_MGMT_FEE_MAX", "0.01", "MEM", "财农〔2017〕8号：项目管理费不超过1%"),
-    ("PLAN_OVERRUN_REAPPROVAL", "0.10", "SRC", "超计划10%以上需重新审批（报账制，domain-reference §8.3）"),
+    ("PLAN_OVERRUN_REAPPROVAL", "0.10", "SRC", "超计划10%以上需重新审批（报账制，docs/domain.md §11.4）"),
 ]
 
 
@@ -74,5 +74,6 @@ def default_parameter_rows(model) -> list:
 def ensure_default_parameters(model=None) -> None:
     """Insert the defaults that are missing; existing rows (perhaps corrected) are kept."""
     if model is None:
+        # Imported here: migration 0002 imports this module and passes its historical model.
         from .models import PolicyParameter as model
     model.objects.bulk_create(default_parameter_rows(model), ignore_conflicts=True)

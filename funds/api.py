@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.pagination import IdCursorPagination
+from core.years import YEAR_LIMITS
 
 from . import selectors, services
 from .codes import FundLevel
@@ -83,7 +84,7 @@ class FundSourceSerializer(serializers.ModelSerializer):
 class FundSourceCreateSerializer(serializers.Serializer):
     county = serializers.RegexField(r"^\d{12}$", help_text="县的12位区划代码")
     level = serializers.ChoiceField(choices=FundLevel.choices)
-    year = serializers.IntegerField(min_value=2013, max_value=2100)
+    year = serializers.IntegerField(**YEAR_LIMITS)
     document_no = serializers.CharField(max_length=100)
     purpose = serializers.CharField(max_length=300)
     amount = money_field(help_text="金额（元），字符串，最多两位小数")

@@ -3,6 +3,8 @@ parses them as Decimal (one place for the money rules and their Chinese messages
 
 from django import forms
 
+from core.years import YEAR_LIMITS
+
 from .codes import FundLevel
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -24,7 +26,7 @@ def _style(form: forms.Form) -> None:
 
 class FundSourceForm(forms.Form):
     level = forms.ChoiceField(label="资金级次", choices=[("", "请选择"), *FundLevel.choices])
-    year = forms.IntegerField(label="年度", min_value=2013, max_value=2100)
+    year = forms.IntegerField(label="年度", **YEAR_LIMITS)
     document_no = forms.CharField(label="文号", max_length=100)
     purpose = forms.CharField(label="资金用途", max_length=300)
     amount = forms.CharField(label="金额（元）", max_length=30)

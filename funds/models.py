@@ -1,4 +1,4 @@
-"""The funds ledger: 资金来源 → 分配 → 报账 (domain-reference §8.3).
+"""The funds ledger: 资金来源 → 分配 → 报账 (docs/domain.md §11.4).
 
 Allocations and disbursements are entries, never edited or deleted (database triggers refuse
 it); a correction is a reversing entry of the opposite amount that names the entry it reverses.

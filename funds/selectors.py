@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from core.regions import RegionLevel
+from core.regions import RegionLevel, code_prefix
 from households.models import AidMeasure
 from projects.codes import FUNDABLE_STATUSES
 from projects.models import Project
@@ -19,7 +19,7 @@ ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_p
 
 
 def disbursement_rate(disbursed: Decimal, allocated: Decimal) -> Decimal | None:
-    """报账率 = disbursed / allocated (domain-reference §8.3); None before anything is allocated."""
+    """报账率 = disbursed / allocated (docs/domain.md §11.5); None before anything is allocated."""
     return disbursed / allocated if allocated else None
 
 
@@ -156,5 +156,9 @@ def fundable_projects(user, *, county_code: str):
 
 def county_aid_measures(user, *, county_code: str, year: int):
     """帮扶措施 of the county's households in `year`, for allocating money to households."""
-    measures = AidMeasure.objects.visible_to(user).within_prefix(county_code[:6]).filter(year=year)
+    measures = (
+        AidMeasure.objects.visible_to(user)
+        .within_prefix(code_prefix(county_code, RegionLevel.COUNTY))
+        .filter(year=year)
+    )
     return measures.select_related("household__village").order_by("household__village_id", "household_id", "id")

@@ -17,7 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.codes import Role
-from core.regions import RegionLevel
+from core.regions import RegionLevel, code_prefix
 from households.models import AidMeasure
 from projects.codes import FUNDABLE_STATUSES
 from projects.models import Project
@@ -26,6 +26,7 @@ from villages.models import Region
 
 from .codes import FundLevel
 from .models import Allocation, Disbursement, FundSource
+from .signals import ledger_changed
 
 LEDGER_ROLES = {Role.COUNTY_REVIEWER}
 
@@ -114,10 +115,8 @@ def _locked_allocation(user, allocation_id: int) -> Allocation:
 
 
 def _enqueue_ratings(year: int) -> None:
-    """报账率 feeds the ratings' 扶贫资金 indicator: recompute the year after the ledger changes."""
-    from assessment.tasks import recompute_ratings
-
-    transaction.on_commit(lambda: recompute_ratings.delay(year))
+    """报账率 feeds the ratings' 扶贫资金 indicator: announce the year's change once it commits."""
+    transaction.on_commit(lambda: ledger_changed.send(sender=FundSource, year=year))
 
 
 def _is_reversed(entry) -> bool:
@@ -150,7 +149,7 @@ def allocate(
         if project.status not in FUNDABLE_STATUSES:
             raise ValidationError({"project": ["只有已批复的项目可以分配资金。"]})
     else:
-        measures = AidMeasure.objects.visible_to(user).within_prefix(source.county_id[:6])
+        measures = AidMeasure.objects.visible_to(user).within_prefix(code_prefix(source.county_id, RegionLevel.COUNTY))
         measure = measures.filter(pk=aid_measure_id).first()
         if measure is None:
             raise ValidationError({"aid_measure": ["请选择本县建档立卡户的帮扶措施。"]})

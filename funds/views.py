@@ -4,17 +4,19 @@ Everyone in scope reads; the county office (services.LEDGER_ROLES) writes throug
 A refused entry re-shows the page with every typed value and the service's message by its field.
 """
 
-from django.contrib import messages
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.forms import FormAction, form_of, run_action
 from core.regions import RegionLevel
 from core.scoping import get_visible_or_404
-from households.forms import apply_service_errors
+from core.years import FIRST_YEAR, LAST_YEAR
 from villages.models import Region
 
 from . import selectors, services
@@ -25,7 +27,7 @@ MEASURE_CHOICES = 500  # a county's household measures of a year, offered in the
 
 def _year(request, years: list[int]) -> int:
     value = request.GET.get("year", "")
-    if value.isdigit() and 2000 <= int(value) <= 2100:
+    if value.isdigit() and FIRST_YEAR <= int(value) <= LAST_YEAR:
         return int(value)
     return years[0] if years else timezone.localdate().year
 
@@ -46,19 +48,82 @@ def _county_url(county: Region, year: int) -> str:
     return f"{reverse('funds:county', args=[county.code])}?year={year}"
 
 
-def _allocation_form(user, county: Region, year: int, data=None) -> AllocationForm:
+@dataclass(frozen=True)
+class Ledger:
+    """A county's ledger of a year: what its forms offer, and the page a refused entry comes back to."""
+
+    county: Region
+    year: int
+
+
+def _source_form(data, user, ledger: Ledger) -> FundSourceForm:
+    return FundSourceForm(data, initial={"year": ledger.year, "received_on": timezone.localdate()})
+
+
+def _allocation_form(data, user, ledger: Ledger) -> AllocationForm:
+    code = ledger.county.code
     return AllocationForm(
         data,
-        sources=selectors.fund_sources(user, county_code=county.code, year=year).filter(remaining__gt=0),
-        projects=selectors.fundable_projects(user, county_code=county.code),
-        measures=selectors.county_aid_measures(user, county_code=county.code, year=year)[:MEASURE_CHOICES],
+        sources=selectors.fund_sources(user, county_code=code, year=ledger.year).filter(remaining__gt=0),
+        projects=selectors.fundable_projects(user, county_code=code),
+        measures=selectors.county_aid_measures(user, county_code=code, year=ledger.year)[:MEASURE_CHOICES],
         initial={"allocated_on": timezone.localdate()},
     )
 
 
-def _disbursement_form(user, county: Region, year: int, data=None) -> DisbursementForm:
-    allocations = selectors.open_allocations(user, county_code=county.code, year=year)
+def _disbursement_form(data, user, ledger: Ledger) -> DisbursementForm:
+    allocations = selectors.open_allocations(user, county_code=ledger.county.code, year=ledger.year)
     return DisbursementForm(data, allocations=allocations, initial={"paid_on": timezone.localdate()})
+
+
+# Each entry of the ledger: its form, the service it calls (giving the year to show next), the message.
+ENTRIES = {
+    "source": FormAction(
+        "source_form",
+        _source_form,
+        lambda data, user, ledger: services.create_fund_source(user=user, county_code=ledger.county.code, **data).year,
+        "资金来源已录入。",
+    ),
+    "allocation": FormAction(
+        "allocation_form",
+        _allocation_form,
+        lambda data, user, ledger: (
+            services.allocate(
+                user=user,
+                source_id=data["source"],
+                project_id=data["project"],
+                aid_measure_id=data["aid_measure"],
+                amount=data["amount"],
+                allocated_on=data["allocated_on"],
+                note=data["note"],
+            ).source.year
+        ),
+        "资金已分配。",
+    ),
+    "disbursement": FormAction(
+        "disbursement_form",
+        _disbursement_form,
+        lambda data, user, ledger: (
+            services.disburse(user=user, allocation_id=data.pop("allocation"), **data).allocation.source.year
+        ),
+        "报账已登记。",
+    ),
+}
+# 冲销 of one row (the target is its id), with the reason on record.
+REVERSALS = {
+    "allocation": FormAction(
+        "reversal_form",
+        form_of(ReversalForm),
+        lambda data, user, pk: services.reverse_allocation(user=user, allocation_id=pk, reason=data["reason"]),
+        "已冲销。",
+    ),
+    "disbursement": FormAction(
+        "reversal_form",
+        form_of(ReversalForm),
+        lambda data, user, pk: services.reverse_disbursement(user=user, disbursement_id=pk, reason=data["reason"]),
+        "已冲销。",
+    ),
+}
 
 
 def _page(request, county: Region, year: int, *, status: int = 200, **bound):
@@ -79,11 +144,9 @@ def _page(request, county: Region, year: int, *, status: int = 200, **bound):
         "nav_active": "funds",
     }
     if context["can_enter"]:
-        context["source_form"] = bound.get("source_form") or FundSourceForm(
-            initial={"year": year, "received_on": timezone.localdate()}
-        )
-        context["allocation_form"] = bound.get("allocation_form") or _allocation_form(user, county, year)
-        context["disbursement_form"] = bound.get("disbursement_form") or _disbursement_form(user, county, year)
+        ledger = Ledger(county, year)
+        for entry in ENTRIES.values():
+            context[entry.name] = bound.get(entry.name) or entry.form(None, user, ledger)
     return render(request, "funds/county.html", context, status=status)
 
 
@@ -114,77 +177,41 @@ def ledger(request, code):
     return _page(request, county, _year(request, selectors.fund_years(request.user, county_code=county.code)))
 
 
-def _write(request, county: Region, key: str, form, call, success: str):
-    """Validate `form`, call the service; on any error re-show the page with the form as typed."""
-    year = _year(request, [])
-    if form.is_valid():
-        try:
-            year = call(form.cleaned_data) or year
-        except ValidationError as error:
-            apply_service_errors(error, form)
-        else:
-            messages.success(request, success)
-            return redirect(_county_url(county, year))
-    return _page(request, county, year, status=400, **{key: form})
+def _enter(request, code: str, entry: str):
+    """Validate the entry's form and call its service; a refusal re-shows the page with the form as typed."""
+    county = _ledger_county(request, code)
+    ledger = Ledger(county, _year(request, []))
+    outcome = run_action(request, ENTRIES[entry], ledger)
+    if outcome.done:
+        return redirect(_county_url(county, outcome.result or ledger.year))
+    return _page(request, county, ledger.year, status=400, **{ENTRIES[entry].name: outcome.form})
 
 
 @login_required
 @require_POST
 def source_new(request, code):
-    county = _ledger_county(request, code)
-    form = FundSourceForm(request.POST)
-
-    def call(data):
-        return services.create_fund_source(user=request.user, county_code=county.code, **data).year
-
-    return _write(request, county, "source_form", form, call, "资金来源已录入。")
+    return _enter(request, code, "source")
 
 
 @login_required
 @require_POST
 def allocation_new(request, code):
-    county = _ledger_county(request, code)
-    form = _allocation_form(request.user, county, _year(request, []), request.POST)
-
-    def call(data):
-        allocation = services.allocate(
-            user=request.user,
-            source_id=data["source"],
-            project_id=data["project"],
-            aid_measure_id=data["aid_measure"],
-            amount=data["amount"],
-            allocated_on=data["allocated_on"],
-            note=data["note"],
-        )
-        return allocation.source.year
-
-    return _write(request, county, "allocation_form", form, call, "资金已分配。")
+    return _enter(request, code, "allocation")
 
 
 @login_required
 @require_POST
 def disbursement_new(request, code):
-    county = _ledger_county(request, code)
-    form = _disbursement_form(request.user, county, _year(request, []), request.POST)
-
-    def call(data):
-        return services.disburse(user=request.user, allocation_id=data.pop("allocation"), **data).allocation.source.year
-
-    return _write(request, county, "disbursement_form", form, call, "报账已登记。")
+    return _enter(request, code, "disbursement")
 
 
-def _reverse(request, code, kind: str, pk: int, service):
+def _reverse(request, code, kind: str, pk: int):
     county = _ledger_county(request, code)
     year = _year(request, [])
-    form = ReversalForm(request.POST)
-    if form.is_valid():
-        try:
-            service(user=request.user, reason=form.cleaned_data["reason"], **{f"{kind}_id": pk})
-        except ValidationError as error:
-            apply_service_errors(error, form)
-        else:
-            messages.success(request, "已冲销。")
-            return redirect(_county_url(county, year))
+    outcome = run_action(request, REVERSALS[kind], pk)
+    if outcome.done:
+        return redirect(_county_url(county, year))
+    form = outcome.form
     reversal = {"kind": kind, "pk": pk, "form": form, "errors": [m for ms in form.errors.values() for m in ms]}
     return _page(request, county, year, status=400, reversal=reversal)
 
@@ -192,10 +219,10 @@ def _reverse(request, code, kind: str, pk: int, service):
 @login_required
 @require_POST
 def allocation_reverse(request, code, pk):
-    return _reverse(request, code, "allocation", pk, services.reverse_allocation)
+    return _reverse(request, code, "allocation", pk)
 
 
 @login_required
 @require_POST
 def disbursement_reverse(request, code, pk):
-    return _reverse(request, code, "disbursement", pk, services.reverse_disbursement)
+    return _reverse(request, code, "disbursement", pk)

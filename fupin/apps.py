@@ -7,3 +7,12 @@ class ShellConfig(AppConfig):
     name = "fupin"
     label = "shell"
     verbose_name = "项目"
+
+    def ready(self):
+        # Imported here: the report registry loads every app's models, ready only now.
+        from core import transfer
+        from core.models import ExportJob
+
+        from .exports import write_export
+
+        transfer.register(ExportJob, work=write_export)

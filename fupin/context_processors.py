@@ -19,11 +19,11 @@ def navigation(request):
         items.append(("贫困发生率与考核", reverse("assessment:dashboard"), "dashboard"))
         items.append(("项目库", reverse("projects:list"), "projects"))
     if user.region_id and user.role != Role.TOWNSHIP_CLERK:
-        # The ledger is the county's (§8.3); a township clerk's scope holds none of it.
+        # The ledger is the county's (docs/domain.md §11.4); a township clerk's scope holds none of it.
         items.append(("扶贫资金", reverse("funds:index"), "funds"))
     items.append(("导出", reverse("exports"), "exports"))
     if user.region_id:
-        items.append(("区划浏览", reverse("villages:region_detail", args=[user.region_id]), "regions"))
+        items.append(("区划浏览", reverse("regions:detail", args=[user.region_id]), "regions"))
     items.append(("接口文档", reverse("swagger-ui"), "api"))
     if user.role == Role.ADMIN or user.is_superuser:
         items.append(("系统管理", reverse("admin:index"), "admin"))

@@ -1,16 +1,15 @@
 """/api/v1/exports/: create a job, poll it, download the file; a user sees only their own jobs."""
 
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.downloads import private_download
+from core import transfer
 from core.models import ExportJob
 from core.pagination import IdCursorPagination
 
-from .exports import export_path, request_export
+from .exports import request_export
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
@@ -61,7 +60,4 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def download(self, request, pk=None):
         """The finished xlsx (404 until the job is done)."""
         job = self.get_object()
-        path = export_path(job)
-        if path is None:
-            raise Http404("文件尚未生成。")
-        return private_download(path.open("rb"), job.file_name)
+        return transfer.download(job, filename=job.file_name, missing="文件尚未生成。")

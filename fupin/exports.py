@@ -1,4 +1,5 @@
-"""Report exports: the registry of reports, the request, and the run (called by the Celery task).
+"""Report exports: the registry of reports, the request, and the run, on the transfer-job
+pipeline (core/transfer.py) shared with the 采集表 import.
 
 A job is scoped at request time (the region must be visible) and at run time (every row
 comes through the user's `visible_to`). Full ID numbers and phones need the unmask
@@ -7,16 +8,18 @@ permission and are recorded in AccessAudit.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
 
+from assessment.reports import incidence_report, ratings_report
+from core import transfer
 from core.excel import Sheet, write_workbook
 from core.models import AccessAudit, ExportJob
+from core.regions import code_prefix, level_of
+from core.tasks import queue_transfer_job
+from funds.reports import funds_report
+from households import reports as household_reports
+from villages.models import Region
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,6 @@ class Report:
 
 
 def reports() -> dict[str, Report]:
-    from assessment.reports import incidence_report, ratings_report
-    from funds.reports import funds_report
-    from households import reports as household_reports
-
     return {
         "collection_form": Report(
             "采集表（户和成员，可再导入）",
@@ -56,18 +55,10 @@ def reports() -> dict[str, Report]:
     }
 
 
-def export_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def request_export(
     *, user, report: str, region_code: str, year: int | None = None, full: bool = False, split_by_county: bool = False
 ) -> ExportJob:
     """Validate and queue an export; the Celery task runs it after commit."""
-    from villages.models import Region
-
     available = reports()
     errors = {}
     if report not in available:
@@ -94,16 +85,11 @@ def request_export(
             "split_by_county": bool(split_by_county) and region.level in ("province", "city"),
         },
     )
-    from .tasks import run_export_job
-
-    transaction.on_commit(lambda: run_export_job.delay(job.pk))
+    queue_transfer_job(job)
     return job
 
 
 def _sheets(job: ExportJob, spec: Report) -> list[Sheet]:
-    from core.regions import code_prefix, level_of
-    from villages.models import Region
-
     user, params = job.user, job.params
     code = params["region"]
     kwargs = {"full": params.get("full", False), "year": params.get("year")}
@@ -123,28 +109,18 @@ def _sheets(job: ExportJob, spec: Report) -> list[Sheet]:
 
 def run_export(job_id: int) -> ExportJob:
     """Write the job's workbook, with progress; idempotent for a finished job."""
-    from core.regions import code_prefix, level_of
+    return transfer.run_job(ExportJob, job_id)
 
-    job = ExportJob.objects.select_related("user").get(pk=job_id)
-    if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED):
-        return job
+
+def write_export(job: ExportJob) -> None:
+    """The worker's part of a run (registered in ShellConfig.ready); a full export is audited."""
     spec = reports()[job.report]
     code = job.params["region"]
     total = spec.count(job.user, code_prefix(code, level_of(code))) if spec.count else 0
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, total_rows=total, rows_written=0)
+    transfer.begin(job, total=total, status=ExportJob.Status.RUNNING)
     name = f"{spec.label}-{code}-{job.pk}.xlsx"
-    try:
-        written = write_workbook(
-            export_dir() / name,
-            _sheets(job, spec),
-            progress=lambda rows: ExportJob.objects.filter(pk=job.pk).update(rows_written=rows),
-        )
-    except Exception as error:
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error=str(error)[:500])
-        raise
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE, rows_written=written, file_name=name, finished_at=timezone.now()
-    )
+    written = write_workbook(ExportJob.file_dir() / name, _sheets(job, spec), progress=transfer.progress_writer(job))
+    transfer.finish(job, ExportJob.Status.DONE, rows_written=written, file_name=name)
     if job.params.get("full"):
         AccessAudit.objects.create(
             user=job.user,
@@ -154,25 +130,3 @@ def run_export(job_id: int) -> ExportJob:
             detail=f"{spec.label}（完整证件号码、电话）",
             row_count=written,
         )
-    job.refresh_from_db()
-    return job
-
-
-def export_path(job: ExportJob) -> Path | None:
-    if job.status != ExportJob.Status.DONE or not job.file_name:
-        return None
-    path = export_dir() / job.file_name
-    return path if path.exists() else None
-
-
-def expire_old_exports(now=None) -> int:
-    """Delete finished files older than TRANSFER_FILE_HOURS: a province-wide roster does not linger."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=settings.TRANSFER_FILE_HOURS)
-    expired = 0
-    for job in ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff):
-        (export_dir() / job.file_name).unlink(missing_ok=True)
-        expired += ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.DONE).update(
-            status=ExportJob.Status.EXPIRED
-        )
-    return expired

@@ -1,19 +1,20 @@
 from django import forms
 from django.utils import timezone
 
+from core.years import FIRST_YEAR
 from villages.models import Region
+
+from .exports import reports
 
 
 class ExportForm(forms.Form):
     report = forms.ChoiceField(label="报表")
     region_code = forms.ChoiceField(label="区划")
-    year = forms.IntegerField(label="年度（部分报表需要）", required=False, min_value=2013)
+    year = forms.IntegerField(label="年度（部分报表需要）", required=False, min_value=FIRST_YEAR)
     split_by_county = forms.BooleanField(label="按县分工作表（省、市导出）", required=False)
     full = forms.BooleanField(label="含完整证件号码、电话（需权限，留痕）", required=False)
 
     def __init__(self, *args, user, **kwargs):
-        from .exports import reports
-
         super().__init__(*args, **kwargs)
         self.fields["report"].choices = [(code, report.label) for code, report in reports().items()]
         regions = []

@@ -159,7 +159,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-# Locking by IP would lock whole township offices out (ecosystem-reference §1.10).
+# Locking by IP would lock whole township offices out.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 SESSION_COOKIE_AGE = 12 * 3600
@@ -262,7 +262,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
     },
     "nightly-scope-counts": {
-        "task": "villages.tasks.refresh_region_counts",
+        "task": "households.tasks.refresh_region_counts",
         "schedule": crontab(hour=1, minute=30),
     },
 }

@@ -1,9 +1,9 @@
 """Browser assets that come from PyPI packages instead of a CDN or npm.
 
-ECharts: `django-static-echarts` (the package DESIGN.md names) ships empty wheels, so the
-file is taken from the pinned `panel` wheel, which bundles the unmodified Apache ECharts
-build for offline use. Only that one file is extracted (panel itself is not installed) and
-its sha256 is checked. `make` runs this once after installing the requirements; the
+ECharts: `django-static-echarts` (the package the original design named; docs/architecture.md
+(Decisions)) ships empty wheels, so the file is taken from the pinned `panel` wheel, which
+bundles the unmodified Apache ECharts build for offline use. Only that one file is extracted
+(panel itself is not installed) and its sha256 is checked. `make` runs this once after installing the requirements; the
 Dockerfile runs it before collectstatic.
 """
 

@@ -1,8 +1,16 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
 
+from core import transfer
+from core.models import ExportJob
 from core.scoping import scope_prefix
-from villages.selectors import child_region_counts, scope_summary
+from households.counts import child_region_counts, scope_summary
+
+from .exports import reports, request_export
+from .forms import ExportForm
 
 
 @login_required
@@ -23,15 +31,6 @@ def home(request):
 @login_required
 def exports(request):
     """导出: request a report for a region of my scope, and my jobs with progress and download links."""
-    from django.contrib import messages
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import redirect
-
-    from core.models import ExportJob
-
-    from .exports import reports, request_export
-    from .forms import ExportForm
-
     form = ExportForm(request.POST or None, user=request.user)
     errors = []
     if request.method == "POST" and form.is_valid():
@@ -61,15 +60,7 @@ def exports(request):
 @login_required
 def export_download(request, pk):
     """The finished file of one of my jobs (never another user's)."""
-    from django.http import Http404
-
-    from core.downloads import private_download
-    from core.models import ExportJob
-
-    from .exports import export_path
-
     job = ExportJob.objects.filter(pk=pk, user=request.user).first()
-    path = export_path(job) if job else None
-    if path is None:
+    if job is None:
         raise Http404("文件不存在或尚未生成。")
-    return private_download(path.open("rb"), job.file_name)
+    return transfer.download(job, filename=job.file_name, missing="文件不存在或尚未生成。")

@@ -11,27 +11,20 @@ from rest_framework.response import Response
 from core.codes import ParameterKey
 from core.pagination import IdCursorPagination
 from core.policy import PolicyParameterMissing, policy_value
+from core.years import INCOME_YEAR_LIMITS, YEAR_LIMITS
 
 from . import services
 from .codes import (
     AdjustmentKind,
-    AidCategory,
-    Education,
     Ethnicity,
-    Health,
-    HelperLevel,
     HouseholdAttribute,
     HouseholdStatus,
-    IdentificationStandard,
-    LaborSkill,
     MemberChangeReason,
     MonitoringCategory,
     PovertyCause,
-    Relation,
-    SchoolStatus,
-    WorkLocation,
 )
-from .models import AdjustmentRecord, AidMeasure, Helper, Household, IncomeRecord, Member
+from .imports import commit_import, start_import
+from .models import AdjustmentRecord, AidMeasure, Helper, Household, ImportJob, IncomeRecord, Member
 from .selectors import active_members, household_detail_queryset, household_list
 
 
@@ -64,27 +57,30 @@ class MemberReadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MemberWriteSerializer(serializers.Serializer):
+class MemberWriteSerializer(serializers.ModelSerializer):
+    """A member as written: the model's fields, the ID number as typed (the service normalises it)."""
+
+    # Which member, on an update; a member without one is new.
     id = serializers.IntegerField(required=False)
-    name = serializers.CharField(max_length=50)
     id_number = serializers.CharField(max_length=22, write_only=True)
-    relation = serializers.ChoiceField(choices=Relation.choices)
-    ethnicity = serializers.ChoiceField(choices=Ethnicity.choices, default=Ethnicity.HAN)
-    education = serializers.ChoiceField(choices=Education.choices, required=False, allow_blank=True)
-    school_status = serializers.ChoiceField(choices=SchoolStatus.choices, required=False, allow_blank=True)
-    health = serializers.ListField(child=serializers.ChoiceField(choices=Health.choices), required=False)
-    labor_skill = serializers.ChoiceField(choices=LaborSkill.choices, required=False, allow_blank=True)
-    work_location = serializers.ChoiceField(choices=WorkLocation.choices, required=False, allow_blank=True)
-    work_months = serializers.IntegerField(min_value=0, max_value=12, required=False)
-
-
-class LivingConditionsSerializer(serializers.ModelSerializer):
-    """生产生活条件, generated from the model so labels and limits live once."""
 
     class Meta:
-        model = Household
-        fields = services.LIVING_CONDITION_FIELDS
-        extra_kwargs = {field: {"required": False} for field in services.LIVING_CONDITION_FIELDS}
+        model = Member
+        fields = [
+            "id",
+            "name",
+            "id_number",
+            "relation",
+            "ethnicity",
+            "education",
+            "school_status",
+            "health",
+            "labor_skill",
+            "work_location",
+            "work_months",
+        ]
+        # An omitted 民族 is written as 汉族, as on the form.
+        extra_kwargs = {"ethnicity": {"default": Ethnicity.HAN}}
 
 
 class HouseholdReadSerializer(serializers.ModelSerializer):
@@ -118,17 +114,16 @@ class HouseholdReadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HouseholdWriteSerializer(serializers.Serializer):
-    household_no = serializers.CharField(max_length=30, required=False, allow_blank=True)
+class HouseholdWriteSerializer(serializers.ModelSerializer):
+    """A household as registered or corrected: the model's fields, every one optional on an update.
+
+    What the services check (the 户编号 unique, the causes within the policy's limit, the members
+    as a family) is left to them, so the API and the form refuse with the same messages.
+    """
+
     village = serializers.RegexField(r"^\d{12}$", required=False)
-    group_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     phone = serializers.RegexField(r"^\d{7,20}$", required=False, allow_blank=True)
-    identification_standard = serializers.ChoiceField(choices=IdentificationStandard.choices, required=False)
-    attribute = serializers.ChoiceField(choices=HouseholdAttribute.choices, required=False)
-    main_cause = serializers.ChoiceField(choices=PovertyCause.choices, required=False, allow_blank=True)
     other_causes = serializers.ListField(child=serializers.ChoiceField(choices=PovertyCause.choices), required=False)
-    identified_year = serializers.IntegerField(min_value=2013, max_value=2100, required=False)
-    monitoring_category = serializers.ChoiceField(choices=MonitoringCategory.choices, required=False, allow_blank=True)
     members = MemberWriteSerializer(many=True, required=False)
     version = serializers.IntegerField(required=False, write_only=True)
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True)
@@ -136,8 +131,32 @@ class HouseholdWriteSerializer(serializers.Serializer):
         required=False, default=False, write_only=True, help_text="登记为拟识别户，经识别申请审定后成为未脱贫户"
     )
 
-    def get_fields(self):
-        return {**super().get_fields(), **LivingConditionsSerializer().get_fields()}
+    class Meta:
+        model = Household
+        fields = [
+            "household_no",
+            "village",
+            "group_name",
+            "phone",
+            "identification_standard",
+            "attribute",
+            "main_cause",
+            "other_causes",
+            "identified_year",
+            "monitoring_category",
+            "members",
+            "version",
+            "reason",
+            "candidate",
+            *services.LIVING_CONDITION_FIELDS,
+        ]
+        extra_kwargs = {
+            "household_no": {"required": False, "allow_blank": True, "validators": []},
+            "attribute": {"required": False},
+            "main_cause": {"required": False, "allow_blank": True},
+            "identified_year": {"required": False, **YEAR_LIMITS},
+            **{field: {"required": False} for field in services.LIVING_CONDITION_FIELDS},
+        }
 
     def validate(self, attrs):
         if self.instance is None:
@@ -283,19 +302,13 @@ class HouseholdViewSet(
 # --- incomes ---------------------------------------------------------------------------
 
 
-class IncomeWriteSerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2010, max_value=2100)
-    wage_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    business_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    asset_dividend_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    other_property_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    family_planning_subsidy = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    dibao_benefit = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    tekun_benefit = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    pension = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    eco_compensation = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    other_transfer_income = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    business_expense = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+class IncomeWriteSerializer(serializers.ModelSerializer):
+    """One year's income: the model's items (元, two decimals, never negative); an omitted item is 0."""
+
+    class Meta:
+        model = IncomeRecord
+        fields = ["year", *services.INCOME_ITEMS]
+        extra_kwargs = {"year": INCOME_YEAR_LIMITS, **{item: {"default": 0} for item in services.INCOME_ITEMS}}
 
 
 class IncomeReadSerializer(serializers.ModelSerializer):
@@ -333,7 +346,6 @@ class IncomeReadSerializer(serializers.ModelSerializer):
 
 class AidMeasureSerializer(serializers.ModelSerializer):
     household = serializers.IntegerField(source="household_id")
-    category = serializers.ChoiceField(choices=AidCategory.choices)
 
     class Meta:
         model = AidMeasure
@@ -368,7 +380,6 @@ class HelperSerializer(serializers.ModelSerializer):
     region = serializers.RegexField(r"^\d{12}$", source="region_id")
     phone = serializers.CharField(write_only=True, required=False, allow_blank=True)
     phone_masked = serializers.CharField(read_only=True)
-    level = serializers.ChoiceField(choices=HelperLevel.choices)
     households = serializers.SerializerMethodField()
 
     class Meta:
@@ -544,14 +555,10 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     pagination_class = IdCursorPagination
 
     def get_queryset(self):
-        from .models import ImportJob
-
         return ImportJob.objects.filter(user=self.request.user)
 
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={202: ImportJobSerializer})
     def create(self, request, *args, **kwargs):
-        from .imports import start_import
-
         serializer = ImportUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = start_import(
@@ -565,7 +572,5 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def commit(self, request, pk=None):
         """确认导入一个校验无误的预览。"""
-        from .imports import commit_import
-
         job = commit_import(user=request.user, job_id=self.get_object().pk)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

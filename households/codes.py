@@ -1,14 +1,14 @@
 """National code tables of the 建档立卡 form. Stored values are the codes; labels are Chinese.
 
-Each class cites its section of ../shared/docs/domain-reference.md.
+Each class cites its section of docs/domain.md (§4).
 """
 
 from django.db import models
 
 
-# 户状态 (DESIGN.md §Households); changes only through an AdjustmentRecord.
+# 户状态 (docs/domain.md §5.1); changes only through an AdjustmentRecord.
 class HouseholdStatus(models.TextChoices):
-    # 拟识别: registered for an identification application, not yet 县审定 (DESIGN.md §Workflows).
+    # 拟识别: registered for an identification application, not yet 县审定 (docs/domain.md §5.1).
     CANDIDATE = "CANDIDATE", "拟识别"
     POOR = "POOR", "未脱贫"
     EXITED = "EXITED", "已脱贫"
@@ -16,21 +16,21 @@ class HouseholdStatus(models.TextChoices):
     CANCELLED = "CANCELLED", "自然销户"
 
 
-# 识别标准 (domain-reference §1.2).
+# 识别标准 (docs/domain.md §4.2).
 class IdentificationStandard(models.TextChoices):
     NATIONAL = "1", "国家标准"
     PROVINCIAL = "2", "省定标准"
     MUNICIPAL = "3", "市定标准"
 
 
-# 贫困户属性 (domain-reference §1.4).
+# 贫困户属性 (docs/domain.md §4.3).
 class HouseholdAttribute(models.TextChoices):
     GENERAL = "1", "一般贫困户"
     DIBAO = "2", "低保贫困户"
     TEKUN = "3", "特困供养贫困户"
 
 
-# 致贫原因, national codes 1–13 and 99 (domain-reference §1.5).
+# 致贫原因, national codes 1–13 and 99 (docs/domain.md §4.4).
 class PovertyCause(models.TextChoices):
     ILLNESS = "1", "因病"
     DISABILITY = "2", "因残"
@@ -48,14 +48,14 @@ class PovertyCause(models.TextChoices):
     OTHER = "99", "其他"
 
 
-# 监测对象类别, post-2020 (domain-reference §6).
+# 监测对象类别, post-2020 (docs/domain.md §12.2).
 class MonitoringCategory(models.TextChoices):
     UNSTABLE_EXITED = "1", "脱贫不稳定户"
     MARGINAL = "2", "边缘易致贫户"
     SUDDEN_HARDSHIP = "3", "突发严重困难户"
 
 
-# 与户主关系 (domain-reference §1.3, national codes "01"–"20", "99").
+# 与户主关系 (docs/domain.md §4.5, national codes "01"–"20", "99").
 class Relation(models.TextChoices):
     HEAD = "01", "户主"
     SPOUSE = "02", "配偶"
@@ -80,13 +80,13 @@ class Relation(models.TextChoices):
     OTHER = "99", "其他"
 
 
-# 性别, GB/T 2261.1 (domain-reference §1.3); derived from the ID number, never typed.
+# 性别, GB/T 2261.1 (docs/domain.md §4.6); derived from the ID number, never typed.
 class Gender(models.TextChoices):
     MALE = "1", "男"
     FEMALE = "2", "女"
 
 
-# 民族, GB 3304 (domain-reference §1.3).
+# 民族, GB 3304 (docs/domain.md §4.7).
 class Ethnicity(models.TextChoices):
     HAN = "01", "汉族"
     MONGOL = "02", "蒙古族"
@@ -147,7 +147,7 @@ class Ethnicity(models.TextChoices):
     OTHER = "99", "其他"
 
 
-# 文化程度, 2014–2020 codes (domain-reference §1.3).
+# 文化程度, 2014–2020 codes (docs/domain.md §4.8).
 class Education(models.TextChoices):
     ILLITERATE = "01", "文盲或半文盲"
     PRIMARY = "02", "小学"
@@ -157,7 +157,7 @@ class Education(models.TextChoices):
     PRESCHOOL_CHILD = "06", "学龄前儿童"
 
 
-# 在校生状况, 2014–2020 codes (domain-reference §1.3).
+# 在校生状况, 2014–2020 codes (docs/domain.md §4.9).
 class SchoolStatus(models.TextChoices):
     NOT_IN_SCHOOL = "01", "非在校生"
     PRESCHOOL = "02", "学前教育"
@@ -177,7 +177,7 @@ class SchoolStatus(models.TextChoices):
     COLLEGE_PLUS = "16", "大专及以上"
 
 
-# 健康状况, multi-select (domain-reference §1.3).
+# 健康状况, multi-select (docs/domain.md §4.10).
 class Health(models.TextChoices):
     HEALTHY = "01", "健康"
     CHRONIC = "02", "长期慢性病"
@@ -185,7 +185,7 @@ class Health(models.TextChoices):
     DISABLED = "04", "残疾"
 
 
-# 劳动技能 (domain-reference §1.3); "05" is the 2021+ value, its code unverified.
+# 劳动技能 (docs/domain.md §4.11); "05" is the 2021+ value, its code unverified.
 class LaborSkill(models.TextChoices):
     ORDINARY = "01", "普通劳动力"
     SKILLED = "02", "技能劳动力"
@@ -194,7 +194,7 @@ class LaborSkill(models.TextChoices):
     WEAK = "05", "弱劳动力或半劳动力"
 
 
-# 务工状况 (domain-reference §1.3 and §9; codes 1–4 unverified, 99 其他 from the source).
+# 务工状况 (docs/domain.md §4.12; codes 1–4 unverified, 99 其他 from the source).
 class WorkLocation(models.TextChoices):
     IN_TOWNSHIP = "1", "乡（镇）内务工"
     IN_COUNTY = "2", "乡（镇）外县内务工"
@@ -203,7 +203,7 @@ class WorkLocation(models.TextChoices):
     OTHER = "99", "其他"
 
 
-# 动态调整类别 (domain-reference §2.5): household changes and member changes.
+# 动态调整类别 (docs/domain.md §4.16): household changes and member changes.
 class AdjustmentKind(models.TextChoices):
     NEW = "NEW", "新识别"
     EXITED = "EXITED", "脱贫"
@@ -214,7 +214,7 @@ class AdjustmentKind(models.TextChoices):
     MEMBER_DECREASE = "MEMBER_DECREASE", "成员自然减少"
 
 
-# Sub-reasons of member changes (domain-reference §2.5; the decrease list is [MEM?]).
+# Sub-reasons of member changes (docs/domain.md §4.16, §5.9; the decrease list is [MEM?]).
 class MemberChangeReason(models.TextChoices):
     NEWBORN = "NEWBORN", "新生儿"
     MARRIED_IN = "MARRIED_IN", "婚入"
@@ -231,7 +231,7 @@ class MemberChangeReason(models.TextChoices):
 INCREASE_REASONS = {MemberChangeReason.NEWBORN, MemberChangeReason.MARRIED_IN, MemberChangeReason.MOVED_IN}
 
 
-# 帮扶措施类别: 五个一批 and the national measure categories (issue 3; domain-reference §6, §8.5).
+# 帮扶措施类别: 五个一批 and the national measure categories (issue 3; docs/domain.md §4.13).
 class AidCategory(models.TextChoices):
     INDUSTRY = "01", "产业帮扶"
     EMPLOYMENT = "02", "就业帮扶"
@@ -246,7 +246,7 @@ class AidCategory(models.TextChoices):
     OTHER = "99", "其他"
 
 
-# 帮扶责任人隶属关系 (domain-reference §1.2).
+# 帮扶责任人隶属关系 (docs/domain.md §4.14).
 class HelperLevel(models.TextChoices):
     PROVINCE = "1", "省直"
     CITY = "2", "市直"
@@ -255,7 +255,7 @@ class HelperLevel(models.TextChoices):
     VILLAGE = "5", "村级"
 
 
-# 入户路类型 (domain-reference §1.2; labels from the source, numeric codes unverified).
+# 入户路类型 (docs/domain.md §4.15; labels from the source, numeric codes unverified).
 class EntryRoadType(models.TextChoices):
     DIRT = "1", "泥土路"
     GRAVEL = "2", "砂石路"
@@ -263,7 +263,7 @@ class EntryRoadType(models.TextChoices):
     ASPHALT = "4", "沥青路"
 
 
-# 危房级别: A/B safe, C/D dangerous (domain-reference §1.2, 住建 appraisal).
+# 危房级别: A/B safe, C/D dangerous (docs/domain.md §4.15, 住建 appraisal).
 class HouseSafetyGrade(models.TextChoices):
     A = "A", "A级（安全）"
     B = "B", "B级（基本安全）"
@@ -274,7 +274,7 @@ class HouseSafetyGrade(models.TextChoices):
 DANGEROUS_GRADES = {HouseSafetyGrade.C, HouseSafetyGrade.D}
 
 
-# 主要燃料类型 (domain-reference §1.2; codes unverified).
+# 主要燃料类型 (docs/domain.md §4.15; codes unverified).
 class FuelType(models.TextChoices):
     FIREWOOD = "1", "柴草"
     DUNG = "2", "干畜粪"

@@ -1,88 +1,57 @@
-"""HTML forms of the registry. They parse input only; every rule is in households/services.py."""
+"""HTML forms of the registry. They parse input only; every rule is in households/services/."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import BLANK, BootstrapMixin, model_field
 from core.regions import RegionLevel
+from core.years import INCOME_YEAR_LIMITS, YEAR_LIMITS
 from villages.models import Region
 
 from .codes import (
     INCREASE_REASONS,
     AdjustmentKind,
     AidCategory,
-    Education,
-    Ethnicity,
     Health,
     HelperLevel,
     HouseholdAttribute,
     HouseholdStatus,
-    IdentificationStandard,
-    LaborSkill,
     MemberChangeReason,
     MonitoringCategory,
     PovertyCause,
     Relation,
-    SchoolStatus,
-    WorkLocation,
 )
-from .models import Household
-from .services import HOUSEHOLD_FIELDS, LIVING_CONDITION_FIELDS, MEMBER_FIELDS
-
-BLANK = [("", "—")]
+from .fields import HOUSEHOLD_FIELDS, LIVING_CONDITION_FIELDS, MEMBER_FIELDS
+from .models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, Household, IncomeRecord, Member
 
 
-class BootstrapMixin:
-    """Bootstrap 5 classes on every widget, so templates stay plain; a field with an error is outlined red."""
+def date_input():
+    return forms.DateInput(attrs={"type": "date"})
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.CheckboxInput)):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select form-select-sm")
-            elif not isinstance(widget, forms.HiddenInput):
-                widget.attrs.setdefault("class", "form-control form-control-sm")
 
-    def add_error(self, field, error):
-        """Every error, from field cleaning or from a service, also marks its widget `is-invalid`."""
-        super().add_error(field, error)
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                if "is-invalid" not in widget.attrs.get("class", ""):
-                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-    def error_summary(self, prefix: str = "") -> list[str]:
-        """ "字段：原因" lines for the summary at the top of the page."""
-        lines = []
-        for name, messages in self.errors.items():
-            label = self.fields[name].label if name in self.fields else ""
-            lines += [f"{prefix}{label}：{message}" if label else f"{prefix}{message}" for message in messages]
-        return lines
+def reason_input():
+    return forms.Textarea(attrs={"rows": 2})
 
 
 class HouseholdForm(BootstrapMixin, forms.Form):
     village = forms.ChoiceField(label="所在村")
-    household_no = forms.CharField(label="户编号", required=False, max_length=30, help_text="留空则自动编号")
-    group_name = forms.CharField(label="村民小组", required=False, max_length=50)
+    household_no = model_field(Household, "household_no", required=False, help_text="留空则自动编号")
+    group_name = model_field(Household, "group_name")
     phone = forms.RegexField(
         label="联系电话", required=False, regex=r"^\d{7,20}$", error_messages={"invalid": "联系电话只能是数字。"}
     )
-    identification_standard = forms.ChoiceField(label="识别标准", choices=IdentificationStandard.choices)
-    attribute = forms.ChoiceField(label="贫困户属性", choices=HouseholdAttribute.choices)
-    main_cause = forms.ChoiceField(label="主要致贫原因", choices=BLANK + PovertyCause.choices, required=False)
+    identification_standard = model_field(Household, "identification_standard")
+    attribute = model_field(Household, "attribute", choices=HouseholdAttribute.choices)
+    # Left blank, the service says which cause is missing.
+    main_cause = model_field(Household, "main_cause", required=False)
     other_causes = forms.MultipleChoiceField(
         label="其他致贫原因（最多2项）",
         choices=PovertyCause.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    identified_year = forms.IntegerField(label="识别年度", min_value=2013, max_value=2100)
-    monitoring_category = forms.ChoiceField(
-        label="监测对象类别", choices=BLANK + MonitoringCategory.choices, required=False
-    )
+    identified_year = model_field(Household, "identified_year", **YEAR_LIMITS)
+    monitoring_category = model_field(Household, "monitoring_category")
 
     candidate = forms.BooleanField(
         label="登记为拟识别户",
@@ -113,31 +82,28 @@ class HouseholdForm(BootstrapMixin, forms.Form):
         return [field for field in self if field.name in LIVING_CONDITION_FIELDS]
 
 
-# 生产生活条件: labels, choices and limits come from the model, the one place they are declared.
-HouseholdForm.base_fields.update(forms.fields_for_model(Household, fields=LIVING_CONDITION_FIELDS))
-for _name in LIVING_CONDITION_FIELDS:
-    _field = HouseholdForm.base_fields[_name]
-    _field.required = False
-    if isinstance(_field, forms.TypedChoiceField):
-        # The model's blank choice reads "---------"; the clerk's forms say "—".
-        _field.choices = BLANK + [choice for choice in _field.choices if choice[0] != ""]
+# 生产生活条件, all optional on the form: labels, choices and limits are the model's.
+HouseholdForm.base_fields.update(
+    {name: model_field(Household, name, required=False) for name in LIVING_CONDITION_FIELDS}
+)
 
 
 class MemberForm(BootstrapMixin, forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    name = forms.CharField(label="姓名", max_length=50)
+    name = model_field(Member, "name")
     # Required for a new member; on an edit a blank keeps the stored number (never echoed back in full).
     id_number = forms.CharField(label="身份证号码", max_length=22, required=False)
-    relation = forms.ChoiceField(label="与户主关系", choices=BLANK + Relation.choices)
-    ethnicity = forms.ChoiceField(label="民族", choices=Ethnicity.choices, initial=Ethnicity.HAN)
-    education = forms.ChoiceField(label="文化程度", choices=BLANK + Education.choices, required=False)
-    school_status = forms.ChoiceField(label="在校生状况", choices=BLANK + SchoolStatus.choices, required=False)
+    relation = model_field(Member, "relation")
+    ethnicity = model_field(Member, "ethnicity")
+    education = model_field(Member, "education")
+    school_status = model_field(Member, "school_status")
     health = forms.MultipleChoiceField(
         label="健康状况", choices=Health.choices, required=False, widget=forms.CheckboxSelectMultiple, initial=["01"]
     )
-    labor_skill = forms.ChoiceField(label="劳动技能", choices=BLANK + LaborSkill.choices, required=False)
-    work_location = forms.ChoiceField(label="务工状况", choices=BLANK + WorkLocation.choices, required=False)
-    work_months = forms.IntegerField(label="务工时间（月）", min_value=0, max_value=12, initial=0, required=False)
+    labor_skill = model_field(Member, "labor_skill")
+    work_location = model_field(Member, "work_location")
+    # Left blank, the service counts 0 months.
+    work_months = model_field(Member, "work_months", required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -173,36 +139,17 @@ class BaseMemberFormSet(forms.BaseFormSet):
 MemberFormSet = forms.formset_factory(MemberForm, formset=BaseMemberFormSet, extra=0, can_delete=True)
 
 
-def apply_service_errors(error: ValidationError, form: forms.Form, formset=None, row_of=None) -> None:
-    """Put a service's field-keyed errors next to the fields that caused them; the rest above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for key, messages in error.message_dict.items():
-        parts = key.split(".")
-        if formset is not None and parts[0] == "members" and len(parts) == 3:
-            target = formset.forms[row_of[int(parts[1])]]
-            field = parts[2] if parts[2] in target.fields else None
-            for message in messages:
-                target.add_error(field, message)
-        elif formset is not None and key == "members":
-            formset._non_form_errors = formset.error_class(list(formset.non_form_errors()) + list(messages))
-        else:
-            for message in messages:
-                form.add_error(key if key in form.fields else None, message)
-
-
 class StatusChangeForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(
         label="调整类别",
         choices=[
             (kind.value, kind.label)
-            # 脱贫 and 返贫 are applications (assessment/), approved step by step, not direct adjustments.
+            # 脱贫 and 返贫 are applications approved step by step (docs/architecture.md), not direct adjustments.
             for kind in (AdjustmentKind.REMOVED, AdjustmentKind.CANCELLED)
         ],
     )
-    effective_date = forms.DateField(label="生效日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 2}))
+    effective_date = model_field(AdjustmentRecord, "effective_date", required=False, widget=date_input())
+    reason = model_field(AdjustmentRecord, "reason", widget=reason_input())
 
 
 class MemberIncreaseForm(MemberForm):
@@ -214,16 +161,24 @@ class MemberIncreaseForm(MemberForm):
         label="增加原因",
         choices=[(value, label) for value, label in MemberChangeReason.choices if value in INCREASE_REASONS],
     )
-    reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = model_field(AdjustmentRecord, "reason", widget=reason_input())
+
+    def service_data(self) -> dict:
+        """services.add_member's arguments: the member, and why they joined."""
+        return {
+            "member": super().service_data(),
+            "member_reason": self.cleaned_data["member_reason"],
+            "reason": self.cleaned_data["reason"],
+        }
 
 
 class MemberDecreaseForm(BootstrapMixin, forms.Form):
-    member = forms.ChoiceField(label="减少的成员")
+    member = forms.TypedChoiceField(label="减少的成员", coerce=int)
     member_reason = forms.ChoiceField(
         label="减少原因",
         choices=[(value, label) for value, label in MemberChangeReason.choices if value not in INCREASE_REASONS],
     )
-    reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = model_field(AdjustmentRecord, "reason", widget=reason_input())
 
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
@@ -255,36 +210,46 @@ class HouseholdFilterForm(BootstrapMixin, forms.Form):
 
 
 class IncomeForm(BootstrapMixin, forms.Form):
-    year = forms.IntegerField(label="年度", min_value=2010, max_value=2100)
-    wage_income = forms.DecimalField(label="工资性收入", min_value=0, decimal_places=2, initial=0)
-    business_income = forms.DecimalField(label="生产经营性收入", min_value=0, decimal_places=2, initial=0)
-    asset_dividend_income = forms.DecimalField(label="资产收益分红", min_value=0, decimal_places=2, initial=0)
-    other_property_income = forms.DecimalField(label="其他财产性收入", min_value=0, decimal_places=2, initial=0)
-    family_planning_subsidy = forms.DecimalField(label="计划生育金", min_value=0, decimal_places=2, initial=0)
-    dibao_benefit = forms.DecimalField(label="低保金", min_value=0, decimal_places=2, initial=0)
-    tekun_benefit = forms.DecimalField(label="特困供养金", min_value=0, decimal_places=2, initial=0)
-    pension = forms.DecimalField(label="养老保险金", min_value=0, decimal_places=2, initial=0)
-    eco_compensation = forms.DecimalField(label="生态补偿金", min_value=0, decimal_places=2, initial=0)
-    other_transfer_income = forms.DecimalField(label="其他转移性收入", min_value=0, decimal_places=2, initial=0)
-    business_expense = forms.DecimalField(label="生产经营性支出", min_value=0, decimal_places=2, initial=0)
+    """One year's income, item by item, as the model lists them (labels, two decimals, never negative)."""
+
+    year = model_field(IncomeRecord, "year", **INCOME_YEAR_LIMITS)
+    wage_income = model_field(IncomeRecord, "wage_income")
+    business_income = model_field(IncomeRecord, "business_income")
+    asset_dividend_income = model_field(IncomeRecord, "asset_dividend_income", label="资产收益分红")
+    other_property_income = model_field(IncomeRecord, "other_property_income")
+    family_planning_subsidy = model_field(IncomeRecord, "family_planning_subsidy")
+    dibao_benefit = model_field(IncomeRecord, "dibao_benefit")
+    tekun_benefit = model_field(IncomeRecord, "tekun_benefit")
+    pension = model_field(IncomeRecord, "pension")
+    eco_compensation = model_field(IncomeRecord, "eco_compensation")
+    other_transfer_income = model_field(IncomeRecord, "other_transfer_income")
+    business_expense = model_field(IncomeRecord, "business_expense")
+
+    def service_data(self) -> dict:
+        """services.save_income's arguments: the year, and the items of that year."""
+        items = dict(self.cleaned_data)
+        return {"year": items.pop("year"), "items": items}
 
 
 class AidMeasureForm(BootstrapMixin, forms.Form):
-    category = forms.ChoiceField(label="措施类别", choices=AidCategory.choices)
-    year = forms.IntegerField(label="年度", min_value=2013, max_value=2100)
-    amount = forms.DecimalField(label="金额（元）", min_value=0, decimal_places=2, initial=0)
-    description = forms.CharField(label="措施内容", max_length=500)
+    # Every measure has a category: the first is offered, not a blank.
+    category = model_field(AidMeasure, "category", choices=AidCategory.choices)
+    year = model_field(AidMeasure, "year", **YEAR_LIMITS)
+    amount = model_field(AidMeasure, "amount")
+    description = model_field(AidMeasure, "description")
 
 
 class HelperAssignForm(BootstrapMixin, forms.Form):
+    """结对: a helper of the scope, or a new one (name, unit, level) registered on the way."""
+
     helper = forms.ChoiceField(label="帮扶责任人", required=False)
-    name = forms.CharField(label="或新增：姓名", max_length=50, required=False)
-    unit = forms.CharField(label="工作单位", max_length=100, required=False)
-    level = forms.ChoiceField(label="隶属关系", choices=HelperLevel.choices, required=False)
+    name = model_field(Helper, "name", label="或新增：姓名", required=False)
+    unit = model_field(Helper, "unit", required=False)
+    level = model_field(Helper, "level", choices=HelperLevel.choices, required=False)
     phone = forms.RegexField(
         label="联系电话", regex=r"^\d{7,20}$", required=False, error_messages={"invalid": "联系电话只能是数字。"}
     )
-    start_date = forms.DateField(label="结对日期", widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = model_field(HelperAssignment, "start_date", widget=date_input())
 
     def __init__(self, *args, helpers, **kwargs):
         super().__init__(*args, **kwargs)

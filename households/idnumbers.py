@@ -1,4 +1,4 @@
-"""居民身份证号码 rules (GB 11643-1999, domain-reference §7.3): one place for all of them."""
+"""居民身份证号码 rules (GB 11643-1999, docs/domain.md §3.6): one place for all of them."""
 
 import functools
 import hashlib
@@ -85,7 +85,7 @@ def id_number_hash(number: str) -> str:
 
 
 def mask_id_number(number: str) -> str:
-    """620102********1234: region code and last four kept (ecosystem-reference §4.3)."""
+    """620102********1234: region code and last four kept (docs/architecture.md (Decisions: personal data))."""
     if not number:
         return ""
     return number[:6] + "*" * (len(number) - 10) + number[-4:]

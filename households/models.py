@@ -5,6 +5,7 @@ from django.db import models
 from encrypted_fields.fields import EncryptedCharField
 
 from core.scoping import ScopedQuerySet
+from core.transfer import TransferJob
 
 from .codes import (
     AdjustmentKind,
@@ -28,7 +29,7 @@ from .codes import (
     SchoolStatus,
     WorkLocation,
 )
-from .idnumbers import mask_id_number, mask_phone
+from .idnumbers import birth_date_of, gender_of, id_number_hash, mask_id_number, mask_phone
 
 
 def MoneyField(verbose_name: str):
@@ -54,7 +55,7 @@ class CauseArray(models.Func):
 
 @pghistory.track()
 class Household(models.Model):
-    """A registered (建档立卡) household, in the order of the national form (domain-reference §1.2).
+    """A registered (建档立卡) household, in the order of the national form (docs/domain.md §3.2).
 
     `village_id` is the village's 12-digit code, so a scoped list needs no join.
     `member_count` counts active members; the registry services keep it in step.
@@ -90,7 +91,7 @@ class Household(models.Model):
     identified_year = models.PositiveSmallIntegerField("识别年度")
     exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
     monitoring_category = models.CharField("监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True)
-    # 二、生产生活条件 (domain-reference §1.2). Database defaults keep bulk COPY loads valid.
+    # 二、生产生活条件 (docs/domain.md §3.3). Database defaults keep bulk COPY loads valid.
     arable_land_mu = AreaField("耕地面积（亩）")
     irrigated_land_mu = AreaField("其中有效灌溉面积（亩）")
     forest_land_mu = AreaField("林地面积（亩）")
@@ -169,7 +170,7 @@ class Household(models.Model):
 
 @pghistory.track()
 class Member(models.Model):
-    """A member of a household (domain-reference §1.3). Gender and birth date come from the ID.
+    """A member of a household (docs/domain.md §3.5). Gender and birth date come from the ID.
 
     `id_number` is encrypted at rest; `id_number_hash` (HMAC) carries uniqueness and
     exact search; `id_number_masked` is what lists and exports show by default.
@@ -241,8 +242,6 @@ class Member(models.Model):
 
     def set_id_number(self, number: str) -> None:
         """Set the (normalised) ID number and everything derived from it."""
-        from .idnumbers import birth_date_of, gender_of, id_number_hash
-
         self.id_number = number
         self.id_number_hash = id_number_hash(number)
         self.id_number_masked = mask_id_number(number)
@@ -288,7 +287,7 @@ class AdjustmentRecord(models.Model):
 
 @pghistory.track()
 class IncomeRecord(models.Model):
-    """A household's income of one year, item by item (domain-reference §1.2 三、上年度收入)."""
+    """A household's income of one year, item by item (docs/domain.md §3.4 三、上年度收入)."""
 
     household = models.ForeignKey(Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="incomes")
     year = models.PositiveSmallIntegerField("年度")
@@ -320,6 +319,37 @@ class IncomeRecord(models.Model):
 
     def __str__(self):
         return f"{self.household_id} {self.year}"
+
+
+class HouseholdYearLock(models.Model):
+    """A household's year settled by an approval: its income stays as approved until the lock is lifted.
+
+    `reason` names what locked it (an approved application, "户退出申请 #12"); the workflow
+    writes the lock when it approves and lifts it when a county reviewer reopens
+    (docs/architecture.md, the year lock).
+    """
+
+    household = models.ForeignKey(Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="year_locks")
+    year = models.PositiveSmallIntegerField("年度")
+    reason = models.CharField("锁定依据", max_length=100)
+    locked_at = models.DateTimeField("锁定时间")
+    locked_by = models.ForeignKey(
+        "fupin.User", verbose_name="锁定人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_code_field = "household__village__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "年度锁定"
+        verbose_name_plural = "年度锁定"
+        ordering = ["household", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "year"], name="year_lock_one_per_household_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.household_id} {self.year}（{self.reason}）"
 
 
 class Helper(models.Model):
@@ -424,8 +454,11 @@ class AidMeasure(models.Model):
         return f"{self.household_id} {self.year} {self.get_category_display()}"
 
 
-class ImportJob(models.Model):
-    """One uploaded 采集表: validated in the background into a preview, then committed (or not)."""
+class ImportJob(TransferJob):
+    """One uploaded 采集表: validated in the background into a preview, then committed (or not).
+
+    The upload lives TRANSFER_FILE_HOURS (core/transfer.py); a preview not confirmed by then expires.
+    """
 
     class Status(models.TextChoices):
         VALIDATING = "VALIDATING", "校验中"
@@ -447,6 +480,16 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
+    directory = "imports"
+    file_field = "stored_name"
+    file_time_field = "created_at"  # the upload is stored when the job is created
+    done_field = "households_done"
+    total_field = "households_total"
+    message_field = "message"
+    active_statuses = (Status.VALIDATING, Status.COMMITTING)
+    expires_with_file = (Status.PREVIEW,)  # a preview cannot be confirmed without its file
+    complete_statuses = (Status.PREVIEW, Status.DONE)
+
     class Meta:
         verbose_name = "导入任务"
         verbose_name_plural = "导入任务"
@@ -454,9 +497,3 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.original_name} #{self.pk}"
-
-    @property
-    def percent(self) -> int:
-        if self.status in (self.Status.PREVIEW, self.Status.DONE):
-            return 100
-        return min(99, self.households_done * 100 // self.households_total) if self.households_total else 0

@@ -1,4 +1,4 @@
-"""疑点 (data-quality warnings) of a household: domain-reference §1.2, §1.4, §1.5 and §1.6.
+"""疑点 (data-quality warnings) of a household: docs/domain.md §3.7.
 
 `household_warnings` is the one function that knows the rules; the registry services
 store the count on the household after every write, so a township list can filter
@@ -23,6 +23,7 @@ from .codes import (
     Relation,
     SchoolStatus,
 )
+from .income import net_income_per_capita
 
 MALE_RELATIONS = {
     Relation.SON,
@@ -61,7 +62,7 @@ IN_SCHOOL_HIGH = {
 }
 IN_SCHOOL_PRIMARY_OR_BELOW = {SchoolStatus.PRESCHOOL, SchoolStatus.PRIMARY}
 MAX_PLAUSIBLE_PER_CAPITA = 100_000
-MAX_ROAD_DISTANCE_KM = 50  # domain-reference §1.6 plausibility limits
+MAX_ROAD_DISTANCE_KM = 50  # docs/domain.md §3.7 plausibility limits
 MAX_ARABLE_MU_PER_PERSON = 50
 
 
@@ -77,8 +78,6 @@ def age_on(birth: date, day: date) -> int:
 
 def household_warnings(household, *, members=None, incomes=None, open_assignments=None, today=None):
     """Every 疑点 of a household, in the order of the form. Reads related rows if not given."""
-    from .services import net_income_per_capita
-
     today = today or timezone.localdate()
     members = list(members if members is not None else household.members.filter(is_active=True))
     incomes = list(incomes if incomes is not None else household.incomes.all())

@@ -5,12 +5,13 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from core.excel import Sheet
+from villages.models import Region
 
 from .codes import AidCategory, HouseholdStatus
 from .idnumbers import mask_phone
+from .income import net_income_per_capita
 from .models import AidMeasure, Household, IncomeRecord, Member
-from .resources import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
-from .services import net_income_per_capita
+from .resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 
 CHUNK = 5000
 
@@ -81,8 +82,6 @@ def publicity_roster(user, prefix: str, **_) -> Sheet:
 
 def aid_measures_by_category(user, prefix: str, *, year: int, **_) -> Sheet:
     """帮扶措施 of a year by county and category: households reached, measures, amounts."""
-    from villages.models import Region
-
     measures = (
         AidMeasure.objects.visible_to(user)
         .within_prefix(prefix)
@@ -153,8 +152,6 @@ def member_count(user, prefix: str) -> int:
 
 def collection_form(user, prefix: str, *, full: bool = False, **_) -> list[Sheet]:
     """采集表: both official sheets in one workbook, the layout the import reads back."""
-    from .resources import HOUSEHOLD_SHEET, MEMBER_SHEET
-
     return [
         household_roster(user, prefix, full=full, title=HOUSEHOLD_SHEET),
         member_roster(user, prefix, full=full, title=MEMBER_SHEET),
@@ -163,8 +160,6 @@ def collection_form(user, prefix: str, *, full: bool = False, **_) -> list[Sheet
 
 def blank_template() -> list[Sheet]:
     """The empty 采集表 the import page offers: headers of every importable column."""
-    from .resources import HOUSEHOLD_SHEET, MEMBER_SHEET
-
     return [
         Sheet(HOUSEHOLD_SHEET, [c.header for c in HOUSEHOLD_COLUMNS if not c.export_only], iter(())),
         Sheet(MEMBER_SHEET, [c.header for c in MEMBER_COLUMNS if not c.export_only], iter(())),

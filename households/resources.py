@@ -1,30 +1,17 @@
 """The official 采集表 columns, once: export, the blank template and the import all read them.
 
-Headers follow domain-reference §1.2 (户) and §1.3 (成员). Coded values are written as
+Headers follow docs/domain.md §3.2 (户) and §3.5 (成员); a column of a model field takes the
+field's label, kind and choices from the model (model_column). Coded values are written as
 their Chinese labels (the form as clerks know it); import accepts the label or the code.
 """
 
 from dataclasses import dataclass
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from .codes import (
-    Education,
-    Ethnicity,
-    Gender,
-    Health,
-    HouseholdAttribute,
-    HouseholdStatus,
-    IdentificationStandard,
-    LaborSkill,
-    MonitoringCategory,
-    PovertyCause,
-    Relation,
-    SchoolStatus,
-    WorkLocation,
-)
-from .models import Household
-from .services import LIVING_CONDITION_FIELDS
+from .fields import LIVING_CONDITION_FIELDS
+from .models import Household, Member
 
 TEXT, INT, DECIMAL, CHOICE, MULTI, BOOL, DATE = "text", "int", "decimal", "choice", "multi", "bool", "date"
 MULTI_SEPARATOR = "、"
@@ -56,56 +43,61 @@ class Column:
         return value
 
 
-def _living_condition_columns() -> list[Column]:
-    columns = []
-    for name in LIVING_CONDITION_FIELDS:
-        model_field = Household._meta.get_field(name)
-        if isinstance(model_field, models.BooleanField):
-            kind = BOOL
-        elif isinstance(model_field, models.DecimalField):
-            kind = DECIMAL
-        elif model_field.choices:
-            kind = CHOICE
-        else:
-            kind = TEXT
-        choices = {value: str(label) for value, label in model_field.choices} if kind == CHOICE else None
-        columns.append(Column(str(model_field.verbose_name), name, kind, choices))
-    return columns
+def model_column(model, name: str, header: str = "", **options) -> Column:
+    """The column of `model`'s field `name`: its header the field's label, its kind and choices the field's."""
+    model_field = model._meta.get_field(name)
+    choices = model_field.base_field.choices if isinstance(model_field, ArrayField) else model_field.choices
+    if isinstance(model_field, models.BooleanField):
+        kind = BOOL
+    elif isinstance(model_field, models.DecimalField):
+        kind = DECIMAL
+    elif isinstance(model_field, models.DateField):
+        kind = DATE
+    elif isinstance(model_field, ArrayField) and choices:
+        kind = MULTI
+    elif choices:
+        kind = CHOICE
+    elif isinstance(model_field, models.IntegerField):
+        kind = INT
+    else:
+        kind = TEXT
+    labels = {value: str(label) for value, label in choices} if kind in (CHOICE, MULTI) else None
+    return Column(header or str(model_field.verbose_name), name, kind, labels, **options)
 
 
 HOUSEHOLD_COLUMNS = [
-    Column("户编号", "household_no"),
+    model_column(Household, "household_no"),
     Column("所在村代码", "village_id"),
     Column("所在村", "village__name", export_only=True),
-    Column("村民小组", "group_name"),
-    Column("户主姓名", "head_name", export_only=True),
-    Column("联系电话", "phone", personal=True, not_public=True),
-    Column("识别标准", "identification_standard", CHOICE, dict(IdentificationStandard.choices)),
-    Column("贫困户属性", "attribute", CHOICE, dict(HouseholdAttribute.choices)),
-    Column("主要致贫原因", "main_cause", CHOICE, dict(PovertyCause.choices)),
-    Column("其他致贫原因", "other_causes", MULTI, dict(PovertyCause.choices)),
-    Column("识别年度", "identified_year", INT),
-    Column("脱贫年度", "exit_year", INT, export_only=True),
-    Column("户状态", "status", CHOICE, dict(HouseholdStatus.choices), export_only=True),
-    Column("监测对象类别", "monitoring_category", CHOICE, dict(MonitoringCategory.choices)),
-    Column("家庭人口数", "member_count", INT, export_only=True),
-    *_living_condition_columns(),
+    model_column(Household, "group_name"),
+    model_column(Household, "head_name", export_only=True),
+    model_column(Household, "phone", personal=True, not_public=True),
+    model_column(Household, "identification_standard"),
+    model_column(Household, "attribute"),
+    model_column(Household, "main_cause"),
+    model_column(Household, "other_causes"),
+    model_column(Household, "identified_year"),
+    model_column(Household, "exit_year", export_only=True),
+    model_column(Household, "status", "户状态", export_only=True),
+    model_column(Household, "monitoring_category"),
+    model_column(Household, "member_count", export_only=True),
+    *(model_column(Household, name) for name in LIVING_CONDITION_FIELDS),
 ]
 
 MEMBER_COLUMNS = [
     Column("户编号", "household__household_no"),
-    Column("姓名", "name"),
-    Column("证件号码", "id_number", personal=True, not_public=True),
-    Column("与户主关系", "relation", CHOICE, dict(Relation.choices)),
-    Column("性别", "gender", CHOICE, dict(Gender.choices), export_only=True),
-    Column("出生日期", "birth_date", DATE, export_only=True),
-    Column("民族", "ethnicity", CHOICE, dict(Ethnicity.choices)),
-    Column("文化程度", "education", CHOICE, dict(Education.choices)),
-    Column("在校生状况", "school_status", CHOICE, dict(SchoolStatus.choices)),
-    Column("健康状况", "health", MULTI, dict(Health.choices), not_public=True),
-    Column("劳动技能", "labor_skill", CHOICE, dict(LaborSkill.choices)),
-    Column("务工状况", "work_location", CHOICE, dict(WorkLocation.choices)),
-    Column("务工时间（月）", "work_months", INT),
+    model_column(Member, "name"),
+    model_column(Member, "id_number", personal=True, not_public=True),
+    model_column(Member, "relation"),
+    model_column(Member, "gender", export_only=True),
+    model_column(Member, "birth_date", export_only=True),
+    model_column(Member, "ethnicity"),
+    model_column(Member, "education"),
+    model_column(Member, "school_status"),
+    model_column(Member, "health", not_public=True),
+    model_column(Member, "labor_skill"),
+    model_column(Member, "work_location"),
+    model_column(Member, "work_months"),
 ]
 
 HOUSEHOLD_SHEET = "贫困户"

@@ -1,11 +1,18 @@
 """Read paths of the registry: scoped querysets, never a Python loop over households."""
 
+import pghistory.models
 from django.db.models import Prefetch, Q
 
-from core.regions import code_prefix, level_of
+from core.codes import ParameterKey
+from core.models import User
+from core.policy import PolicyParameterMissing, policy_value
+from core.regions import RegionLevel, code_at, code_prefix, level_of
 
+from .codes import IdentificationStandard
+from .fields import LIVING_CONDITION_FIELDS
 from .idnumbers import id_number_hash, normalize_id_number
-from .models import AdjustmentRecord, AidMeasure, HelperAssignment, Household, IncomeRecord, Member
+from .income import net_income_per_capita
+from .models import AdjustmentRecord, AidMeasure, HelperAssignment, Household, HouseholdYearLock, IncomeRecord, Member
 
 LIST_FILTERS = ("status", "attribute", "main_cause", "monitoring_category")
 
@@ -78,29 +85,21 @@ def household_detail_queryset(user):
 
 
 def poverty_line(household, year: int):
-    """The poverty line of `year` for the household's 识别标准 (domain-reference §3).
+    """The poverty line of `year` for the household's 识别标准 (docs/domain.md §7.2).
 
     国家标准 reads the national row; 省定 / 市定 read the row of the household's province
     or city, falling back to the national row when the province has set none.
     """
-    from core.codes import ParameterKey
-    from core.policy import policy_value
-
-    from .codes import IdentificationStandard
-
-    digits = {IdentificationStandard.PROVINCIAL: 2, IdentificationStandard.MUNICIPAL: 4}.get(
-        household.identification_standard
-    )
-    region_code = household.village_id[:digits].ljust(12, "0") if digits else None
+    level = {
+        IdentificationStandard.PROVINCIAL: RegionLevel.PROVINCE,
+        IdentificationStandard.MUNICIPAL: RegionLevel.CITY,
+    }.get(household.identification_standard)
+    region_code = code_at(household.village_id, level) if level else None
     return policy_value(ParameterKey.POVERTY_LINE, year=year, region_code=region_code)
 
 
 def income_rows(household) -> list[dict]:
     """Each year's income with 人均纯收入 and that year's line for the household's 识别标准."""
-    from core.policy import PolicyParameterMissing
-
-    from .services import net_income_per_capita
-
     rows = []
     for income in household.incomes.all():
         try:
@@ -117,6 +116,11 @@ def income_rows(household) -> list[dict]:
             }
         )
     return rows
+
+
+def year_lock(*, household_id: int, year: int) -> HouseholdYearLock | None:
+    """The lock on a household's `year`, if an approval settled it; its `reason` names the approval."""
+    return HouseholdYearLock.objects.filter(household_id=household_id, year=year).first()
 
 
 HIDDEN_HISTORY_FIELDS = {
@@ -137,10 +141,6 @@ def household_history(household, members, limit: int = 50) -> list[dict]:
 
     Each entry names the changed fields by their Chinese labels; encrypted values never appear.
     """
-    import pghistory.models
-
-    from core.models import User
-
     events = []
     for tracked in ([household], list(members)):  # tracks() takes objects of one model at a time
         if tracked:
@@ -173,8 +173,6 @@ def household_history(household, members, limit: int = 50) -> list[dict]:
 
 def living_conditions(household) -> list[tuple[str, str]]:
     """(label, display value) of the 生产生活条件 block, in the order of the form."""
-    from .services import LIVING_CONDITION_FIELDS
-
     rows = []
     for name in LIVING_CONDITION_FIELDS:
         field = Household._meta.get_field(name)

@@ -1,12 +1,18 @@
+import tempfile
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseForbidden
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.downloads import private_download
+from core.excel import write_workbook
+from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
 from core.scoping import get_visible_or_404
 from villages.models import Region
 
@@ -21,10 +27,11 @@ from .forms import (
     MemberFormSet,
     MemberIncreaseForm,
     StatusChangeForm,
-    apply_service_errors,
 )
-from .models import Helper, Household
+from .imports import commit_import, error_workbook, start_import
+from .models import Helper, Household, ImportJob
 from .quality import household_warnings
+from .reports import blank_template
 
 PAGE_SIZE = 50
 
@@ -74,16 +81,7 @@ def household_detail(request, pk):
             # Members who left are part of the history too.
             "history": selectors.household_history(household, household.members.all()),
             "living_conditions": selectors.living_conditions(household),
-            "status_form": StatusChangeForm(),
-            "increase_form": MemberIncreaseForm(prefix="add"),
-            "decrease_form": MemberDecreaseForm(members=members, prefix="remove"),
-            "income_form": IncomeForm(prefix="income", initial={"year": timezone.localdate().year - 1}),
-            "measure_form": AidMeasureForm(prefix="measure", initial={"year": timezone.localdate().year}),
-            "helper_form": HelperAssignForm(
-                prefix="helper",
-                helpers=Helper.objects.visible_to(request.user)[:500],
-                initial={"start_date": timezone.localdate()},
-            ),
+            **empty_forms(ACTIONS, request.user, household),
             "nav_active": "households",
         },
     )
@@ -206,132 +204,105 @@ def household_unmask(request, pk):
     return response
 
 
-def adjustment_action(request, household, form, perform, success: str):
-    """Run one adjustment form through its service; the outcome comes back as a message on the detail page."""
-    if form.is_valid():
-        try:
-            perform(form.cleaned_data)
-            messages.success(request, success)
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-    else:
-        messages.error(
-            request,
-            "；".join(
-                f"{form.fields[key].label if key in form.fields else '表单'}：{errors[0]}"
-                for key, errors in form.errors.items()
-            ),
-        )
-    return redirect("households:detail", pk=household.pk)
+# --- actions of the household page ------------------------------------------------------------
+
+HELPER_CHOICES = 500  # helpers of the scope the page offers; a posted one may be any of them
 
 
-@login_required
-@require_POST
-def household_adjust(request, pk):
-    """清退 / 自然销户 with a reason (脱贫 and 返贫 are applications)."""
-    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
-    return adjustment_action(
-        request,
-        household,
-        StatusChangeForm(request.POST),
-        lambda data: services.change_status(user=request.user, household_id=household.pk, **data),
+def _helper_form(data, user, household) -> HelperAssignForm:
+    helpers = Helper.objects.visible_to(user)
+    return HelperAssignForm(
+        data,
+        prefix="helper",
+        helpers=helpers if data is not None else helpers[:HELPER_CHOICES],
+        initial={"start_date": timezone.localdate()},
+    )
+
+
+@transaction.atomic
+def _assign_helper(data, user, household):
+    """结对 with a helper of the scope, or with a new one registered in the user's region first."""
+    helper_id = data["helper"]
+    if not helper_id:
+        helper_id = services.create_helper(
+            user=user,
+            region_code=user.region_id or household.village_id,
+            name=data["name"],
+            unit=data["unit"],
+            level=data["level"],
+            phone=data["phone"],
+        ).pk
+    return services.assign_helper(
+        user=user, helper_id=int(helper_id), household_id=household.pk, start_date=data["start_date"]
+    )
+
+
+# Each action of the household page: its form, the service it calls, what the clerk is told.
+ACTIONS = {
+    "adjust": FormAction(
+        "status_form",
+        form_of(StatusChangeForm),
+        lambda data, user, household: services.change_status(user=user, household_id=household.pk, **data),
         "已记录动态调整。",
-    )
-
-
-@login_required
-@require_POST
-def member_add(request, pk):
-    """成员自然增加 with its reason."""
-    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
-    form = MemberIncreaseForm(request.POST, prefix="add")
-    return adjustment_action(
-        request,
-        household,
-        form,
-        lambda data: services.add_member(
-            user=request.user,
-            household_id=household.pk,
-            member=form.service_data(),
-            member_reason=data["member_reason"],
-            reason=data["reason"],
-        ),
+    ),
+    "member_add": FormAction(
+        "increase_form",
+        form_of(MemberIncreaseForm, prefix="add"),
+        lambda data, user, household: services.add_member(user=user, household_id=household.pk, **data),
         "已新增成员。",
-    )
-
-
-@login_required
-@require_POST
-def member_remove(request, pk):
-    """成员自然减少 with its reason."""
-    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
-    form = MemberDecreaseForm(request.POST, members=household.members.filter(is_active=True), prefix="remove")
-    return adjustment_action(
-        request,
-        household,
-        form,
-        lambda data: services.remove_member(
-            user=request.user,
-            member_id=int(data["member"]),
-            member_reason=data["member_reason"],
-            reason=data["reason"],
+    ),
+    "member_remove": FormAction(
+        "decrease_form",
+        lambda data, user, household: MemberDecreaseForm(
+            data, members=household.members.filter(is_active=True), prefix="remove"
+        ),
+        lambda data, user, household: services.remove_member(
+            user=user, member_id=data["member"], member_reason=data["member_reason"], reason=data["reason"]
         ),
         "已记录成员减少。",
-    )
-
-
-@login_required
-@require_POST
-def household_income(request, pk):
-    """年度收入 of one year (replaces that year's figures)."""
-    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
-    return adjustment_action(
-        request,
-        household,
-        IncomeForm(request.POST, prefix="income"),
-        lambda data: services.save_income(
-            user=request.user, household_id=household.pk, year=data.pop("year"), items=data
+    ),
+    "income": FormAction(
+        "income_form",
+        lambda data, user, household: IncomeForm(
+            data, prefix="income", initial={"year": timezone.localdate().year - 1}
         ),
+        lambda data, user, household: services.save_income(user=user, household_id=household.pk, **data),
         "已保存年度收入。",
-    )
-
-
-@login_required
-@require_POST
-def household_aid_measure(request, pk):
-    household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
-    return adjustment_action(
-        request,
-        household,
-        AidMeasureForm(request.POST, prefix="measure"),
-        lambda data: services.add_aid_measure(user=request.user, household_id=household.pk, **data),
+    ),
+    "aid_measure": FormAction(
+        "measure_form",
+        lambda data, user, household: AidMeasureForm(
+            data, prefix="measure", initial={"year": timezone.localdate().year}
+        ),
+        lambda data, user, household: services.add_aid_measure(user=user, household_id=household.pk, **data),
         "已登记帮扶措施。",
+    ),
+    "assign_helper": FormAction("helper_form", _helper_form, _assign_helper, "已结对帮扶责任人。"),
+}
+
+
+def refusal_message(outcome) -> str:
+    """One line for the message on the page: the service's reasons, or each bad field with its first error."""
+    if outcome.refusal is not None:
+        return "；".join(outcome.refusal.messages)
+    form = outcome.form
+    return "；".join(
+        f"{form.fields[key].label if key in form.fields else '表单'}：{errors[0]}"
+        for key, errors in form.errors.items()
     )
 
 
 @login_required
 @require_POST
-def household_assign_helper(request, pk):
-    """结对: an existing helper of the scope, or a new one registered in the user's region."""
+def household_action(request, pk, action):
+    """清退/销户, 成员增减, 年度收入, 帮扶措施, 结对: the outcome comes back as a message on the detail page."""
+    if action not in ACTIONS:
+        raise Http404
     household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
-
-    def assign(data):
-        helper_id = data["helper"]
-        if not helper_id:
-            helper_id = services.create_helper(
-                user=request.user,
-                region_code=request.user.region_id or household.village_id,
-                name=data["name"],
-                unit=data["unit"],
-                level=data["level"],
-                phone=data["phone"],
-            ).pk
-        services.assign_helper(
-            user=request.user, helper_id=int(helper_id), household_id=household.pk, start_date=data["start_date"]
-        )
-
-    form = HelperAssignForm(request.POST, prefix="helper", helpers=Helper.objects.visible_to(request.user))
-    return adjustment_action(request, household, form, assign, "已结对帮扶责任人。")
+    outcome = run_action(request, ACTIONS[action], household)
+    if not outcome.done:
+        messages.error(request, refusal_message(outcome))
+    return redirect("households:detail", pk=household.pk)
 
 
 # --- 采集表 import ---------------------------------------------------------------------------
@@ -340,9 +311,6 @@ def household_assign_helper(request, pk):
 @login_required
 def import_upload(request):
     """Upload a 采集表; it is checked at once and validated in the background into a preview."""
-    from .imports import start_import
-    from .models import ImportJob
-
     errors = []
     if request.method == "POST":
         try:
@@ -362,8 +330,6 @@ def import_upload(request):
 @login_required
 def import_detail(request, pk):
     """Progress, then the preview: counts and every error as (sheet, row, column, 原因)."""
-    from .models import ImportJob
-
     job = ImportJob.objects.filter(pk=pk, user=request.user).first()
     if job is None:
         raise Http404
@@ -375,8 +341,6 @@ def import_detail(request, pk):
 @login_required
 @require_POST
 def import_commit(request, pk):
-    from .imports import commit_import
-
     try:
         commit_import(user=request.user, job_id=pk)
         messages.success(request, "已开始导入，完成前请勿重复提交。")
@@ -388,15 +352,8 @@ def import_commit(request, pk):
 @login_required
 def import_errors(request, pk):
     """The bad rows as uploaded, with a 原因 column."""
-    import tempfile
-
-    from core.downloads import private_download
-
-    from .imports import error_workbook, upload_path
-    from .models import ImportJob
-
     job = ImportJob.objects.filter(pk=pk, user=request.user).first()
-    if job is None or not job.errors or upload_path(job) is None:
+    if job is None or not job.errors or job.file_path() is None:
         raise Http404("错误报告不存在或已过期。")
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed (and so deleted) by the response
     error_workbook(job, handle.name)
@@ -406,14 +363,6 @@ def import_errors(request, pk):
 @login_required
 def import_template(request):
     """The blank 采集表 with the official headers of both sheets."""
-    import tempfile
-
-    from django.http import FileResponse
-
-    from core.excel import write_workbook
-
-    from .reports import blank_template
-
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
     write_workbook(handle.name, blank_template())
     return FileResponse(open(handle.name, "rb"), as_attachment=True, filename="贫困户采集表模板.xlsx")

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.pagination import IdCursorPagination
+from core.years import YEAR_LIMITS
 
 from . import selectors, services
 from .codes import NoticeKind, ProjectCategory, ProjectStatus
@@ -63,7 +64,7 @@ class ProjectReadSerializer(serializers.ModelSerializer):
 class ProjectWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     category = serializers.ChoiceField(choices=ProjectCategory.choices, required=False)
-    year = serializers.IntegerField(min_value=2013, max_value=2100, required=False)
+    year = serializers.IntegerField(**YEAR_LIMITS, required=False)
     budget = serializers.CharField(max_length=20, required=False, help_text="金额（元），最多两位小数")
     implementing_unit = serializers.CharField(max_length=200, required=False)
     content = serializers.CharField(required=False, allow_blank=True)

@@ -4,7 +4,7 @@ from core.codes import Role
 from households.codes import AidCategory
 
 
-# 项目类别: the nine categories of the project library (domain-reference §8.5, project types).
+# 项目类别: the nine categories of the project library (docs/domain.md §10.4).
 class ProjectCategory(models.TextChoices):
     INDUSTRY = "01", "产业发展"
     INFRASTRUCTURE = "02", "基础设施"
@@ -17,7 +17,7 @@ class ProjectCategory(models.TextChoices):
     OTHER = "99", "其他"
 
 
-# 项目状态: 申报 → 审核 → 论证 → 审定(入库), then the lifecycle (domain-reference §8.5).
+# 项目状态: 申报 → 审核 → 论证 → 审定(入库), then the lifecycle (docs/domain.md §10.3).
 class ProjectStatus(models.TextChoices):
     DECLARED = "DECLARED", "申报"
     TOWNSHIP_REVIEWED = "TOWNSHIP_REVIEWED", "乡审核"
@@ -32,7 +32,7 @@ class ProjectStatus(models.TextChoices):
 PROJECT_FLOW = list(ProjectStatus)
 
 # Who moves a project into each status: the township reviews and accepts its own projects,
-# the county appraises, enters the library, approves, starts and closes (domain-reference §8.5).
+# the county appraises, enters the library, approves, starts and closes (docs/domain.md §10.2).
 ADVANCE_ROLES = {
     ProjectStatus.TOWNSHIP_REVIEWED: {Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER},
     ProjectStatus.COUNTY_APPRAISED: {Role.COUNTY_REVIEWER},
@@ -67,11 +67,11 @@ MEASURE_CATEGORY = {
 }
 
 
-# 公示 before a decision, 公告 after it (domain-reference §8.4).
+# 公示 before a decision, 公告 after it (docs/domain.md §10.5).
 class NoticeKind(models.TextChoices):
     PUBLICITY = "PUBLICITY", "公示"
     ANNOUNCEMENT = "ANNOUNCEMENT", "公告"
 
 
-# 扶贫监督举报电话: every project notice names it (domain-reference §8.4, content of a notice).
+# 扶贫监督举报电话: every project notice names it (docs/domain.md §10.5, content of a notice).
 SUPERVISION_PHONE = "12317"

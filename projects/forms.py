@@ -2,9 +2,11 @@
 
 from django import forms
 
-from households.forms import BLANK, BootstrapMixin
+from core.forms import BLANK, BootstrapMixin, model_field
+from core.years import YEAR_LIMITS
 
 from .codes import NoticeKind, ProjectCategory, ProjectStatus
+from .models import Project
 
 
 def date_input():
@@ -29,11 +31,12 @@ class ProjectFilterForm(BootstrapMixin, forms.Form):
 class ProjectForm(BootstrapMixin, forms.Form):
     """申报 and correction of a project: its content, and where it is carried out."""
 
-    name = forms.CharField(label="项目名称", max_length=200)
-    category = forms.ChoiceField(label="项目类别", choices=BLANK + ProjectCategory.choices)
-    year = forms.IntegerField(label="年度", min_value=2013, max_value=2100)
+    name = model_field(Project, "name")
+    category = model_field(Project, "category")
+    year = model_field(Project, "year", **YEAR_LIMITS)
+    # Text until the service parses it as Decimal, with its own messages.
     budget = forms.CharField(label="预算（元）", max_length=20, help_text="最多两位小数")
-    implementing_unit = forms.CharField(label="实施单位", max_length=200)
+    implementing_unit = model_field(Project, "implementing_unit")
     villages = forms.MultipleChoiceField(
         label="实施村",
         required=False,
@@ -41,14 +44,14 @@ class ProjectForm(BootstrapMixin, forms.Form):
         help_text="可多选；跨乡镇或全县性的项目由县级申报。",
     )
     county = forms.ChoiceField(label="全县性项目所在县", required=False, help_text="不选实施村时填写。")
-    content = forms.CharField(label="建设内容和规模", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    performance_target = forms.CharField(
-        label="绩效目标",
-        required=False,
+    content = model_field(Project, "content", widget=forms.Textarea(attrs={"rows": 3}))
+    performance_target = model_field(
+        Project,
+        "performance_target",
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="入库前必须填写：未填写绩效目标的项目不能入库。",
     )
-    poverty_link = forms.CharField(label="带贫减贫机制", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    poverty_link = model_field(Project, "poverty_link", widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, villages, counties, **kwargs):
         super().__init__(*args, **kwargs)

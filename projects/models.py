@@ -7,7 +7,7 @@ from .codes import NoticeKind, ProjectCategory, ProjectStatus
 
 
 class Project(models.Model):
-    """An entry of the county's 项目库, from 申报 to 完成 (domain-reference §8.5).
+    """An entry of the county's 项目库, from 申报 to 完成 (docs/domain.md §10.3).
 
     `region` is where the project sits for scoping: its one village, the township of all its
     villages, or the county for a project across townships — so a township clerk sees the
@@ -104,7 +104,7 @@ class Beneficiary(models.Model):
 
 
 class Notice(models.Model):
-    """公告公示 of a project or a fund source: what, where it is posted, from and to (§8.4)."""
+    """公告公示 of a project or a fund source: what, where it is posted, from and to (docs/domain.md §10.5)."""
 
     kind = models.CharField("类型", max_length=12, choices=NoticeKind.choices, default=NoticeKind.PUBLICITY)
     project = models.ForeignKey(
@@ -147,6 +147,11 @@ class Notice(models.Model):
 
     def __str__(self):
         return self.title
+
+    @classmethod
+    def fund_source_model(cls):
+        """funds.FundSource, named through this foreign key: projects sits below funds and imports none of it."""
+        return cls._meta.get_field("fund_source").related_model
 
 
 class NoticeObjection(models.Model):

@@ -1,4 +1,4 @@
-"""Pages anyone may read without logging in: the online 公示栏 of each village (domain-reference §8.4)."""
+"""Pages anyone may read without logging in: the online 公示栏 of each village (docs/domain.md §10.5)."""
 
 from django.urls import path
 

@@ -3,8 +3,7 @@
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from core.regions import RegionLevel
-from funds.codes import FundLevel
+from core.regions import RegionLevel, code_prefix, county_of
 from households.models import Household
 from villages.models import Region
 
@@ -74,7 +73,9 @@ def beneficiary_candidates(user, project: Project, limit: int = 1000):
     households = Household.objects.visible_to(user)
     villages = [village.code for village in project.villages.all()]
     households = (
-        households.filter(village_id__in=villages) if villages else households.within_prefix(project.county_id[:6])
+        households.filter(village_id__in=villages)
+        if villages
+        else households.within_prefix(code_prefix(project.county_id, RegionLevel.COUNTY))
     )
     return (
         households.exclude(project_benefits__project=project)
@@ -100,7 +101,8 @@ def notice_regions(user, project: Project) -> list[Region]:
 
 
 def notice_initial(project: Project, regions: list[Region], today) -> dict:
-    """What a new 公示 of the project starts with: posted where the project sits, saying what §8.4 asks."""
+    """What a new 公示 of the project starts with: posted where the project sits, saying what
+    docs/domain.md §10.5 asks."""
     region = next((region for region in regions if region.code == project.region_id), regions[0] if regions else None)
     lines = [
         f"项目名称：{project.name}",
@@ -139,12 +141,12 @@ def public_notices(village: Region, today=None) -> dict:
     """公告公示 a village's notice board shows: notices of its projects, of its county's county-wide
     projects (declared without villages) and the fund notices of its county.
 
-    Deliberately unscoped (it is public, §8.4) and deliberately narrow: rows are read as plain
+    Deliberately unscoped (it is public, docs/domain.md §10.5) and deliberately narrow: rows are read as plain
     values of the published fields only, and a beneficiary is only 户主姓名 and the planned
     amount — no ID number, phone, 户编号, members or bank details ever reach the template.
     """
     today = today or timezone.localdate()
-    county_code = village.code[:6].ljust(12, "0")
+    county_code = county_of(village.code)
     notices = Notice.objects.filter(start_date__lte=today).filter(
         Q(project__villages=village)
         | Q(project__county_id=county_code, project__villages__isnull=True)
@@ -183,7 +185,11 @@ def public_notices(village: Region, today=None) -> dict:
         beneficiaries.setdefault(row["project_id"], []).append(
             {"head_name": row["household__head_name"], "planned_amount": row["planned_amount"]}
         )
-    categories, levels, kinds = dict(ProjectCategory.choices), dict(FundLevel.choices), dict(NoticeKind.choices)
+    categories, levels, kinds = (
+        dict(ProjectCategory.choices),
+        dict(Notice.fund_source_model()._meta.get_field("level").choices),
+        dict(NoticeKind.choices),
+    )
     for row in rows:
         row["kind_label"] = kinds.get(row["kind"], "")
         row["category_label"] = categories.get(row["project__category"], "")

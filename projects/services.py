@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.codes import ParameterKey, Role
 from core.policy import policy_value
-from core.regions import RegionLevel
+from core.regions import RegionLevel, code_prefix, same_county
 from households.models import AidMeasure, Household
 from households.services import add_aid_measure, full_clean_or_raise
 from villages.models import Region
@@ -234,7 +234,9 @@ def set_beneficiary(*, user, project_id: int, household_id: int, planned_amount)
     households = Household.objects.visible_to(user).filter(pk=household_id)
     villages = list(project.villages.values_list("code", flat=True))
     household = (
-        households.filter(village_id__in=villages) if villages else households.within_prefix(project.county_id[:6])
+        households.filter(village_id__in=villages)
+        if villages
+        else households.within_prefix(code_prefix(project.county_id, RegionLevel.COUNTY))
     ).first()
     if household is None:
         raise ValidationError({"household": ["受益户须是本项目实施村内、您管辖范围内的建档立卡户。"]})
@@ -289,22 +291,21 @@ def post_notice(
 ) -> Notice:
     """公告公示 of a project or a fund source, posted in a region the user may see.
 
-    A 公示 lasts at least FUND_PROJECT_NOTICE_DAYS days (10 by default, §8.4); without an end
+    A 公示 lasts at least FUND_PROJECT_NOTICE_DAYS days (10 by default, docs/domain.md §10.5); without an end
     date it lasts exactly that long.
     """
-    from funds.models import FundSource
-
     if user.role not in DECLARING_ROLES:
         raise ValidationError({"__all__": ["公告公示由乡镇或县级发布。"]})
     region = Region.objects.visible_to(user).filter(code=region_code).first()
     if region is None:
         raise ValidationError({"region": ["请选择您管辖范围内的公示区划。"]})
     project = Project.objects.visible_to(user).filter(pk=project_id).first() if project_id else None
-    fund_source = FundSource.objects.visible_to(user).filter(pk=fund_source_id).first() if fund_source_id else None
+    fund_sources = Notice.fund_source_model().objects.visible_to(user)
+    fund_source = fund_sources.filter(pk=fund_source_id).first() if fund_source_id else None
     if (project is None) == (fund_source is None):
         raise ValidationError({"__all__": ["请选择要公示的项目或资金（只能选一个）。"]})
     subject_county = project.county_id if project else fund_source.county_id
-    if region.code[:6] != subject_county[:6]:
+    if not same_county(region.code, subject_county):
         raise ValidationError({"region": ["公示区划须在项目或资金所在县内。"]})
     if start_date is None:
         raise ValidationError({"start_date": ["请填写开始日期。"]})

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
 from core.scoping import get_visible_or_404
-from households.forms import apply_service_errors
 
 from . import selectors, services
 from .codes import EDITABLE_STATUSES, SUPERVISION_PHONE
@@ -109,38 +109,75 @@ def project_form(request, project):
     )
 
 
-def _forms(request, project, action: str | None = None) -> dict:
-    """Every form of the detail page; the one named by `action` is bound to what was posted."""
-    user = request.user
+def _notice_form(data, user, project) -> NoticeForm:
     today = timezone.localdate()
     regions = selectors.notice_regions(user, project)
-    data = request.POST if action else None
-    notices = list(project.notices.all())
-    objections = [objection for notice in notices for objection in notice.objections.all()]
+    return NoticeForm(
+        data,
+        regions=regions,
+        notice_days=services.notice_days(project.region_id, today.year),
+        initial=selectors.notice_initial(project, regions, today),
+    )
 
-    def bound(name):
-        return data if action == name else None
 
-    return {
-        "advance_form": AdvanceForm(bound("advance")),
-        "beneficiary_form": BeneficiaryForm(
-            bound("add-beneficiary"), households=selectors.beneficiary_candidates(user, project)
+def _objections(project) -> list:
+    return [objection for notice in project.notices.all() for objection in notice.objections.all()]
+
+
+# Each action of the detail page: its form, the service it calls, what the user is told.
+ACTIONS = {
+    "advance": FormAction(
+        "advance_form",
+        form_of(AdvanceForm),
+        lambda data, user, project: services.advance_project(user=user, project_id=project.pk, **data),
+        "已办理。",
+    ),
+    "add-beneficiary": FormAction(
+        "beneficiary_form",
+        lambda data, user, project: BeneficiaryForm(data, households=selectors.beneficiary_candidates(user, project)),
+        lambda data, user, project: services.set_beneficiary(
+            user=user, project_id=project.pk, household_id=data["household"], planned_amount=data["planned_amount"]
         ),
-        "remove_form": RemoveBeneficiaryForm(bound("remove-beneficiary"), rows=project.beneficiaries.all()),
-        "notice_form": NoticeForm(
-            bound("notice"),
-            regions=regions,
-            notice_days=services.notice_days(project.region_id, today.year),
-            initial=selectors.notice_initial(project, regions, today),
+        "已保存受益户。",
+    ),
+    "remove-beneficiary": FormAction(
+        "remove_form",
+        lambda data, user, project: RemoveBeneficiaryForm(data, rows=project.beneficiaries.all()),
+        lambda data, user, project: services.remove_beneficiary(user=user, beneficiary_id=data["beneficiary"]),
+        "已移除受益户。",
+    ),
+    "notice": FormAction(
+        "notice_form",
+        _notice_form,
+        lambda data, user, project: services.post_notice(
+            user=user, project_id=project.pk, region_code=data.pop("region"), **data
         ),
-        "objection_form": ObjectionForm(bound("objection"), rows=notices, initial={"received_on": today}),
-        "resolve_form": ResolveObjectionForm(bound("resolve"), rows=objections),
-    }
+        "已发布公告公示。",
+    ),
+    "objection": FormAction(
+        "objection_form",
+        lambda data, user, project: ObjectionForm(
+            data, rows=project.notices.all(), initial={"received_on": timezone.localdate()}
+        ),
+        lambda data, user, project: services.record_notice_objection(
+            user=user, notice_id=data["notice"], content=data["content"], received_on=data["received_on"]
+        ),
+        "异议已登记。",
+    ),
+    "resolve": FormAction(
+        "resolve_form",
+        lambda data, user, project: ResolveObjectionForm(data, rows=_objections(project)),
+        lambda data, user, project: services.resolve_notice_objection(
+            user=user, objection_id=data["objection"], outcome=data["outcome"]
+        ),
+        "异议已处理。",
+    ),
+}
 
 
-def _detail_context(request, project, action: str | None = None) -> dict:
+def _detail_context(request, project) -> dict:
     user = request.user
-    forms = _forms(request, project, action)
+    forms = empty_forms(ACTIONS, user, project)
     return {
         "project": project,
         "next_status": services.next_status(project),
@@ -161,49 +198,6 @@ def project_detail(request, pk):
     return render(request, "projects/detail.html", _detail_context(request, project))
 
 
-# What each action of the detail page calls, given the user, the project and the cleaned form data.
-ACTIONS = {
-    "advance": (
-        "advance_form",
-        "已办理。",
-        lambda user, project, data: services.advance_project(user=user, project_id=project.pk, **data),
-    ),
-    "add-beneficiary": (
-        "beneficiary_form",
-        "已保存受益户。",
-        lambda user, project, data: services.set_beneficiary(
-            user=user, project_id=project.pk, household_id=data["household"], planned_amount=data["planned_amount"]
-        ),
-    ),
-    "remove-beneficiary": (
-        "remove_form",
-        "已移除受益户。",
-        lambda user, project, data: services.remove_beneficiary(user=user, beneficiary_id=data["beneficiary"]),
-    ),
-    "notice": (
-        "notice_form",
-        "已发布公告公示。",
-        lambda user, project, data: services.post_notice(
-            user=user, project_id=project.pk, region_code=data.pop("region"), **data
-        ),
-    ),
-    "objection": (
-        "objection_form",
-        "异议已登记。",
-        lambda user, project, data: services.record_notice_objection(
-            user=user, notice_id=data["notice"], content=data["content"], received_on=data["received_on"]
-        ),
-    ),
-    "resolve": (
-        "resolve_form",
-        "异议已处理。",
-        lambda user, project, data: services.resolve_notice_objection(
-            user=user, objection_id=data["objection"], outcome=data["outcome"]
-        ),
-    ),
-}
-
-
 @login_required
 @require_POST
 def project_action(request, pk, action):
@@ -212,18 +206,13 @@ def project_action(request, pk, action):
         raise Http404
     queryset = selectors.project_detail_queryset(request.user)
     project = get_visible_or_404(queryset, request.user, pk=pk)
-    context = _detail_context(request, project, action)
-    form_key, done, perform = ACTIONS[action]
-    form = context[form_key]
-    if form.is_valid():
-        try:
-            perform(request.user, project, dict(form.cleaned_data))
-            messages.success(request, done)
-            return redirect("projects:detail", pk=pk)
-        except ValidationError as error:
-            apply_service_errors(error, form)
+    outcome = run_action(request, ACTIONS[action], project)
+    if outcome.done:
+        return redirect("projects:detail", pk=pk)
+    if outcome.refusal is not None:
         project = get_visible_or_404(queryset, request.user, pk=pk)  # as it is after the refused change
-        context = {**_detail_context(request, project), form_key: form}
+    form = outcome.form
+    context = {**_detail_context(request, project), ACTIONS[action].name: form}
     context.update(action_errors=form.error_summary(), failed_action=action, failed_form=form)
     return render(request, "projects/detail.html", context, status=400)
 

@@ -7,7 +7,7 @@ import factory
 
 from core.codes import Role
 from core.models import User
-from core.regions import RegionLevel, level_of
+from core.regions import ancestor_codes, county_of, level_of
 from fupin.demo import id_check_char
 from households.codes import HouseholdAttribute, HouseholdStatus, PovertyCause, Relation
 from households.models import Household, Member
@@ -26,17 +26,10 @@ def make_id_number(county: str = "622926", birth: date = date(1980, 5, 17), male
 
 def region(code: str, name: str | None = None) -> Region:
     """The region with `code` and all its ancestors, created as needed."""
-    level = level_of(code)
-    parent = None
-    if level != RegionLevel.PROVINCE:
-        parent_code = next(
-            prefix.ljust(12, "0")
-            for digits in (9, 6, 4, 2)
-            if (prefix := code[:digits]).ljust(12, "0") != code and code[digits:].strip("0")
-        )
-        parent = region(parent_code)
+    ancestors = ancestor_codes(code)
+    parent = region(ancestors[-1]) if ancestors else None
     obj, _ = Region.objects.get_or_create(
-        code=code, defaults={"name": name or f"{code}名", "level": level, "parent": parent}
+        code=code, defaults={"name": name or f"{code}名", "level": level_of(code), "parent": parent}
     )
     return obj
 
@@ -83,11 +76,21 @@ def household_with_members(village: Region, size: int = 3, status: str = Househo
 
 
 def populate(village: Region, township: Region) -> Household:
-    """One of everything a township holds: household, members, income, adjustment, measure, helper."""
-    from households.models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, IncomeRecord
+    """One of everything a township holds: household, members, income, year lock, adjustment, measure, helper."""
+    from django.utils import timezone
+
+    from households.models import (
+        AdjustmentRecord,
+        AidMeasure,
+        Helper,
+        HelperAssignment,
+        HouseholdYearLock,
+        IncomeRecord,
+    )
 
     household = household_with_members(village)
     IncomeRecord.objects.create(household=household, year=2019, household_size=3)
+    HouseholdYearLock.objects.create(household=household, year=2018, reason="户退出申请 #1", locked_at=timezone.now())
     AdjustmentRecord.objects.create(
         household=household, kind="NEW", year=2019, effective_date=date(2019, 1, 1), reason="新识别"
     )
@@ -106,7 +109,7 @@ def populate_projects(household: Household, village: Region) -> None:
 
     user = UserFactory(role=Role.TOWNSHIP_CLERK, region=village.parent)
     project = Project.objects.create(
-        county=region(village.code[:6].ljust(12, "0")),
+        county=region(county_of(village.code)),
         region=village,
         name="村道硬化",
         category="02",
@@ -135,7 +138,7 @@ def populate_funds(household: Household, village: Region) -> None:
     """The county's ledger: one source, one allocation to the household's aid measure, one disbursement."""
     from funds.models import Allocation, Disbursement, FundSource
 
-    county = region(village.code[:6].ljust(12, "0"))
+    county = region(county_of(village.code))
     user = UserFactory(role=Role.COUNTY_REVIEWER, region=county)
     source, _ = FundSource.objects.get_or_create(
         county=county,
@@ -182,7 +185,7 @@ def populate_assessment(household: Household, village: Region) -> None:
     IncidenceRate.objects.create(
         region=village, year=2019, poor_households=1, poor_population=3, rural_population=900, computed_at=now
     )
-    county = region(village.code[:6].ljust(12, "0"))
+    county = region(county_of(village.code))
     ReductionPlan.objects.get_or_create(county=county, year=2019, defaults={"planned_exit_population": 10})
     SampleSurvey.objects.get_or_create(
         county=county,

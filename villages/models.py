@@ -76,7 +76,7 @@ class County(models.Model):
 
 
 class Village(models.Model):
-    """村 profile: poor-village flag, infrastructure (domain-reference §2.3), collective income."""
+    """村 profile: poor-village flag, infrastructure (docs/domain.md §6.3), collective income."""
 
     region = models.OneToOneField(
         Region, verbose_name="村", primary_key=True, on_delete=models.CASCADE, related_name="village_profile"
@@ -106,7 +106,7 @@ class Village(models.Model):
 
 
 class VillagePopulation(models.Model):
-    """农村户籍人口 of a village in a year: the denominator of the poverty incidence (§4)."""
+    """农村户籍人口 of a village in a year: the denominator of the poverty incidence (docs/domain.md §7.3)."""
 
     village = models.ForeignKey(Village, verbose_name="村", on_delete=models.CASCADE, related_name="populations")
     year = models.PositiveSmallIntegerField("年度")

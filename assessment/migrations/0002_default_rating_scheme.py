@@ -1,4 +1,4 @@
-"""The default county rating scheme (domain-reference §5.2, a PROPOSAL the province edits)."""
+"""The default county rating scheme (docs/domain.md §8.2, a PROPOSAL the province edits)."""
 
 from django.db import migrations
 

@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from funds.demo import DEMO_DOCUMENT, seed_demo_funds
 from funds.models import Allocation, Disbursement, FundSource
 from funds.selectors import county_funds
 from fupin.demo import ensure_demo_users
+from fupin.demo.funds import DEMO_DOCUMENT, seed_demo_funds
 from projects.models import Beneficiary, Notice, Project, ProjectEvent
 from tests.factories import household_with_members, region
 

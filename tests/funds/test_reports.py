@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from core.codes import Role
 from funds import services
 from funds.codes import FundLevel
-from fupin.exports import export_path, reports, request_export, run_export
+from fupin.exports import reports, request_export, run_export
 from tests.factories import UserFactory, region
 from tests.funds.conftest import RECEIVED, approved_project
 
@@ -75,7 +75,7 @@ def test_the_funds_report_is_listed_on_the_export_page_and_needs_a_year(ledgers)
 def test_county_ledger_has_official_headers_exact_sums_and_escaped_text(ledgers):
     job = run_export(request_export(user=ledgers, report="funds", region_code="622926000000", year=2019).pk)
     assert job.status == "DONE"
-    workbook = load_workbook(export_path(job))
+    workbook = load_workbook(job.file_path())
     assert workbook.sheetnames == ["2019年各县报账率", "资金来源", "资金分配", "报账"]
     assert rows(workbook["2019年各县报账率"]) == [
         ["县", "年度", "已分配（元）", "已报账（元）", "报账率（%）"],
@@ -122,5 +122,5 @@ def test_county_ledger_has_official_headers_exact_sums_and_escaped_text(ledgers)
 def test_province_export_holds_every_county_in_scope(ledgers):
     province = UserFactory(role=Role.PROVINCE_STAFF, region=region("620000000000"))
     job = run_export(request_export(user=province, report="funds", region_code="620000000000", year=2019).pk)
-    summary = rows(load_workbook(export_path(job))["2019年各县报账率"])
+    summary = rows(load_workbook(job.file_path())["2019年各县报账率"])
     assert summary[1:] == [["临夏县", 2019, 1000.0, 0.0, 0.0], ["东乡族自治县", 2019, 10000.0, 2500.5, 25.01]]

@@ -5,9 +5,9 @@ from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 
 from fupin.celery import app
+from households.counts import subtree_counts
+from households.tasks import refresh_region_counts
 from tests.factories import household_with_members, region
-from villages.selectors import subtree_counts
-from villages.tasks import refresh_region_counts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

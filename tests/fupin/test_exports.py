@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 
 from core.codes import Role
 from core.models import AccessAudit, ExportJob
-from fupin.exports import export_path, request_export, run_export
+from core.transfer import expire_transfer_files
+from fupin.exports import request_export, run_export
 from households.models import Household, Member
 from tests.conftest import login
 from tests.factories import UserFactory, household_with_members, region
@@ -27,7 +28,7 @@ def county_data(two_townships):
 
 
 def workbook_of(job):
-    return load_workbook(export_path(job), read_only=False)
+    return load_workbook(job.file_path(), read_only=False)
 
 
 def test_member_roster_has_official_headers_masked_text_ids_frozen_filtered_header(county_data):
@@ -142,13 +143,11 @@ def test_files_are_deleted_after_their_hours_and_the_job_says_expired(client, co
 
     from django.utils import timezone
 
-    from fupin.exports import expire_old_exports
-
     job = run_export(request_export(user=clerk_a, report="households", region_code="622926101000").pk)
-    path = export_path(job)
-    assert expire_old_exports() == 0 and path.exists()  # young files stay
+    path = job.file_path()
+    assert expire_transfer_files()["exports"] == 0 and path.exists()  # young files stay
     later = timezone.now() + timedelta(hours=settings.TRANSFER_FILE_HOURS, minutes=1)
-    assert expire_old_exports(now=later) == 1
+    assert expire_transfer_files(now=later)["exports"] == 1
     job.refresh_from_db()
     assert job.status == ExportJob.Status.EXPIRED and not path.exists() and run_export(job.pk).status == "EXPIRED"
     login(client, clerk_a)

@@ -17,6 +17,7 @@ from households.models import (
     Helper,
     HelperAssignment,
     Household,
+    HouseholdYearLock,
     IncomeRecord,
     Member,
 )
@@ -41,6 +42,7 @@ def test_every_scoped_model_is_known_here():
         Member,
         AdjustmentRecord,
         IncomeRecord,
+        HouseholdYearLock,
         Helper,
         HelperAssignment,
         AidMeasure,

@@ -5,11 +5,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from households.codes import AdjustmentKind, HouseholdStatus, MemberChangeReason, Relation
+from households.income import net_income_per_capita
 from households.models import AdjustmentRecord, Household, IncomeRecord, Member
 from households.services import (
     add_member,
     change_status,
-    net_income_per_capita,
     register_household,
     remove_member,
     save_income,

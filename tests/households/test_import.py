@@ -8,13 +8,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from fupin.exports import export_path, request_export, run_export
+from core.transfer import expire_transfer_files, side_progress
+from fupin.exports import request_export, run_export
 from households.imports import (
     UploadRefused,
     check_upload,
     commit_import,
     import_file,
-    progress_writer,
     run_import,
     start_import,
 )
@@ -140,7 +140,7 @@ def test_an_export_reimports_to_the_same_data(clerk, township, tmp_path):
     clerk.user_permissions.add(Permission.objects.get(codename="view_full_id"))
     clerk = type(clerk).objects.get(pk=clerk.pk)
     job = run_export(request_export(user=clerk, report="collection_form", region_code="622926101000", full=True).pk)
-    again = import_file(clerk, export_path(job), commit=True)
+    again = import_file(clerk, job.file_path(), commit=True)
     assert again.errors == []
     assert (again.households_unchanged, again.members_unchanged) == (5, 15)
     assert Household.objects.get(household_no="6229261012010000").group_name == "=1+1"
@@ -228,15 +228,11 @@ def test_progress_is_visible_while_the_import_transaction_is_open(clerk):
     from django.db import transaction
 
     job = ImportJob.objects.create(user=clerk, original_name="采集表.xlsx", stored_name="x.xlsx")
-    side, write_progress = progress_writer(job.pk)
-    try:
-        with transaction.atomic():
-            write_progress(200)
-            assert ImportJob.objects.get(pk=job.pk).households_done == 200
-            ImportJob.objects.filter(pk=job.pk).update(households_total=400)  # now this transaction holds the row
-            write_progress(400)  # skipped, not blocked
-    finally:
-        side.close()
+    with side_progress(job) as write_progress, transaction.atomic():
+        write_progress(200)
+        assert ImportJob.objects.get(pk=job.pk).households_done == 200
+        ImportJob.objects.filter(pk=job.pk).update(households_total=400)  # now this transaction holds the row
+        write_progress(400)  # skipped, not blocked
     assert ImportJob.objects.get(pk=job.pk).households_done == 200
 
 
@@ -280,8 +276,6 @@ def test_error_report_masks_ids_and_expires_with_the_upload(client, clerk, towns
 
     from django.utils import timezone
 
-    from households.imports import commit_import, expire_old_uploads
-
     household_rows, member_rows = sheet_rows(households=2)
     member_rows[1]["与户主关系"] = "户主"  # two 户主 in the first household
     login(client, clerk)
@@ -300,7 +294,7 @@ def test_error_report_masks_ids_and_expires_with_the_upload(client, clerk, towns
     preview = run_import(ImportJob.objects.latest("id").pk, False)
     assert preview.status == ImportJob.Status.PREVIEW
     later = timezone.now() + timedelta(hours=settings.TRANSFER_FILE_HOURS, minutes=1)
-    assert expire_old_uploads(now=later) == 2
+    assert expire_transfer_files(now=later)["imports"] == 2
     preview.refresh_from_db()
     job.refresh_from_db()
     assert (preview.status, preview.stored_name, job.stored_name) == (ImportJob.Status.EXPIRED, "", "")

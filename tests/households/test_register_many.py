@@ -95,12 +95,12 @@ def test_a_person_registered_concurrently_refuses_only_that_household(clerk, vil
 
     The other registration is in another village: the batch holds its own villages' locks.
     """
-    from households import services
+    from households.services import registration
 
     other_village = region("622926101202", "塔山村")
     batch = entries(village, COPY_FROM)
     contested = batch[7].members[1]["id_number"]
-    original = services._insert_households
+    original = registration._insert_households
     raced, started = [], []
 
     def register_elsewhere_first(*args, **kwargs):
@@ -125,7 +125,7 @@ def test_a_person_registered_concurrently_refuses_only_that_household(clerk, vil
             thread.join()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_insert_households", register_elsewhere_first)
+    monkeypatch.setattr(registration, "_insert_households", register_elsewhere_first)
     outcomes = register_households(user=clerk, entries=batch)
     assert isinstance(raced[0], Household)
     refused = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, ValidationError)]

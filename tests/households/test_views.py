@@ -260,7 +260,7 @@ def test_the_township_list_of_households_with_warnings(client, clerk, village):
     HouseholdFactory(village=village, household_no="W1", head_name="有疑点", warning_count=2)
     HouseholdFactory(village=village, household_no="W2", head_name="无疑点", warning_count=0)
     login(client, clerk)
-    region_page = client.get(reverse("villages:region_detail", args=[clerk.region_id])).content.decode()
+    region_page = client.get(reverse("regions:detail", args=[clerk.region_id])).content.decode()
     assert f"region={clerk.region_id}&amp;has_warnings=on" in region_page
     response = client.get(reverse("households:list"), {"region": clerk.region_id, "has_warnings": "on"})
     assert [household.head_name for household in response.context["households"]] == ["有疑点"]

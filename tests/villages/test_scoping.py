@@ -16,14 +16,14 @@ pytestmark = pytest.mark.django_db
 
 def test_clerk_gets_404_for_a_village_of_another_township(client, clerk_a, two_townships):
     login(client, clerk_a)
-    response = client.get(reverse("villages:region_detail", args=[two_townships["village_b"].code]))
+    response = client.get(reverse("regions:detail", args=[two_townships["village_b"].code]))
     assert response.status_code == 404
 
 
 def test_clerk_sees_a_village_of_their_own_township(client, clerk_a, two_townships):
     household_with_members(two_townships["village_a"], size=4)
     login(client, clerk_a)
-    response = client.get(reverse("villages:region_detail", args=[two_townships["village_a"].code]))
+    response = client.get(reverse("regions:detail", args=[two_townships["village_a"].code]))
     assert response.status_code == 200
     assert "甲村" in response.content.decode()
     assert response.context["summary"] == {
@@ -36,8 +36,8 @@ def test_clerk_sees_a_village_of_their_own_township(client, clerk_a, two_townshi
 
 def test_clerk_gets_404_for_an_unknown_or_malformed_code(client, clerk_a):
     login(client, clerk_a)
-    assert client.get(reverse("villages:region_detail", args=["999999999999"])).status_code == 404
-    assert client.get(reverse("villages:region_detail", args=["not-a-code"])).status_code == 404
+    assert client.get(reverse("regions:detail", args=["999999999999"])).status_code == 404
+    assert client.get(reverse("regions:detail", args=["not-a-code"])).status_code == 404
 
 
 def test_api_region_of_another_township_is_404(api_client, clerk_a, two_townships):

@@ -2,7 +2,10 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from assessment.models import IncidenceRate
 from fupin.demo import DEFAULT_HOUSEHOLDS, DEMO_PASSWORD, demo_is_loaded, ensure_demo_users, load_demo
+from fupin.demo.assessment import recompute_demo_statistics, seed_demo_assessment
+from fupin.demo.funds import seed_demo_funds
 from households.models import Household
 from households.services import refresh_warning_counts
 
@@ -35,13 +38,8 @@ class Command(BaseCommand):
         if Household.objects.filter(warning_count__isnull=True).exists():
             self.stdout.write(f"已检查疑点：{refresh_warning_counts():,} 户。")
         users = ensure_demo_users()
-        from assessment.demo import recompute_demo_statistics, seed_demo_assessment
-        from assessment.models import IncidenceRate
-
         if not seed_demo_assessment().get("skipped"):
             self.stdout.write("已生成演示审核申请、减贫计划和抽样调查。")
-        from funds.demo import seed_demo_funds
-
         if not seed_demo_funds().get("skipped"):
             self.stdout.write("已生成演示项目（公示期满、已批复、实施中）、中央资金来源、分配和报账。")
         if not IncidenceRate.objects.exists():

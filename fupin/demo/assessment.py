@@ -10,17 +10,18 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from assessment import services
+from assessment.models import Application
+from assessment.ratings import recompute_county_ratings
+from assessment.statistics import recompute_incidence_rates
+from assessment.tasks import assessed_years, incidence_years
 from core.models import User
+from core.regions import RegionLevel, code_prefix
 from households.models import Household, IncomeRecord
 from villages.models import County
 
-from . import services
-from .models import Application
-from .ratings import recompute_county_ratings
-from .statistics import recompute_incidence_rates
-from .tasks import assessed_years, incidence_years
+from .province import DEMO_YEAR
 
-DEMO_YEAR = 2020
 GUARANTEES_MET = {key: True for key in ("food", "clothing", "education", "medical", "housing", "water")}
 
 
@@ -90,7 +91,9 @@ def seed_demo_assessment() -> dict:
         for year in (2019, 2020):
             exited = sum(
                 Household.objects.filter(
-                    village__code__startswith=county.region_id[:6], status="EXITED", exit_year=year
+                    village__code__startswith=code_prefix(county.region_id, RegionLevel.COUNTY),
+                    status="EXITED",
+                    exit_year=year,
                 ).values_list("member_count", flat=True)
             )
             services.set_reduction_plan(

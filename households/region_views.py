@@ -1,10 +1,16 @@
+"""区划浏览: a region of the user's scope with its household counts (households/counts.py).
+
+The page lives in households, not villages, because what it shows are households counted
+per region; villages keeps the tree itself.
+"""
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from core.scoping import get_visible_or_404
+from villages.models import Region, Village
 
-from .models import Region, Village
-from .selectors import child_region_counts, subtree_counts
+from .counts import child_region_counts, subtree_counts
 
 
 @login_required
@@ -14,7 +20,7 @@ def region_detail(request, code):
     breadcrumb = list(Region.objects.visible_to(request.user).filter(code__in=region.ancestor_codes()))
     return render(
         request,
-        "villages/region_detail.html",
+        "households/region_detail.html",
         {
             "region": region,
             "breadcrumb": breadcrumb,

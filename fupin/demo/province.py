@@ -27,7 +27,7 @@ from django.db import DatabaseError, connection, transaction
 
 from core.codes import Role
 from core.models import User
-from core.regions import RegionLevel
+from core.regions import RegionLevel, child_code, code_prefix, county_of
 from households.codes import (
     Education,
     Ethnicity,
@@ -162,17 +162,17 @@ def build_regions(households: int, rng: random.Random) -> list[Region]:
             used_names: set[str] = set()
             numbers = {True: iter(range(101, 200)), False: iter(range(201, 400))}
             for township_index, village_count in enumerate(per_township):
-                # 100–199 are 镇, 200–399 are 乡 (domain-reference §7.1).
+                # 100–199 are 镇, 200–399 are 乡 (docs/domain.md §2.1).
                 is_town = township_index % 3 != 2
                 number = next(numbers[is_town], None)
                 if number is None:
                     raise ValueError("too many townships for one county: use fewer households")
-                township_code = f"{county_code[:6]}{number:03d}000"
+                township_code = child_code(county_code, number)
                 name = unique_name(rng, TOWNSHIP_STEMS, "镇" if is_town else "乡", used_names)
                 regions.append(Region(code=township_code, name=name, level=RegionLevel.TOWNSHIP, parent_id=county_code))
                 village_names: set[str] = set()
                 for village_index in range(village_count):
-                    village_code = f"{township_code[:9]}{200 + village_index:03d}"
+                    village_code = child_code(township_code, 200 + village_index)
                     regions.append(
                         Region(
                             code=village_code,
@@ -219,7 +219,7 @@ class PersonFactory:
             # Over 500 people of one sex born on one day in one county: use the next day.
             birth += timedelta(days=1)
             key = (county_code, birth, male)
-        first17 = f"{county_code[:6]}{birth:%Y%m%d}{sequence:03d}"
+        first17 = f"{code_prefix(county_code, RegionLevel.COUNTY)}{birth:%Y%m%d}{sequence:03d}"
         return first17 + id_check_char(first17)
 
     def birth_date(self, age: int) -> date:
@@ -543,7 +543,7 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
     county_info = {}
     for _, _, counties in CITIES:
         for code, _, is_poverty, ethnicities in counties:
-            county_info[code[:6]] = ethnicities
+            county_info[code] = ethnicities
             County.objects.create(
                 region_id=code,
                 is_poverty_county=is_poverty,
@@ -586,9 +586,8 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
             household_batch, member_batch = [], []
             for index, (village, count) in enumerate(zip(villages, per_village, strict=True)):
                 before = generator.members
-                lines, member_lines = generator.village(
-                    village.code, village.code[:6], county_info[village.code[:6]], count
-                )
+                county_code = county_of(village.code)
+                lines, member_lines = generator.village(village.code, county_code, county_info[county_code], count)
                 household_batch.extend(lines)
                 member_batch.extend(member_lines)
                 registered = generator.members - before

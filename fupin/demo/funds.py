@@ -9,17 +9,17 @@ from datetime import date
 
 from django.db import transaction
 
-from assessment.demo import DEMO_YEAR
 from core.models import User
 from core.regions import RegionLevel
+from funds import services
+from funds.codes import FundLevel
+from funds.models import FundSource
 from households.models import Household
 from projects import services as project_services
 from projects.codes import ProjectCategory
 from villages.models import Region
 
-from . import services
-from .codes import FundLevel
-from .models import FundSource
+from .province import DEMO_YEAR
 
 DEMO_COUNTY = "622926000000"
 DEMO_DOCUMENT = f"甘财农〔{DEMO_YEAR}〕18号"

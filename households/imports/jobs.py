@@ -1,0 +1,136 @@
+"""The 采集表 import as a job of the transfer pipeline (core/transfer.py).
+
+Upload: the file is stored and guarded at once, and its validation queued. The worker
+validates it into a preview (or, confirmed, imports it); the clerk downloads the bad rows as
+an error report. The upload expires with the pipeline's other files.
+"""
+
+import uuid
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from openpyxl import load_workbook
+
+from core import transfer
+from core.excel import Sheet, write_workbook
+from core.tasks import queue_transfer_job
+
+from ..idnumbers import mask_id_number, mask_phone
+from ..models import ImportJob
+from ..resources import HOUSEHOLD_SHEET, MEMBER_SHEET
+from .guard import MAX_UPLOAD_BYTES, UploadRefused, check_upload
+from .run import import_rows
+from .sheets import read_sheets
+
+MAX_STORED_ERRORS = 5000
+
+
+def start_import(*, user, uploaded, commit: bool = False) -> ImportJob:
+    """Store the upload, refuse a bad file at once (before parsing), queue the validation.
+
+    With `commit` (the API's dry_run=false) a file without errors is imported directly.
+    """
+    if uploaded is None:
+        raise ValidationError({"file": ["请选择要上传的 .xlsx 文件。"]})
+    if uploaded.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": [f"文件过大，上限为 {MAX_UPLOAD_BYTES // 2**20} MB。"]})
+    stored = f"{uuid.uuid4().hex}.xlsx"
+    path = ImportJob.file_dir() / stored
+    with path.open("wb") as handle:
+        for chunk in uploaded.chunks():
+            handle.write(chunk)
+    try:
+        check_upload(path)
+    except UploadRefused as error:
+        path.unlink(missing_ok=True)
+        raise ValidationError({"file": error.messages}) from error
+    job = ImportJob.objects.create(
+        user=user,
+        original_name=uploaded.name[:200],
+        stored_name=stored,
+        status=ImportJob.Status.COMMITTING if commit else ImportJob.Status.VALIDATING,
+    )
+    queue_transfer_job(job, commit=commit)
+    return job
+
+
+@transaction.atomic
+def commit_import(*, user, job_id: int) -> ImportJob:
+    """The clerk confirms a clean preview: the same file is imported for real, in one transaction."""
+    job = ImportJob.objects.select_for_update().filter(pk=job_id, user=user).first()
+    if job is None:
+        raise ValidationError({"job": ["未找到该导入任务。"]})
+    if job.status != ImportJob.Status.PREVIEW or job.errors:
+        raise ValidationError({"job": ["只有校验无误的导入可以确认导入。"]})
+    job.status = ImportJob.Status.COMMITTING
+    job.households_done = 0
+    job.save(update_fields=["status", "households_done"])
+    queue_transfer_job(job, commit=True)
+    return job
+
+
+def run_import(job_id: int, commit: bool) -> ImportJob:
+    """Validate (or commit) the stored file of a job and record the preview; idempotent when done."""
+    return transfer.run_job(ImportJob, job_id, commit=commit)
+
+
+def validate_or_commit(job: ImportJob, *, commit: bool) -> None:
+    """The worker's part of a run (registered in HouseholdsConfig.ready).
+
+    A file refused now (UploadRefused) fails the job with the reason. The households are
+    imported in one transaction, so progress is written on a side connection.
+    """
+    path = job.file_path()
+    if path is None:
+        raise UploadRefused("上传的文件已不存在，请重新上传。")
+    check_upload(path)
+    household_rows, member_rows, errors = read_sheets(path)
+    transfer.begin(job, total=len(household_rows))
+    with transfer.side_progress(job) as write_progress:
+        result = import_rows(job.user, household_rows, member_rows, errors, commit=commit, progress=write_progress)
+    transfer.finish(
+        job,
+        ImportJob.Status.DONE if result.committed else ImportJob.Status.PREVIEW,
+        counts=result.counts(),
+        errors=[error.as_dict() for error in result.errors[:MAX_STORED_ERRORS]],
+        households_done=len(household_rows),
+    )
+
+
+def error_workbook(job: ImportJob, path: Path | str) -> int:
+    """The bad rows of each sheet, as uploaded, with a 原因 column; returns the rows written.
+
+    ID and phone numbers are masked: the report is a second copy of the file, and 原因 with
+    the row number says what to fix in the clerk's own workbook.
+    """
+    masks = {"证件号码": mask_id_number, "联系电话": mask_phone}
+
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for error in job.errors:
+        reasons.setdefault((error["sheet"], error["row"]), []).append(f"{error['column']}：{error['reason']}")
+    source = load_workbook(job.file_path(), read_only=True, data_only=True)
+    try:
+        sheets = []
+        for title in (HOUSEHOLD_SHEET, MEMBER_SHEET):
+            if title not in source.sheetnames:
+                continue
+            rows = list(source[title].iter_rows(values_only=True))
+            headers = [str(value or "") for value in rows[0]] if rows else []
+            masked = {position: masks[header] for position, header in enumerate(headers) if header in masks}
+
+            def shown(position, value, masked=masked):
+                if value is None:
+                    return ""
+                return masked[position](str(value)) if position in masked else value
+
+            bad = [
+                [shown(position, value) for position, value in enumerate(row)]
+                + ["；".join(reasons[(title, number)]), number]
+                for number, row in enumerate(rows[1:], start=2)
+                if (title, number) in reasons
+            ]
+            sheets.append(Sheet(title, [*headers, "原因", "原行号"], iter(bad)))
+    finally:
+        source.close()
+    return write_workbook(path, sheets)

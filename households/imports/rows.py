@@ -1,0 +1,74 @@
+"""Sheet rows to the registry services' arguments, and the services' errors back to sheet cells.
+
+No registry rule is checked here: a row becomes the `data` and `members` that
+services.register_households / services.update_household validate, and each ValidationError
+they raise becomes SheetErrors at the (sheet, row, column) the clerk has to fix.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+
+from ..codes import Relation
+from ..resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
+from .sheets import ParsedRow, SheetError
+
+HOUSEHOLD_IMPORT_FIELDS = [c.field for c in HOUSEHOLD_COLUMNS if not c.export_only and c.field not in ("village_id",)]
+MEMBER_IMPORT_FIELDS = [c.field for c in MEMBER_COLUMNS if not c.export_only and c.field != "household__household_no"]
+HEADER_OF = {c.field: c.header for c in HOUSEHOLD_COLUMNS + MEMBER_COLUMNS}
+
+
+def household_data(values: dict) -> dict:
+    """A 贫困户 row as the `data` of the registry services."""
+    data = {name: values[name] for name in HOUSEHOLD_IMPORT_FIELDS if name in values and values[name] is not None}
+    if "*" in (data.get("phone") or ""):
+        del data["phone"]  # a masked phone from an export keeps the stored number
+    data["other_causes"] = values.get("other_causes") or []
+    for name in ("group_name", "phone", "monitoring_category", "main_cause"):
+        data.setdefault(name, "")
+    return data
+
+
+def member_data(values: dict) -> dict:
+    """A 家庭成员 row as one of the `members` of the registry services."""
+    data = {name: values[name] for name in MEMBER_IMPORT_FIELDS if name in values and values[name] is not None}
+    data["health"] = values.get("health") or []
+    data.setdefault("work_months", 0)
+    return data
+
+
+def same_values(current, data: dict, fields) -> bool:
+    """Whether a stored row already holds `data` (decimals compared by value, empty as empty)."""
+    for name in fields:
+        if name not in data:
+            continue
+        value = getattr(current, name)
+        wanted = data[name]
+        if isinstance(value, Decimal) or isinstance(wanted, Decimal):
+            if Decimal(str(value or 0)) != Decimal(str(wanted or 0)):
+                return False
+        elif (value or "") != (wanted or "") and value != wanted:
+            return False
+    return True
+
+
+def map_errors(error: ValidationError, household_row: ParsedRow, member_rows: list[ParsedRow]) -> list[SheetError]:
+    """A service's ValidationError for one household as errors at the cells of its rows."""
+    mapped = []
+    messages = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    for key, reasons in messages.items():
+        parts = key.split(".")
+        if parts[0] == "members" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(member_rows):
+            row = member_rows[int(parts[1])].row
+            mapped += [SheetError(MEMBER_SHEET, row, HEADER_OF.get(parts[2], parts[2]), reason) for reason in reasons]
+        elif parts[0] == "members":
+            # A count rule (one 户主): point at the extra 户主, else at the household's first member.
+            heads = [row for row in member_rows if row.values.get("relation") == Relation.HEAD]
+            target = heads[1] if len(heads) > 1 else (member_rows[0] if member_rows else None)
+            sheet = MEMBER_SHEET if target else HOUSEHOLD_SHEET
+            row = target.row if target else household_row.row
+            mapped += [SheetError(sheet, row, "与户主关系", reason) for reason in reasons]
+        else:
+            column = HEADER_OF.get(key) or {"village": "所在村代码"}.get(key, "户编号")
+            mapped += [SheetError(HOUSEHOLD_SHEET, household_row.row, column, reason) for reason in reasons]
+    return mapped

@@ -1,0 +1,205 @@
+"""Validate every household of a 采集表 through the registry services, preview, and commit
+in one transaction or not at all.
+
+The preview runs every check and writes no new household (register_households(write=False));
+确认导入 runs them again in the transaction that writes. A household already in the registry
+is left alone when the file says the same, else corrected through update_household.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+
+from .. import services
+from ..idnumbers import id_number_hash, normalize_id_number
+from ..models import Household, Member
+from ..resources import HOUSEHOLD_SHEET, MEMBER_SHEET
+from .guard import check_upload
+from .rows import HOUSEHOLD_IMPORT_FIELDS, MEMBER_IMPORT_FIELDS, household_data, map_errors, member_data, same_values
+from .sheets import ParsedRow, SheetError, read_sheets
+
+
+@dataclass
+class ImportResult:
+    """What a file did (or, in a preview, would do) to the registry, and every error in it."""
+
+    households_new: int = 0
+    households_changed: int = 0
+    households_unchanged: int = 0
+    members_new: int = 0
+    members_changed: int = 0
+    members_unchanged: int = 0
+    errors: list[SheetError] = field(default_factory=list)
+    committed: bool = False
+
+    def counts(self) -> dict:
+        return {
+            "households_new": self.households_new,
+            "households_changed": self.households_changed,
+            "households_unchanged": self.households_unchanged,
+            "members_new": self.members_new,
+            "members_changed": self.members_changed,
+            "members_unchanged": self.members_unchanged,
+        }
+
+
+class _DryRun(Exception):
+    """Raised to roll back a validation run."""
+
+
+EXISTING_LOOKUP_CHUNK = 2000
+
+
+def _existing_households(user, numbers: list[str]) -> tuple[dict[str, Household], set[str]]:
+    """The user's households with these 户编号 (active members prefetched), and every taken 户编号."""
+    mine: dict[str, Household] = {}
+    taken: set[str] = set()
+    for start in range(0, len(numbers), EXISTING_LOOKUP_CHUNK):
+        chunk = numbers[start : start + EXISTING_LOOKUP_CHUNK]
+        taken |= set(Household.objects.filter(household_no__in=chunk).values_list("household_no", flat=True))
+        if taken:
+            active = Prefetch("members", queryset=Member.objects.filter(is_active=True), to_attr="active_members")
+            for household in Household.objects.visible_to(user).filter(household_no__in=chunk).prefetch_related(active):
+                mine[household.household_no] = household
+    return mine, taken
+
+
+def _apply_existing(user, existing: Household, household_row: ParsedRow, member_rows: list[ParsedRow], result) -> None:
+    """A household already registered: unchanged, or corrected through update_household."""
+    values = household_row.values
+    data = household_data(values)
+    members = [member_data(row.values) for row in member_rows]
+    if values.get("village_id") and values["village_id"] != existing.village_id:
+        raise ValidationError({"village_id": ["所在村与系统中该户的不一致；迁移请使用动态调整。"]})
+    current = {member.id_number_hash: member for member in existing.active_members}
+    matched = []
+    for member in members:
+        try:
+            hashed = id_number_hash(normalize_id_number(member.get("id_number", "")))
+        except ValidationError:
+            hashed = None
+        found = current.get(hashed)
+        if found is not None:
+            member["id"] = found.pk
+        matched.append(found)
+    members_same = [
+        found is not None and same_values(found, member, MEMBER_IMPORT_FIELDS[:1] + MEMBER_IMPORT_FIELDS[2:])
+        for found, member in zip(matched, members, strict=True)
+    ]
+    household_same = same_values(existing, data, HOUSEHOLD_IMPORT_FIELDS)
+    if household_same and all(members_same) and len(members) == len(current):
+        result.households_unchanged += 1
+        result.members_unchanged += len(members)
+        return
+    services.update_household(
+        user=user,
+        household_id=existing.pk,
+        expected_version=existing.version,
+        data=data,
+        members=members,
+        reason="采集表导入更新",
+    )
+    result.households_changed += 1
+    result.members_changed += members_same.count(False)
+    result.members_unchanged += members_same.count(True)
+
+
+def _register_new(user, pending: list[tuple[ParsedRow, list[ParsedRow]]], result: ImportResult, *, commit, progress):
+    """The file's new households through services.register_households (the preview writes nothing)."""
+    entries = [
+        services.NewHousehold(
+            row.values.get("village_id") or "", household_data(row.values), [member_data(m.values) for m in members]
+        )
+        for row, members in pending
+    ]
+    outcomes = services.register_households(
+        user=user, entries=entries, reason="采集表导入", write=commit, progress=progress
+    )
+    for (row, members), entry, outcome in zip(pending, entries, outcomes, strict=True):
+        if isinstance(outcome, ValidationError):
+            result.errors += map_errors(outcome, row, members)
+        else:
+            result.households_new += 1
+            result.members_new += len(entry.members)
+
+
+def import_rows(
+    user, household_rows, member_rows, errors: list[SheetError], *, commit: bool, progress=None
+) -> ImportResult:
+    """Validate (and with `commit`, write) every household; any error anywhere writes nothing."""
+    result = ImportResult(errors=list(errors))
+    by_number: dict[str, list[ParsedRow]] = {}
+    for row in member_rows:
+        by_number.setdefault(row.values.get("household__household_no") or "", []).append(row)
+    known = {row.values.get("household_no") for row in household_rows}
+    for number, rows in by_number.items():
+        if number not in known:
+            result.errors += [
+                SheetError(MEMBER_SHEET, row.row, "户编号", "在“贫困户”表中找不到该户编号。") for row in rows
+            ]
+    seen: dict[str, int] = {}
+    pending: list[tuple[ParsedRow, list[ParsedRow]]] = []
+    reported = 0
+
+    def report(done: int) -> None:
+        nonlocal reported
+        if progress and done // 200 > reported // 200:
+            progress(done)
+            reported = done
+
+    try:
+        with transaction.atomic():
+            mine, taken = _existing_households(user, sorted(number for number in known if number))
+            for index, household_row in enumerate(household_rows, start=1):
+                report(index - len(pending))
+                number = household_row.values.get("household_no")
+                if not number:
+                    result.errors.append(
+                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", "请填写户编号（用于关联家庭成员）。")
+                    )
+                    continue
+                if number in seen:
+                    result.errors.append(
+                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", f"与第{seen[number]}行户编号重复。")
+                    )
+                    continue
+                seen[number] = household_row.row
+                rows = by_number.get(number, [])
+                if number not in taken:
+                    pending.append((household_row, rows))  # registered together after the loop
+                    continue
+                try:
+                    if number not in mine:
+                        raise ValidationError({"household_no": ["户编号已被您管辖范围以外的户使用。"]})
+                    with transaction.atomic():
+                        _apply_existing(user, mine[number], household_row, rows, result)
+                except services.StaleEdit:
+                    result.errors.append(
+                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", services.StaleEdit.message)
+                    )
+                except ValidationError as error:
+                    result.errors += map_errors(error, household_row, rows)
+            if pending:
+                settled = len(household_rows) - len(pending)
+                _register_new(user, pending, result, commit=commit, progress=lambda done: report(settled + done))
+            if result.errors or not commit:
+                raise _DryRun
+            result.committed = True
+    except _DryRun:
+        pass
+    # A cell that could not be read is then also "missing" to the services: report it once.
+    unique = {}
+    for error in result.errors:
+        unique.setdefault((error.sheet, error.row, error.column), error)
+    result.errors = sorted(unique.values(), key=lambda error: (error.sheet != HOUSEHOLD_SHEET, error.row))
+    return result
+
+
+def import_file(user, path: Path, *, commit: bool, progress=None) -> ImportResult:
+    """Guard, read and import one file (validate only, or with `commit` write)."""
+    check_upload(path)
+    household_rows, member_rows, errors = read_sheets(path)
+    return import_rows(user, household_rows, member_rows, errors, commit=commit, progress=progress)

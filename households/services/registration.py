@@ -1,0 +1,270 @@
+"""Registering new households (新识别, or 拟识别 candidates): one, or a whole 采集表 at once.
+
+Forms, the API, the Excel import and the demo all call `register_household` /
+`register_households`, which own the transaction, validate across rows, and refuse with
+`ValidationError` keyed by field (`"main_cause"`, `"members"`, `"members.2.id_number"`).
+Large batches are written with COPY (core/bulk.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from core.bulk import copy_insert
+from core.errors import DuplicatePerson
+from core.regions import RegionLevel
+from villages.models import Region
+
+from ..codes import AdjustmentKind, HouseholdStatus, Relation
+from ..fields import HOUSEHOLD_FIELDS
+from ..idnumbers import id_number_hash
+from ..models import Household, Member
+from ..names import pinyin_initials
+from ..quality import household_warnings
+from .status import adjustment, record
+from .validation import (
+    build_member,
+    check_not_registered,
+    clean_id_numbers,
+    full_clean_or_raise,
+    max_other_causes,
+    registered_elsewhere_message,
+    validate_causes,
+    validate_family,
+)
+
+
+def next_household_serial(village: Region) -> int:
+    """The running number of the village's next 户编号 (the village code, then four digits).
+
+    Read under the village's row lock, so two registrations never take the same number.
+    """
+    last = (
+        Household.objects.filter(village=village, household_no__startswith=village.code)
+        .order_by("-household_no")
+        .values_list("household_no", flat=True)
+        .first()
+    )
+    serial = last.removeprefix(village.code) if last else ""
+    return int(serial) + 1 if serial.isdigit() else 1
+
+
+def insert_members(user, members: list[Member], numbers: list[str | None]) -> None:
+    """Insert members; a concurrent registration of the same person loses here, cleanly."""
+    try:
+        with transaction.atomic():
+            Member.objects.bulk_create(members)
+    except IntegrityError as error:
+        if "member_one_active_registration" not in str(error):
+            raise
+        check_not_registered(user, numbers)
+        raise DuplicatePerson({"members": ["该户成员已在其他户登记。"]}, code="duplicate_person") from error
+
+
+@dataclass
+class NewHousehold:
+    """One household to register: its village, its fields (HOUSEHOLD_FIELDS) and its members."""
+
+    village_code: str
+    data: dict
+    members: list[dict]
+
+
+@transaction.atomic
+def register_household(
+    *, user, village_code: str, data: dict, members: list[dict], reason: str = "", candidate: bool = False
+) -> Household:
+    """Register a new poor household (新识别) with its members, all or nothing.
+
+    Guarantees: the village is in the user's scope; exactly one 户主, at most one 配偶;
+    valid causes; every ID number valid and not actively registered anywhere
+    (concurrent attempts: exactly one wins); a 新识别 adjustment records who and why.
+    With `candidate` the household is 拟识别 and becomes 未脱贫 only when its
+    identification application is approved (docs/architecture.md, how data flows).
+    """
+    (outcome,) = register_households(
+        user=user, entries=[NewHousehold(village_code, data, members)], reason=reason, candidate=candidate
+    )
+    if isinstance(outcome, ValidationError):
+        raise outcome
+    return outcome
+
+
+REGISTER_CHUNK = 500  # households built and inserted together by register_households
+
+
+@transaction.atomic
+def register_households(
+    *,
+    user,
+    entries: list[NewHousehold],
+    reason: str = "",
+    candidate: bool = False,
+    write: bool = True,
+    progress=None,
+) -> list[Household | ValidationError]:
+    """register_household for many households at once: the same rules, a few queries per chunk.
+
+    Returns, in order, each household or the ValidationError (DuplicatePerson for a person
+    registered elsewhere, or earlier in `entries`) that refused it. The valid ones are written
+    even when others are refused; the caller owns the transaction and decides (the 采集表
+    import rolls everything back on any error). With `write=False` every check runs and
+    nothing is written: the households come back unsaved (the import's preview).
+    `progress(done)` is called after each chunk of REGISTER_CHUNK households.
+    """
+    outcomes: list[Household | ValidationError | None] = [None] * len(entries)
+    villages = {
+        region.code: region
+        for region in Region.objects.visible_to(user)
+        .filter(code__in={entry.village_code for entry in entries}, level=RegionLevel.VILLAGE)
+        .select_related("parent")
+    }
+    limits = {year: max_other_causes(year) for year in {entry.data.get("identified_year") for entry in entries}}
+    numbers_of: dict[int, list[str | None]] = {}
+    for index, entry in enumerate(entries):
+        errors: dict[str, list[str]] = {}
+        if entry.village_code not in villages:
+            errors["village"] = ["请选择您管辖范围内的行政村。"]
+        year = entry.data.get("identified_year")
+        main_cause, other_causes = entry.data.get("main_cause", ""), entry.data.get("other_causes") or []
+        errors.update(validate_causes(main_cause, other_causes, year=year, limit=limits[year]))
+        errors.update(validate_family(entry.members))
+        numbers, id_errors = clean_id_numbers(entry.members)
+        errors.update(id_errors)
+        if errors:
+            outcomes[index] = ValidationError(errors)
+        else:
+            numbers_of[index] = numbers
+
+    if write:  # serialises 户编号 per village; in code order, so two imports never wait in a cycle
+        codes = {entries[index].village_code for index in numbers_of}
+        list(Region.objects.select_for_update().filter(code__in=codes).order_by("code").values_list("code"))
+    # Who is registered already, and 户编号 taken: from the database chunk by chunk, then as claimed here.
+    registered: dict[str, tuple[Region, str]] = {}
+    taken: set[str] = set()
+    next_serial: dict[str, int] = {}
+    valid = list(numbers_of)
+    reason = reason or "新识别登记"
+    for start in range(0, len(valid), REGISTER_CHUNK):
+        chunk = valid[start : start + REGISTER_CHUNK]
+        hashes = [id_number_hash(number) for index in chunk for number in numbers_of[index]]
+        for member in Member.objects.filter(id_number_hash__in=hashes, is_active=True).select_related(
+            "household__village__parent"
+        ):
+            registered.setdefault(member.id_number_hash, (member.household.village, member.household.household_no))
+        given = [entries[index].data.get("household_no") for index in chunk]
+        taken |= set(
+            Household.objects.filter(household_no__in=[no for no in given if no]).values_list("household_no", flat=True)
+        )
+        built: dict[int, tuple[Household, list[Member]]] = {}
+        for index in chunk:
+            outcome = _build_household(
+                user, entries[index], numbers_of[index], villages, registered, taken, next_serial, candidate
+            )
+            if isinstance(outcome, ValidationError):
+                outcomes[index] = outcome
+            else:
+                built[index] = outcome
+                outcomes[index] = outcome[0]
+        if write and built:
+            _insert_chunk(built, outcomes, user=user, reason=reason, candidate=candidate)
+        if progress:
+            progress(min(start + REGISTER_CHUNK, len(valid)))
+    return outcomes
+
+
+def _build_household(user, entry, numbers, villages, registered, taken, next_serial, candidate):
+    """The unsaved household and members of a checked entry, or why it is refused; claims its IDs and 户编号."""
+    village = villages[entry.village_code]
+    household = Household(
+        village=village, **{field: entry.data[field] for field in HOUSEHOLD_FIELDS if field in entry.data}
+    )
+    duplicates = {}
+    for position, number in enumerate(numbers):
+        if found := registered.get(id_number_hash(number)):
+            duplicates[f"members.{position}.id_number"] = [registered_elsewhere_message(user, *found)]
+    if duplicates:
+        return DuplicatePerson(duplicates, code="duplicate_person")
+    if household.household_no in taken:
+        return ValidationError({"household_no": ["户编号已存在。"]})
+    try:
+        household.other_causes = list(household.other_causes or [])
+        members = [
+            build_member(household, member_data, number, position)
+            for position, (member_data, number) in enumerate(zip(entry.members, numbers, strict=True))
+        ]
+        household.head_name = next(member.name for member in members if member.relation == Relation.HEAD)
+        household.head_name_initials = pinyin_initials(household.head_name)
+        household.member_count = len(members)
+        household.status = HouseholdStatus.CANDIDATE if candidate else HouseholdStatus.POOR
+        if not household.household_no:
+            if village.code not in next_serial:
+                next_serial[village.code] = next_household_serial(village)
+            household.household_no = f"{village.code}{next_serial[village.code]:04d}"
+            next_serial[village.code] += 1
+        full_clean_or_raise(household, exclude=["village"])
+    except ValidationError as error:
+        return error
+    household.warning_count = len(household_warnings(household, members=members, incomes=[], open_assignments=0))
+    taken.add(household.household_no)
+    for member in members:
+        registered[member.id_number_hash] = (village, household.household_no)
+    return household, members
+
+
+def _insert_chunk(built: dict, outcomes: list, *, user, reason: str, candidate: bool) -> None:
+    with pghistory.context(reason=reason):
+        try:
+            with transaction.atomic():
+                _insert_households(list(built.values()), user=user, reason=reason, candidate=candidate)
+        except IntegrityError:
+            # A concurrent registration took a 户编号 or a person: insert one by one to say which.
+            for index, (household, members) in built.items():
+                household.pk, household._state.adding = None, True
+                outcomes[index] = _insert_one(household, members, user=user, reason=reason, candidate=candidate)
+
+
+COPY_FROM = 50  # households in a chunk from which COPY beats INSERT (core/bulk.py)
+
+
+def _insert_households(built: list[tuple[Household, list[Member]]], *, user, reason: str, candidate: bool) -> None:
+    insert = copy_insert if len(built) >= COPY_FROM else lambda objects: type(objects[0]).objects.bulk_create(objects)
+    insert([household for household, _ in built])
+    members = []
+    for household, household_members in built:
+        for member in household_members:
+            member.household = household
+            members.append(member)
+    insert(members)
+    if not candidate:
+        insert(
+            [
+                adjustment(household, AdjustmentKind.NEW, user=user, reason=reason, to_status=household.status)
+                for household, _ in built
+            ]
+        )
+
+
+def _insert_one(household: Household, members: list[Member], *, user, reason: str, candidate: bool):
+    """Insert one built household in a savepoint; the saved household, or why it was refused."""
+    numbers = [member.id_number for member in members]
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    household.save()
+            except IntegrityError as error:
+                raise ValidationError({"household_no": ["户编号已存在。"]}) from error
+            for member in members:
+                member.household = household
+            insert_members(user, members, numbers)
+            if not candidate:
+                record(household, AdjustmentKind.NEW, user=user, reason=reason, to_status=household.status)
+    except ValidationError as error:
+        household.pk = None
+        return error
+    return household

@@ -1,0 +1,152 @@
+"""Who may act on an application: the page's buttons, the API's available_actions and the engine agree.
+
+At every step of a household exit, for every role, each move is tried against the engine (and
+rolled back); the page must offer exactly the moves it accepts and the API must list them.
+"""
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+
+from assessment import services
+from assessment.models import Application
+
+from ..conftest import login
+from .conftest import GUARANTEES_MET, elapse_publicity
+
+# The moves of the page; "submit" exists only over the API (the page drafts and submits at once).
+PAGE_ACTIONS = {"approve", "reject", "object", "resolve", "reopen"}
+
+
+class Accepted(Exception):
+    """Raised inside the savepoint so that a move the engine accepted is undone."""
+
+
+def engine_accepts(move) -> bool:
+    try:
+        with transaction.atomic():
+            move()
+            raise Accepted
+    except Accepted:
+        return True
+    except ValidationError:
+        return False
+
+
+def engine_actions(user, application: Application) -> set[str]:
+    """Every move tried with valid input (a reason, an override, an objection's outcome)."""
+    pk = application.pk
+    moves = {
+        "submit": lambda: services.submit_application(user=user, application_id=pk),
+        "approve": lambda: services.approve_step(user=user, application_id=pk, comment="同意", override_reason="另附"),
+        "reject": lambda: services.reject_application(user=user, application_id=pk, comment="材料不全"),
+        "object": lambda: services.file_objection(user=user, application_id=pk, content="该户有车辆"),
+        "reopen": lambda: services.reopen_application(user=user, application_id=pk, reason="审计发现收入漏记"),
+    }
+    accepted = {action for action, move in moves.items() if engine_accepts(move)}
+    open_objections = application.objections.filter(resolved_at__isnull=True)
+    if any(
+        engine_accepts(
+            lambda objection=objection: services.resolve_objection(
+                user=user, objection_id=objection.pk, outcome="经核实不属实", upheld=False
+            )
+        )
+        for objection in open_objections
+    ):
+        accepted.add("resolve")
+    return accepted
+
+
+def page_actions(page: str, application: Application) -> set[str]:
+    """The moves the detail page offers: an enabled 同意, and the forms posting to each action."""
+    shown = {
+        action
+        for action in PAGE_ACTIONS - {"approve"}
+        if f'"{reverse("assessment:action", args=[application.pk, action])}"' in page
+    }
+    if re.search(r'<button class="btn btn-primary" type="submit">同意</button>', page):
+        shown.add("approve")
+    return shown
+
+
+def assert_everyone_agrees(client, api_client, people, application, expected: dict[str, set[str]]):
+    application = Application.objects.get(pk=application.pk)
+    for role, user in people.items():
+        client.force_login(user)
+        page = client.get(reverse("assessment:detail", args=[application.pk]))
+        login(api_client, user)
+        api = api_client.get(f"/api/v1/applications/{application.pk}/")
+        if role in ("clerk_b", "other_county", "other_city"):
+            assert (page.status_code, api.status_code) == (404, 404), role
+            continue
+        engine = engine_actions(user, application)
+        assert set(api.json()["available_actions"]) == engine, role
+        assert page_actions(page.content.decode(), application) == engine & PAGE_ACTIONS, role
+        assert services.available_actions(user, application) == engine, role
+        assert engine == expected.get(role, set()), role
+
+
+@pytest.mark.django_db
+def test_buttons_and_the_api_offer_exactly_what_the_engine_accepts_at_every_step(
+    client, api_client, people, poor_household
+):
+    clerk, clerk2, county = people["clerk"], people["clerk2"], people["county"]
+    application = services.draft_application(
+        user=clerk,
+        kind="HOUSEHOLD_EXIT",
+        year=2019,
+        household_id=poor_household.pk,
+        figures={**GUARANTEES_MET, "consent": True},
+        reason="民主评议通过",
+    )
+    assert_everyone_agrees(client, api_client, people, application, {"clerk": {"submit"}})
+
+    services.submit_application(user=clerk, application_id=application.pk)
+    # 村内公示 runs: anyone in scope may object; the township reviewer may only send it back yet.
+    everyone_objects = {role: {"object"} for role in ("clerk", "clerk2", "county", "city", "province")}
+    assert_everyone_agrees(
+        client, api_client, people, application, {**everyone_objects, "clerk2": {"object", "reject"}}
+    )
+
+    objection = services.file_objection(user=clerk2, application_id=application.pk, content="该户有车辆")
+    # Whoever recorded an objection as township clerk does not resolve it.
+    resolvers = {role: {"object", "resolve"} for role in ("clerk", "county", "city", "province")}
+    assert_everyone_agrees(client, api_client, people, application, {**resolvers, "clerk2": {"object", "reject"}})
+
+    elapse_publicity(application.pk)
+    # The 公示 is over, but its objection blocks the approval until resolved.
+    resolvers = {role: {"resolve"} for role in ("clerk", "county", "city", "province")}
+    assert_everyone_agrees(client, api_client, people, application, {**resolvers, "clerk2": {"reject"}})
+
+    services.resolve_objection(user=clerk, objection_id=objection.pk, outcome="车辆为亲属所有", upheld=False)
+    assert_everyone_agrees(client, api_client, people, application, {"clerk2": {"approve", "reject"}})
+
+    services.approve_step(user=clerk2, application_id=application.pk, comment="乡镇核实无误")
+    assert_everyone_agrees(client, api_client, people, application, {"county": {"approve", "reject"}})
+
+    services.approve_step(user=county, application_id=application.pk, comment="同意退出")
+    assert_everyone_agrees(client, api_client, people, application, {"county": {"reopen"}})
+
+    services.reopen_application(user=county, application_id=application.pk, reason="审计发现收入漏记")
+    assert_everyone_agrees(client, api_client, people, application, {})
+
+
+@pytest.mark.django_db
+def test_a_move_without_its_button_is_refused_with_the_engines_reason(client, people, poor_household):
+    application = services.draft_and_submit(
+        user=people["clerk"],
+        kind="HOUSEHOLD_EXIT",
+        year=2019,
+        household_id=poor_household.pk,
+        figures={**GUARANTEES_MET, "consent": True},
+    )
+    login(client, people["clerk2"])
+    page = client.get(reverse("assessment:detail", args=[application.pk])).content.decode()
+    assert '<button class="btn btn-primary" type="submit" disabled>同意</button>' in page
+    assert "公示期满" in page
+    response = client.post(reverse("assessment:action", args=[application.pk, "approve"]), {})
+    assert response.status_code == 400
+    assert "公示期满后方可办理“乡镇审核”" in response.content.decode()
