@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from core.pagination import IdCursorPagination
 
 from . import selectors, services
-from .codes import ApplicationAction, ApplicationKind
+from .codes import ApplicationAction, ApplicationKind, ObjectionConsequence
 from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, SampleSurvey
 
 
@@ -19,6 +19,7 @@ class StepSerializer(serializers.ModelSerializer):
     class Meta:
         model = ApplicationStep
         fields = [
+            "round",
             "index",
             "code",
             "name",
@@ -42,7 +43,18 @@ class ObjectionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Objection
-        fields = ["id", "step", "content", "filed_by", "filed_at", "is_upheld", "outcome", "resolved_by", "resolved_at"]
+        fields = [
+            "id",
+            "step",
+            "content",
+            "filed_by",
+            "filed_at",
+            "is_upheld",
+            "consequence",
+            "outcome",
+            "resolved_by",
+            "resolved_at",
+        ]
         read_only_fields = fields
 
 
@@ -66,6 +78,8 @@ class ApplicationReadSerializer(serializers.ModelSerializer):
             "reason",
             "check_passed",
             "check_items",
+            "checked_at",
+            "round",
             "current_step",
             "awaiting_role",
             "awaiting_since",
@@ -105,13 +119,32 @@ class ApplicationCreateSerializer(serializers.Serializer):
     submit = serializers.BooleanField(required=False, default=False, help_text="同时提交（运行标准核查）")
 
 
+CONFIRM_HELP = "确认办理不可撤回的操作：不予通过、改变农户状态的审定（县审定）、终止申请时须为 true"
+
+
 class DecisionSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True)
-    override_reason = serializers.CharField(required=False, allow_blank=True)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    confirm = serializers.BooleanField(required=False, default=False, help_text=CONFIRM_HELP)
 
 
-class BatchApprovalSerializer(DecisionSerializer):
+class SendBackSerializer(serializers.Serializer):
+    comment = serializers.CharField(help_text="退回修改的理由（必填），申请人据此修改")
+
+
+class ResubmitSerializer(serializers.Serializer):
+    figures = serializers.DictField(required=False, help_text="更正后的两不愁三保障答复（识别、户退出、返贫）")
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class BatchApprovalSerializer(serializers.Serializer):
     applications = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    confirm = serializers.BooleanField(help_text="批量同意须为 true")
+
+    def validate_confirm(self, value):
+        if not value:
+            raise serializers.ValidationError("批量同意须确认。")
+        return value
 
 
 class ObjectionCreateSerializer(serializers.Serializer):
@@ -122,6 +155,14 @@ class ObjectionResolveSerializer(serializers.Serializer):
     objection = serializers.IntegerField()
     outcome = serializers.CharField()
     upheld = serializers.BooleanField()
+    consequence = serializers.ChoiceField(
+        choices=ObjectionConsequence.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="异议成立时必填：send_back 退回修改，end 终止申请",
+    )
+    confirm = serializers.BooleanField(required=False, default=False, help_text=CONFIRM_HELP)
 
 
 class ReopenSerializer(serializers.Serializer):
@@ -129,7 +170,7 @@ class ReopenSerializer(serializers.Serializer):
 
 
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """识别、户退出、村退出、县摘帽、返贫 applications in the user's scope."""
+    """识别、户退出、返贫、清退、自然销户、村退出、县摘帽 applications in the user's scope."""
 
     pagination_class = IdCursorPagination
 
@@ -178,33 +219,64 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=DecisionSerializer, responses={200: ApplicationDetailSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """同意当前步骤；核查未通过时须填写 override_reason。"""
+        """同意当前步骤。标准核查在当前数据上重新运行，未通过则不能同意（任何理由都不行）；
+        改变农户状态的审定须 confirm=true。"""
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = services.approve_step(
-            user=request.user, application_id=self.get_object().pk, **serializer.validated_data
+        data = serializer.validated_data
+        target = self.get_object()
+        services.require_confirmation(target, ApplicationAction.APPROVE, data["confirm"])
+        application = services.approve_step(user=request.user, application_id=target.pk, comment=data["comment"])
+        return self.respond(application)
+
+    @extend_schema(request=SendBackSerializer, responses={200: ApplicationDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="send-back")
+    def send_back(self, request, pk=None):
+        """退回修改：退回申请人修改后重新提交，comment（理由）必填。"""
+        serializer = SendBackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.send_back_application(
+            user=request.user, application_id=self.get_object().pk, comment=serializer.validated_data["comment"]
+        )
+        return self.respond(application)
+
+    @extend_schema(request=ResubmitSerializer, responses={200: ApplicationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request, pk=None):
+        """修改后重新提交（仅申请人，仅退回修改的申请）：重新核查，各步骤作为新一轮从头办理。"""
+        serializer = ResubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        application = services.resubmit_application(
+            user=request.user,
+            application_id=self.get_object().pk,
+            figures=data.get("figures"),
+            reason=data.get("reason"),
         )
         return self.respond(application)
 
     @extend_schema(request=DecisionSerializer, responses={200: ApplicationDetailSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        """退回（不同意），comment 必填。"""
+        """不予通过（办结，不可撤回）：comment 必填，confirm=true。"""
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = services.reject_application(
-            user=request.user, application_id=self.get_object().pk, comment=serializer.validated_data.get("comment", "")
-        )
+        data = serializer.validated_data
+        target = self.get_object()
+        services.require_confirmation(target, ApplicationAction.REJECT, data["confirm"])
+        application = services.reject_application(user=request.user, application_id=target.pk, comment=data["comment"])
         return self.respond(application)
 
     @extend_schema(request=BatchApprovalSerializer, responses={200: ApplicationReadSerializer(many=True)})
     @action(detail=False, methods=["post"], url_path="batch-approve")
     def batch_approve(self, request):
-        """同一村的多个户退出申请一并同意，全部成功或全部不变。"""
+        """同一村的多个户退出申请一并同意，全部成功或全部不变；confirm 须为 true。"""
         serializer = BatchApprovalSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        approved = services.approve_many(user=request.user, application_ids=data.pop("applications"), **data)
+        data = serializer.validated_data
+        approved = services.approve_many(
+            user=request.user, application_ids=data["applications"], comment=data["comment"]
+        )
         rows = selectors.application_detail_queryset(request.user).filter(pk__in=[a.pk for a in approved])
         return Response(ApplicationReadSerializer(rows, many=True).data)
 
@@ -225,13 +297,20 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=ObjectionResolveSerializer, responses={200: ObjectionSerializer})
     @action(detail=True, methods=["post"], url_path="resolve-objection")
     def resolve_objection(self, request, pk=None):
-        """处理异议：写明处理结果。"""
-        self.get_object()
+        """处理异议：写明处理结果。异议成立则申请即停止：consequence 选 send_back（退回修改）或
+        end（终止申请，须 confirm=true）；不成立则继续办理。申请人不能处理对本申请的异议。"""
+        target = self.get_object()
         serializer = ObjectionResolveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        consequence = data["consequence"] if data["upheld"] else ""
+        services.require_confirmation(target, ApplicationAction.RESOLVE, data["confirm"], consequence=consequence)
         objection = services.resolve_objection(
-            user=request.user, objection_id=data["objection"], outcome=data["outcome"], upheld=data["upheld"]
+            user=request.user,
+            objection_id=data["objection"],
+            outcome=data["outcome"],
+            upheld=data["upheld"],
+            consequence=consequence,
         )
         return Response(ObjectionSerializer(objection).data)
 

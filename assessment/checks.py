@@ -1,7 +1,8 @@
-"""The standard checks run when an application is submitted (docs/domain.md §6.6).
+"""The standard checks, run when an application is submitted and again at every approval (docs/domain.md §6.6).
 
 Each returns a CheckResult: items with a Chinese detail saying what was compared, and
-whether the application meets the standard. Thresholds are PolicyParameters.
+whether the application meets the standard. A failing check is a gate: the engine approves
+no step of it. Thresholds are PolicyParameters.
 """
 
 from dataclasses import dataclass, field
@@ -169,7 +170,7 @@ def village_exit_check(region, year: int) -> CheckResult:
 
 
 def county_exit_check(region, year: int) -> CheckResult:
-    """县摘帽: incidence, 错退率 < 2 %, 漏评率 < 2 %, 认可度 ≥ 90 % (docs/domain.md §6.4 三率一度)."""
+    """县摘帽: incidence < 2 % (3 % west), 错退率 ≤ 2 %, 漏评率 < 2 %, 认可度 ≥ 90 % (docs/domain.md §6.4 三率一度)."""
     result = CheckResult()
     _incidence_item(result, region.code, region.prefix, year, county_level=True)
     sample = latest_sample(region.code, year)
@@ -183,9 +184,10 @@ def county_exit_check(region, year: int) -> CheckResult:
         wrong, omission, approval = rates["wrong_exit_rate"], rates["omission_rate"], rates["approval_rate"]
         result.add(
             "错退率",
-            wrong is not None and wrong < wrong_limit,
+            # "高于2%的不得退出": exactly 2 % passes.
+            wrong is not None and wrong <= wrong_limit,
             f"抽样脱贫{sample.sampled_exited_population}人中错退{sample.wrong_exit_population}人，"
-            f"错退率{percent(wrong)}，须低于{percent(wrong_limit)}。",
+            f"错退率{percent(wrong)}，须不高于{percent(wrong_limit)}。",
         )
         result.add(
             "漏评率",
@@ -216,8 +218,20 @@ def sample_rates(sample) -> dict[str, Decimal | None]:
     }
 
 
+def stated_reason_check(application) -> CheckResult:
+    """清退 and 自然销户: the written finding is what the steps review (docs/domain.md §5.7, §5.8)."""
+    result = CheckResult()
+    label = "错评情形" if application.kind == ApplicationKind.REMOVAL else "销户原因及证明"
+    reason = (application.reason or "").strip()
+    result.add(label, bool(reason), reason or "未填写。")
+    result.passed = bool(reason)
+    return result
+
+
 def run_check(application) -> CheckResult:
     kind = application.kind
+    if kind in (ApplicationKind.REMOVAL, ApplicationKind.CLOSURE):
+        return stated_reason_check(application)
     if kind == ApplicationKind.HOUSEHOLD_EXIT:
         return household_exit_check(application.household, application.year, application.figures)
     if kind in (ApplicationKind.IDENTIFICATION, ApplicationKind.RETURN):

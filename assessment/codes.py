@@ -8,33 +8,61 @@ class ApplicationKind(models.TextChoices):
     VILLAGE_EXIT = "VILLAGE_EXIT", "村退出"
     COUNTY_EXIT = "COUNTY_EXIT", "县摘帽"
     RETURN = "RETURN", "返贫"
+    # 清退 (错评剔除) and 自然销户 follow their procedures too (docs/domain.md §5.7, §5.8).
+    REMOVAL = "REMOVAL", "清退"
+    CLOSURE = "CLOSURE", "自然销户"
 
 
-HOUSEHOLD_KINDS = {ApplicationKind.IDENTIFICATION, ApplicationKind.HOUSEHOLD_EXIT, ApplicationKind.RETURN}
+HOUSEHOLD_KINDS = {
+    ApplicationKind.IDENTIFICATION,
+    ApplicationKind.HOUSEHOLD_EXIT,
+    ApplicationKind.RETURN,
+    ApplicationKind.REMOVAL,
+    ApplicationKind.CLOSURE,
+}
+# Household kinds whose village survey answers 两不愁三保障 (docs/domain.md §5.2).
+SURVEY_KINDS = {ApplicationKind.IDENTIFICATION, ApplicationKind.HOUSEHOLD_EXIT, ApplicationKind.RETURN}
 
 
 class ApplicationStatus(models.TextChoices):
     DRAFT = "DRAFT", "草稿"
     IN_REVIEW = "IN_REVIEW", "审核中"
+    # 退回修改: back with the submitter, who corrects and resubmits (a new round of the steps).
+    RETURNED = "RETURNED", "退回修改"
     APPROVED = "APPROVED", "已批准"
-    REJECTED = "REJECTED", "未通过"
+    REJECTED = "REJECTED", "不予通过"
+    # 终止: stopped by an upheld 异议 (docs/domain.md §5.10).
+    ENDED = "ENDED", "已终止"
+
+
+# Statuses in which an application is still open: one per target and kind (the unique constraint).
+OPEN_STATUSES = [ApplicationStatus.DRAFT, ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED]
 
 
 # What a user may do to an application; the names of the page's actions and the API's routes.
 class ApplicationAction(models.TextChoices):
     SUBMIT = "submit", "提交"
     APPROVE = "approve", "同意"
-    REJECT = "reject", "退回"
+    SEND_BACK = "send_back", "退回修改"
+    REJECT = "reject", "不予通过"
+    RESUBMIT = "resubmit", "修改后重新提交"
     OBJECT = "object", "登记异议"
     RESOLVE = "resolve", "处理异议"
     REOPEN = "reopen", "重新开放"
+
+
+# What an upheld 异议 does to its application: the resolver chooses (docs/domain.md §5.10).
+class ObjectionConsequence(models.TextChoices):
+    SEND_BACK = "send_back", "退回修改"
+    END = "end", "终止申请"
 
 
 class StepStatus(models.TextChoices):
     WAITING = "WAITING", "未开始"
     OPEN = "OPEN", "进行中"
     DONE = "DONE", "已完成"
-    REJECTED = "REJECTED", "退回"
+    RETURNED = "RETURNED", "退回修改"
+    REJECTED = "REJECTED", "不予通过"
     CANCELLED = "CANCELLED", "终止"
 
 

@@ -3,27 +3,53 @@ from django import forms
 from core.years import FIRST_YEAR
 
 from .checks import GUARANTEES
-from .codes import ApplicationKind
+from .codes import SURVEY_KINDS, ApplicationKind, ObjectionConsequence
+
+# What the submitter writes, by kind: 清退 and 销户 must say why (assessment/services.py REASON_REQUIRED).
+REASON_LABELS = {
+    ApplicationKind.REMOVAL: "清退理由（民主评议认定的错评情形）",
+    ApplicationKind.CLOSURE: "销户原因及证明材料（死亡证明、户籍注销等）",
+}
 
 
-class HouseholdApplicationForm(forms.Form):
-    """识别 / 户退出 / 返贫 for one household: the year and the village survey's answers."""
+CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
+
+
+class SurveyFieldsMixin:
+    """The village survey's 两不愁三保障 answers (and an exit's consent) for the kinds that have them."""
+
+    def add_survey_fields(self, kind: str, initial: dict | None = None) -> None:
+        self.kind = kind
+        self.survey = kind in SURVEY_KINDS
+        self.fields["reason"].label = REASON_LABELS.get(kind, self.fields["reason"].label)
+        if not self.survey:
+            return
+        initial = initial or {}
+        for key, label in GUARANTEES:
+            self.fields[key] = forms.BooleanField(
+                label=f"{label}（已解决）", required=False, initial=initial.get(key, True), widget=CHECKBOX
+            )
+        if kind == ApplicationKind.HOUSEHOLD_EXIT:
+            self.fields["consent"] = forms.BooleanField(
+                label="农户已签字认可退出", required=False, initial=initial.get("consent", False), widget=CHECKBOX
+            )
+
+    def figures(self) -> dict | None:
+        if not self.survey:
+            return None
+        keys = [key for key, _ in GUARANTEES] + (["consent"] if "consent" in self.fields else [])
+        return {key: bool(self.cleaned_data.get(key)) for key in keys}
+
+
+class HouseholdApplicationForm(SurveyFieldsMixin, forms.Form):
+    """识别 / 户退出 / 返贫 / 清退 / 自然销户 for one household: the year, the survey's answers or the reason."""
 
     year = forms.IntegerField(label="年度", min_value=FIRST_YEAR)
     reason = forms.CharField(label="民主评议情况", widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    consent = forms.BooleanField(label="农户已签字认可退出", required=False)
 
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind = kind
-        for key, label in GUARANTEES:
-            self.fields[key] = forms.BooleanField(label=f"{label}（已解决）", required=False, initial=True)
-        if kind != ApplicationKind.HOUSEHOLD_EXIT:
-            del self.fields["consent"]
-
-    def figures(self) -> dict:
-        keys = [key for key, _ in GUARANTEES] + (["consent"] if "consent" in self.fields else [])
-        return {key: bool(self.cleaned_data.get(key)) for key in keys}
+        self.add_survey_fields(kind)
 
 
 class RegionApplicationForm(forms.Form):
@@ -31,11 +57,24 @@ class RegionApplicationForm(forms.Form):
     reason = forms.CharField(label="申请说明", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
+class ResubmitForm(SurveyFieldsMixin, forms.Form):
+    """修改后重新提交: the corrected answers and explanation, prefilled with what was submitted."""
+
+    reason = forms.CharField(label="修改说明", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].initial = application.reason
+        self.add_survey_fields(application.kind, application.figures)
+
+    def service_data(self) -> dict:
+        return {"figures": self.figures(), "reason": self.cleaned_data["reason"]}
+
+
 class DecisionForm(forms.Form):
     comment = forms.CharField(label="审核意见", widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    override_reason = forms.CharField(
-        label="核查未通过仍同意的理由", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
+    # Irreversible moves (不予通过, the approval that changes a household's status) need it ticked.
+    confirm = forms.BooleanField(label="我已核实，确认办理（办结后不可撤回）", required=False)
 
 
 class ObjectionForm(forms.Form):
@@ -49,6 +88,10 @@ class ResolveObjectionForm(forms.Form):
     upheld = forms.TypedChoiceField(
         label="结论", choices=[("0", "异议不成立"), ("1", "异议成立")], coerce=lambda value: value == "1"
     )
+    consequence = forms.ChoiceField(
+        label="异议成立时", choices=[("", "—"), *ObjectionConsequence.choices], required=False
+    )
+    confirm = forms.BooleanField(label="确认（终止申请不可撤回）", required=False)
 
 
 class ReopenForm(forms.Form):

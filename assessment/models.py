@@ -7,7 +7,16 @@ from django.db import models
 
 from core.scoping import ScopedQuerySet
 
-from .codes import ApplicationKind, ApplicationStatus, Grade, RatingPeriod, StepStatus
+from .codes import (
+    HOUSEHOLD_KINDS,
+    OPEN_STATUSES,
+    ApplicationKind,
+    ApplicationStatus,
+    Grade,
+    ObjectionConsequence,
+    RatingPeriod,
+    StepStatus,
+)
 from .schemes import validate_scheme
 from .workflow import STEPS
 
@@ -19,13 +28,15 @@ class ApplicationQuerySet(ScopedQuerySet):
 
 
 class Application(models.Model):
-    """One identification, exit or return application, moved along its steps by the engine.
+    """One identification, exit, return, 清退 or 销户 application, moved along its steps by the engine.
 
     `region` anchors scope: the household's village for household kinds, the village or the
-    county for village and county exits. The standard check runs at submission; its
-    result and reasons are kept. An approved application locks its year for the target
-    until a county reviewer reopens it with a reason; for a household the lock itself is
-    the registry's (households.HouseholdYearLock), written and lifted by the engine.
+    county for village and county exits. The standard check runs at submission and again, on
+    current data, at every approval; the latest result and its reasons are kept, and a failing
+    check is never approved (docs/domain.md §6.6). A reviewer may send it back (退回修改): the
+    submitter corrects and resubmits, which starts a new `round` of all the steps. An approved
+    application locks its year for the target until a county reviewer reopens it with a reason;
+    for a household the lock itself is the registry's (households.HouseholdYearLock), written and lifted by the engine.
     """
 
     kind = models.CharField("申请类别", max_length=20, choices=ApplicationKind.choices)
@@ -48,7 +59,9 @@ class Application(models.Model):
     check_passed = models.BooleanField("标准核查通过", null=True)
     check_items = models.JSONField("标准核查明细", default=list, blank=True)
     checked_at = models.DateTimeField("核查时间", null=True, blank=True)
-    # Index of the step that waits, and for whom: the review queue reads these.
+    # Submissions so far: each resubmission after 退回修改 runs the steps again as a new round.
+    round = models.PositiveSmallIntegerField("轮次", default=1)
+    # Index of the step that waits (in the current round), and for whom: the review queue reads these.
     current_step = models.PositiveSmallIntegerField("当前步骤", default=0)
     awaiting_role = models.CharField("待办角色", max_length=20, blank=True)
     awaiting_since = models.DateField("可办理日期", null=True, blank=True)
@@ -79,13 +92,12 @@ class Application(models.Model):
             # One open application per target and kind: a second one would race the first.
             models.UniqueConstraint(
                 fields=["kind", "region", "household"],
-                condition=models.Q(status__in=["DRAFT", "IN_REVIEW"]),
+                condition=models.Q(status__in=OPEN_STATUSES),
                 nulls_distinct=False,
                 name="application_one_open_per_target",
             ),
             models.CheckConstraint(
-                condition=~models.Q(kind__in=["IDENTIFICATION", "HOUSEHOLD_EXIT", "RETURN"])
-                | models.Q(household__isnull=False),
+                condition=~models.Q(kind__in=sorted(HOUSEHOLD_KINDS)) | models.Q(household__isnull=False),
                 name="application_household_kinds_name_household",
             ),
         ]
@@ -95,7 +107,9 @@ class Application(models.Model):
 
     @property
     def awaiting_step_name(self) -> str:
-        """The action step that waits (the one after a running 公示)."""
+        """The action step that waits (the one after a running 公示); 退回修改 waits for the submitter."""
+        if self.status == ApplicationStatus.RETURNED:
+            return "退回修改（待申请人修改后重新提交）"
         if self.status != ApplicationStatus.IN_REVIEW:
             return ""
         steps = STEPS[self.kind]
@@ -116,9 +130,14 @@ class Application(models.Model):
 
 
 class ApplicationStep(models.Model):
-    """One step of an application, in order; the timeline of who did what, when and why."""
+    """One step of an application, in order; the timeline of who did what, when and why.
+
+    Every round keeps its steps: a step sent back stays 退回修改 in its round, and the
+    resubmission adds the steps of the next round.
+    """
 
     application = models.ForeignKey(Application, verbose_name="申请", on_delete=models.CASCADE, related_name="steps")
+    round = models.PositiveSmallIntegerField("轮次", default=1)
     index = models.PositiveSmallIntegerField("序号")
     code = models.CharField("步骤代码", max_length=30)
     name = models.CharField("步骤", max_length=30)
@@ -132,7 +151,7 @@ class ApplicationStep(models.Model):
     )
     acted_at = models.DateTimeField("办理时间", null=True, blank=True)
     comment = models.TextField("意见", blank=True)
-    # A reviewer approving a failing check must say why; the next reviewer sees it in red.
+    # Kept for approvals recorded before a failing check became a gate (docs/domain.md §6.6); no longer written.
     override_reason = models.TextField("核查未通过仍同意的理由", blank=True)
 
     scope_code_field = "application__region__code"
@@ -141,9 +160,11 @@ class ApplicationStep(models.Model):
     class Meta:
         verbose_name = "审核步骤"
         verbose_name_plural = "审核步骤"
-        ordering = ["application", "index"]
+        ordering = ["application", "round", "index"]
         constraints = [
-            models.UniqueConstraint(fields=["application", "index"], name="application_step_unique_index"),
+            models.UniqueConstraint(
+                fields=["application", "round", "index"], name="application_step_unique_round_index"
+            ),
             models.CheckConstraint(
                 condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
                 name="application_step_publicity_dates_ordered",
@@ -151,7 +172,7 @@ class ApplicationStep(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.application_id}.{self.index} {self.name}"
+        return f"{self.application_id}.{self.round}.{self.index} {self.name}"
 
     @property
     def is_publicity(self) -> bool:
@@ -171,6 +192,8 @@ class Objection(models.Model):
     )
     filed_at = models.DateTimeField("登记时间", auto_now_add=True)
     is_upheld = models.BooleanField("异议成立", null=True)
+    # An upheld 异议 stops the application: sent back for correction or ended, as the resolver chose.
+    consequence = models.CharField("处理方式", max_length=10, blank=True, choices=ObjectionConsequence.choices)
     outcome = models.TextField("处理结果", blank=True)
     resolved_by = models.ForeignKey(
         "fupin.User", verbose_name="处理人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -352,8 +375,9 @@ class CountyRating(models.Model):
     period = models.CharField("期间", max_length=4, choices=RatingPeriod.choices)
     scheme = models.ForeignKey(RatingScheme, verbose_name="评级方案", on_delete=models.PROTECT, related_name="+")
     indicator_values = models.JSONField("指标得分")
-    score = models.DecimalField("总分", max_digits=9, decimal_places=4)
-    grade = models.CharField("等级", max_length=1, choices=Grade.choices)
+    # Both null when the county had no data for the period (无数据): no grade is not a D.
+    score = models.DecimalField("总分", max_digits=9, decimal_places=4, null=True, blank=True)
+    grade = models.CharField("等级", max_length=1, choices=Grade.choices, null=True, blank=True)
     veto_reasons = models.JSONField("否决原因", default=list, blank=True)
     consequence = models.CharField("结果运用", max_length=100, blank=True)
     computed_at = models.DateTimeField("计算时间")
@@ -370,4 +394,4 @@ class CountyRating(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.county_id} {self.year} {self.period} {self.grade}"
+        return f"{self.county_id} {self.year} {self.period} {self.grade or '无数据'}"

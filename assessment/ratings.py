@@ -14,6 +14,10 @@ RatingScheme. What each indicator code measures is defined here, once:
 
 score = Σ weight × achievement; grade by thresholds (≥), else D; a veto gives D.
 The year is Σ quarter weight × quarter score; a veto in any quarter vetoes the year.
+
+A county with no data for a period (no plan, no sample survey, no household under assistance,
+no allocated funds) is not graded: score and grade stay null and the pages show 无数据. A D
+is a result; the absence of every input is not. The year has data if any quarter has.
 """
 
 from calendar import monthrange
@@ -28,7 +32,7 @@ from core.codes import ParameterKey
 from core.policy import policy_value
 from core.regions import RegionLevel, sql_code_at
 from funds.selectors import county_funds
-from households.poverty import exited_in_year_sql, poor_at_end_of_year_sql
+from households.poverty import exited_in_year_sql, poor_at_end_of_year_sql, population_sql
 from villages.models import County
 
 from .checks import sample_rates
@@ -62,21 +66,33 @@ class CountyFacts:
     disbursement_rate: Decimal | None = None
     extra: dict = field(default_factory=dict)
 
+    @property
+    def has_data(self) -> bool:
+        """Whether any indicator has an input to rate (else the period is 无数据, not a D)."""
+        return bool(
+            self.planned_exit_population is not None
+            or self.sample is not None
+            or self.assisted_households
+            or self.disbursement_rate is not None
+        )
+
 
 _COUNTY = sql_code_at("h.village_id", RegionLevel.COUNTY)
 
-# Exits of `year` up to the period's end: the date of the 脱贫 adjustment, or 31 December of
-# the exit year for households loaded without one. People = the household's members.
+# Exits taking effect in `year` up to the period's end: the date of the 脱贫 adjustment of that
+# year, at the latest 31 December (an exit for 2019 approved in 2020 counts in 2019's Q4;
+# docs/domain.md §7.4), 31 December too without a dated one. People = the household's members.
 EXITS_SQL = f"""
-    SELECT {_COUNTY} AS county, sum(h.member_count)
+    SELECT {_COUNTY} AS county, sum({population_sql(table="h")})
       FROM households_household h
       LEFT JOIN LATERAL (
             SELECT max(a.effective_date) AS exited_on
               FROM households_adjustmentrecord a
-             WHERE a.household_id = h.id AND a.kind = 'EXITED'
+             WHERE a.household_id = h.id AND a.kind = 'EXITED' AND a.effective_year = %(year)s
            ) adjustment ON true
      WHERE {exited_in_year_sql("%(year)s", table="h")}
-       AND coalesce(adjustment.exited_on, make_date(h.exit_year, 12, 31)) <= %(until)s
+       AND least(coalesce(adjustment.exited_on, make_date(%(year)s, 12, 31)), make_date(%(year)s, 12, 31))
+           <= %(until)s
      GROUP BY 1
 """  # noqa: S608 - constant SQL text; every value is a parameter
 
@@ -199,7 +215,7 @@ def rate_quarter(scheme: RatingScheme, facts: CountyFacts, year: int, county_cod
             }
         )
     reasons = vetoes(scheme, facts)
-    return {"indicator_values": values, "score": total, "veto_reasons": reasons}
+    return {"indicator_values": values, "score": total, "veto_reasons": reasons, "has_data": facts.has_data}
 
 
 def combine_year(scheme: RatingScheme, quarters: dict[str, dict]) -> dict:
@@ -217,7 +233,8 @@ def combine_year(scheme: RatingScheme, quarters: dict[str, dict]) -> dict:
             }
         )
     reasons = sorted({reason for quarter in QUARTERS for reason in quarters[quarter]["veto_reasons"]})
-    return {"indicator_values": values, "score": total, "veto_reasons": reasons}
+    has_data = any(quarters[quarter]["has_data"] for quarter in QUARTERS)
+    return {"indicator_values": values, "score": total, "veto_reasons": reasons, "has_data": has_data}
 
 
 def recompute_county_ratings(year: int) -> int:
@@ -234,7 +251,8 @@ def recompute_county_ratings(year: int) -> int:
     for code in county_codes:
         computed[code][RatingPeriod.YEAR] = combine_year(scheme, computed[code])
         for period, result in computed[code].items():
-            grade = grade_for(scheme, result["score"], result["veto_reasons"])
+            has_data = result["has_data"]
+            grade = grade_for(scheme, result["score"], result["veto_reasons"]) if has_data else None
             rows.append(
                 CountyRating(
                     county_id=code,
@@ -242,10 +260,10 @@ def recompute_county_ratings(year: int) -> int:
                     period=period,
                     scheme=scheme,
                     indicator_values=result["indicator_values"],
-                    score=result["score"].quantize(Decimal("0.0001")),
+                    score=result["score"].quantize(Decimal("0.0001")) if has_data else None,
                     grade=grade,
                     veto_reasons=result["veto_reasons"],
-                    consequence=(scheme.consequences or {}).get(grade, ""),
+                    consequence=(scheme.consequences or {}).get(grade, "") if grade else "",
                     computed_at=now,
                 )
             )

@@ -6,6 +6,8 @@ from villages.models import Region
 
 from .models import CountyRating, IncidenceRate
 
+NO_DATA = "无数据"  # a region or county without figures: never a 0 or a grade it does not have
+
 
 def incidence_report(user, prefix: str, **_) -> Sheet:
     """Every year's rate of the region and of each child region (rates as % with 4 decimals)."""
@@ -30,7 +32,7 @@ def incidence_report(user, prefix: str, **_) -> Sheet:
                 row.poor_households,
                 row.poor_population,
                 row.rural_population,
-                (row.rate * 100).quantize(row.rate.__class__("0.0001")) if row.rate is not None else None,
+                (row.rate * 100).quantize(row.rate.__class__("0.0001")) if row.rate is not None else NO_DATA,
             ]
             for row in rows.iterator(chunk_size=2000)
         ),
@@ -49,6 +51,18 @@ def ratings_report(user, prefix: str, *, year: int, **_) -> Sheet:
 
     def generate():
         for rating in rows:
+            if rating.grade is None:
+                yield [
+                    rating.county.name,
+                    rating.year,
+                    rating.get_period_display(),
+                    *[None] * len(indicator_names),
+                    None,
+                    NO_DATA,
+                    "",
+                    "",
+                ]
+                continue
             scores = {value["name"]: value["score"] for value in rating.indicator_values}
             yield [
                 rating.county.name,

@@ -18,14 +18,16 @@ def _with_target(queryset):
 
 
 def review_queue(user, today):
-    """What waits for the user: in review, at a step of their role, in scope, oldest first.
+    """What waits for the user, in scope, oldest first: the steps of their role, and their own
+    applications sent back for correction (退回修改) to resubmit.
 
-    Their own submissions are left out (the submitter never approves).
+    Their own submissions in review are left out (the submitter never approves).
     """
     if user.role not in (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER, Role.CITY_REVIEWER, Role.PROVINCE_STAFF):
         return Application.objects.none()
-    waiting = Application.objects.visible_to(user).filter(status=ApplicationStatus.IN_REVIEW, awaiting_role=user.role)
-    waiting = waiting.exclude(submitted_by=user)
+    to_review = Q(status=ApplicationStatus.IN_REVIEW, awaiting_role=user.role) & ~Q(submitted_by=user)
+    returned = Q(status=ApplicationStatus.RETURNED, submitted_by=user)
+    waiting = Application.objects.visible_to(user).filter(to_review | returned)
     return _with_target(waiting.filter(awaiting_since__lte=today)).order_by("awaiting_since", "id")
 
 
@@ -46,7 +48,7 @@ def application_list(user, *, status: str = "", kind: str = ""):
 
 def application_detail_queryset(user):
     return _with_target(Application.objects.visible_to(user)).prefetch_related(
-        Prefetch("steps", queryset=ApplicationStep.objects.select_related("acted_by").order_by("index")),
+        Prefetch("steps", queryset=ApplicationStep.objects.select_related("acted_by").order_by("round", "index")),
         Prefetch("objections", queryset=Objection.objects.select_related("filed_by", "resolved_by", "step")),
     )
 

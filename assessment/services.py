@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.codes import Role
+from core.permissions import Action, allows, refusal, require
 from core.policy import policy_value
 from core.regions import RegionLevel
 from core.years import FIRST_YEAR
@@ -20,23 +21,40 @@ from households.models import Household
 from households.services import change_status, lock_year, require_reason, unlock_year
 from villages.models import County, Region, Village
 
-from .checks import GUARANTEES, run_check
-from .codes import HOUSEHOLD_KINDS, ApplicationAction, ApplicationKind, ApplicationStatus, StepStatus
+from .checks import GUARANTEES, CheckResult, run_check
+from .codes import (
+    HOUSEHOLD_KINDS,
+    SURVEY_KINDS,
+    ApplicationAction,
+    ApplicationKind,
+    ApplicationStatus,
+    ObjectionConsequence,
+    StepStatus,
+)
 from .models import Application, ApplicationStep, Objection, ReductionPlan, SampleSurvey
-from .tasks import recompute_incidence, recompute_ratings
+from .tasks import recompute_incidence, recompute_ratings, recompute_region_chain, years_from
 from .workflow import ANNOUNCEMENT, STEPS
 
 # What a household must be for each household kind to apply (docs/domain.md §5.1).
 REQUIRED_HOUSEHOLD_STATUS = {
-    ApplicationKind.IDENTIFICATION: HouseholdStatus.CANDIDATE,
-    ApplicationKind.HOUSEHOLD_EXIT: HouseholdStatus.POOR,
-    ApplicationKind.RETURN: HouseholdStatus.EXITED,
+    ApplicationKind.IDENTIFICATION: {HouseholdStatus.CANDIDATE},
+    ApplicationKind.HOUSEHOLD_EXIT: {HouseholdStatus.POOR},
+    ApplicationKind.RETURN: {HouseholdStatus.EXITED},
+    ApplicationKind.REMOVAL: {HouseholdStatus.POOR, HouseholdStatus.EXITED},
+    ApplicationKind.CLOSURE: {HouseholdStatus.POOR, HouseholdStatus.EXITED},
 }
 # The registry adjustment an approval applies.
 APPROVAL_ADJUSTMENT = {
     ApplicationKind.IDENTIFICATION: AdjustmentKind.NEW,
     ApplicationKind.HOUSEHOLD_EXIT: AdjustmentKind.EXITED,
     ApplicationKind.RETURN: AdjustmentKind.RETURNED,
+    ApplicationKind.REMOVAL: AdjustmentKind.REMOVED,
+    ApplicationKind.CLOSURE: AdjustmentKind.CANCELLED,
+}
+# Kinds whose submission must say why (the 错评 found, the evidence that the household has ceased).
+REASON_REQUIRED = {
+    ApplicationKind.REMOVAL: "请填写清退理由（民主评议认定的错评情形）。",
+    ApplicationKind.CLOSURE: "请填写销户原因及证明材料（死亡证明、户籍注销等）。",
 }
 
 
@@ -76,17 +94,21 @@ def _household_target(user, kind: str, household_id) -> Household:
     household = Household.objects.visible_to(user).filter(pk=household_id).select_related("village").first()
     if household is None:
         raise ValidationError({"household": ["未找到该户，或不在您的管辖范围内。"]})
+    _require_household_status(kind, household)
+    return household
+
+
+def _require_household_status(kind: str, household: Household) -> None:
     required = REQUIRED_HOUSEHOLD_STATUS[kind]
-    if household.status != required:
+    if household.status not in required:
+        labels = "或".join(f"“{HouseholdStatus(status).label}”" for status in sorted(required))
         raise ValidationError(
             {
                 "household": [
-                    f"该户当前为“{household.get_status_display()}”，"
-                    f"{ApplicationKind(kind).label}申请要求“{HouseholdStatus(required).label}”。"
+                    f"该户当前为“{household.get_status_display()}”，{ApplicationKind(kind).label}申请要求{labels}。"
                 ]
             }
         )
-    return household
 
 
 def _region_target(user, kind: str, region_code: str) -> Region:
@@ -109,10 +131,17 @@ def _region_target(user, kind: str, region_code: str) -> Region:
     return region
 
 
+def clean_reason(kind: str, reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if kind in REASON_REQUIRED and not reason:
+        raise ValidationError({"reason": [REASON_REQUIRED[kind]]})
+    return reason
+
+
 def clean_figures(kind: str, figures: dict | None) -> dict:
-    """The submitter's answers: 两不愁三保障 for household kinds, and consent for an exit."""
+    """The submitter's answers: 两不愁三保障 for 识别, 户退出 and 返贫, and consent for an exit."""
     figures = figures or {}
-    if kind not in HOUSEHOLD_KINDS:
+    if kind not in SURVEY_KINDS:
         return {}
     errors = {}
     cleaned = {}
@@ -130,6 +159,13 @@ def clean_figures(kind: str, figures: dict | None) -> dict:
     return cleaned
 
 
+# Who may start an application, by kind (core/permissions.py); the step table decides each step after.
+SUBMIT_ACTION = {
+    ApplicationKind.VILLAGE_EXIT: Action.SUBMIT_VILLAGE_EXIT,
+    ApplicationKind.COUNTY_EXIT: Action.SUBMIT_COUNTY_EXIT,
+}
+
+
 @transaction.atomic
 def draft_application(
     *,
@@ -144,6 +180,7 @@ def draft_application(
     """A draft for a target in the user's scope, by the role that starts this kind."""
     if kind not in STEPS:
         raise ValidationError({"kind": ["不是有效的申请类别。"]})
+    require(user, SUBMIT_ACTION.get(kind, Action.SUBMIT_HOUSEHOLD_APPLICATION))
     first = STEPS[kind][0]
     if user.role != first.role:
         raise ValidationError({"kind": [f"{ApplicationKind(kind).label}申请应由{Role(first.role).label}提出。"]})
@@ -162,7 +199,7 @@ def draft_application(
         household=household,
         year=int(year),
         figures=clean_figures(kind, figures),
-        reason=(reason or "").strip(),
+        reason=clean_reason(kind, reason),
         submitted_by=user,
     )
     try:
@@ -185,8 +222,8 @@ def draft_and_submit(*, user, today: date | None = None, **draft) -> Application
 
 
 def _open_step(application: Application, index: int, today: date) -> None:
-    """Make step `index` the current one; a publicity starts today; the announcement finishes."""
-    step = application.steps.get(index=index)
+    """Make step `index` of the current round the current one; a publicity starts today."""
+    step = application.steps.get(round=application.round, index=index)
     application.current_step = index
     if step.kind == ANNOUNCEMENT:
         return
@@ -205,20 +242,30 @@ def _open_step(application: Application, index: int, today: date) -> None:
     step.save()
 
 
-@transaction.atomic
-def submit_application(*, user, application_id: int, today: date | None = None) -> Application:
-    """Run the standard check, store it, record the first step as done and open the next."""
-    today = _today(today)
-    application = _locked_application(user, application_id)
-    require_action(ApplicationAction.SUBMIT, user, application, today)
+def _store_check(application: Application) -> CheckResult:
+    """Run the standard check on current data and keep its result and reasons on the application."""
     result = run_check(application)
     application.check_passed = result.passed
     application.check_items = result.as_items()
     application.checked_at = timezone.now()
+    if application.pk:
+        Application.objects.filter(pk=application.pk).update(
+            check_passed=result.passed, check_items=application.check_items, checked_at=application.checked_at
+        )
+    return result
+
+
+def _start_round(application: Application, user, today: date) -> None:
+    """The steps of the application's current round: the submitter's first step done, the next one open.
+
+    A resubmission after 退回修改 starts again from the first step, 公示 included: the corrected
+    application is what the public and every level must see (docs/domain.md §5.10).
+    """
     now = timezone.now()
     ApplicationStep.objects.bulk_create(
         ApplicationStep(
             application=application,
+            round=application.round,
             index=index,
             code=step.code,
             name=step.name,
@@ -233,7 +280,43 @@ def submit_application(*, user, application_id: int, today: date | None = None) 
     )
     application.status = ApplicationStatus.IN_REVIEW
     application.submitted_at = now
+    application.decided_at = None
     _open_step(application, 1, today)
+
+
+@transaction.atomic
+def submit_application(*, user, application_id: int, today: date | None = None) -> Application:
+    """Run the standard check, store it, record the first step as done and open the next."""
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    require_action(ApplicationAction.SUBMIT, user, application, today)
+    _store_check(application)
+    _start_round(application, user, today)
+    application.save()
+    return application
+
+
+@transaction.atomic
+def resubmit_application(
+    *, user, application_id: int, figures: dict | None = None, reason: str | None = None, today: date | None = None
+) -> Application:
+    """修改后重新提交: the submitter's corrected application runs every step again, as a new round.
+
+    `figures` and `reason` replace the submitted ones when given; corrections of the household
+    record itself are made on the household page before. The check reruns on the current data.
+    """
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    require_action(ApplicationAction.RESUBMIT, user, application, today)
+    if application.household_id:
+        _require_household_status(application.kind, application.household)
+    if figures is not None:
+        application.figures = clean_figures(application.kind, figures)
+    if reason is not None:
+        application.reason = clean_reason(application.kind, reason)
+    application.round += 1
+    _store_check(application)
+    _start_round(application, user, today)
     application.save()
     return application
 
@@ -241,19 +324,41 @@ def submit_application(*, user, application_id: int, today: date | None = None) 
 # --- review ---------------------------------------------------------------------------
 
 
+def _round_steps(application: Application) -> dict[int, ApplicationStep]:
+    """The steps of the current round by index (earlier rounds stay in the timeline)."""
+    return {step.index: step for step in application.steps.all() if step.round == application.round}
+
+
 def _acting_steps(application: Application) -> tuple[ApplicationStep | None, ApplicationStep]:
     """(the 公示 that precedes, the action step) of an application in review."""
-    steps = {step.index: step for step in application.steps.all()}
+    steps = _round_steps(application)
     current = steps[application.current_step]
     publicity = current if current.is_publicity else None
     return publicity, steps[application.current_step + 1] if publicity else current
 
 
 def _current_step(application: Application) -> ApplicationStep:
-    return next(step for step in application.steps.all() if step.index == application.current_step)
+    return _round_steps(application)[application.current_step]
+
+
+def _is_final_action(application: Application) -> bool:
+    """Whether the step waiting now is the last decision (the next one is the 公告)."""
+    if application.status != ApplicationStatus.IN_REVIEW:
+        return False
+    steps = STEPS[application.kind]
+    index = application.current_step + (1 if steps[application.current_step].is_publicity else 0)
+    return steps[index + 1].kind == ANNOUNCEMENT
 
 
 # --- who may act, now ---------------------------------------------------------------------
+
+
+# The permission table's say on the moves it names (core/permissions.py); the step rules follow it.
+POLICY_ACTION = {
+    ApplicationAction.OBJECT: Action.FILE_OBJECTION,
+    ApplicationAction.RESOLVE: Action.RESOLVE_OBJECTION,
+    ApplicationAction.REOPEN: Action.REOPEN_YEAR,
+}
 
 
 def require_action(action: str, user, application: Application, today: date | None = None) -> None:
@@ -261,16 +366,27 @@ def require_action(action: str, user, application: Application, today: date | No
 
     The rules of who acts when, once: every move of the engine checks them here before it
     writes, and `available_actions` (the page's buttons, the API's field) asks the same. What
-    the user types (a reason, an override) is checked by the move itself.
+    the user types (a reason, an objection's outcome) is checked by the move itself. Approval
+    also needs the standard met on current data (docs/domain.md §6.6).
     """
     today = _today(today)
+    if (policy := POLICY_ACTION.get(action)) and not allows(user, policy):
+        raise ValidationError({"role": [refusal(user, policy)]})  # the move itself answers 403 (require)
     if action == ApplicationAction.SUBMIT:
         if application.status != ApplicationStatus.DRAFT:
             raise ValidationError({"status": ["该申请已提交。"]})
         if application.submitted_by_id != user.pk:
             raise ValidationError({"status": ["只有起草人可以提交该申请。"]})
-    elif action in (ApplicationAction.APPROVE, ApplicationAction.REJECT):
-        _require_reviewer(application, user, today, deciding=action == ApplicationAction.APPROVE)
+    elif action == ApplicationAction.RESUBMIT:
+        if application.status != ApplicationStatus.RETURNED:
+            raise ValidationError({"status": ["只有退回修改的申请可以重新提交。"]})
+        if application.submitted_by_id != user.pk:
+            raise ValidationError({"status": ["只有申请人可以修改后重新提交。"]})
+    elif action == ApplicationAction.APPROVE:
+        _require_reviewer(application, user, today, deciding=True)
+        _require_standard_met(run_check(application))
+    elif action in (ApplicationAction.SEND_BACK, ApplicationAction.REJECT):
+        _require_reviewer(application, user, today, deciding=False)
     elif action == ApplicationAction.OBJECT:
         _require_running_publicity(application, today)
     elif action == ApplicationAction.RESOLVE:
@@ -283,6 +399,35 @@ def require_action(action: str, user, application: Application, today: date | No
             raise ValidationError({"status": ["只有已批准且锁定的申请可以重新开放。"]})
     else:
         raise ValueError(f"unknown application action {action!r}")
+
+
+def _require_standard_met(result: CheckResult) -> None:
+    """A failing standard is a gate: no reason lets it through (docs/domain.md §6.6)."""
+    if not result.passed:
+        failed = "、".join(item["item"] for item in result.items if not item["passed"])
+        raise ValidationError(
+            {"check": [f"标准核查未通过（{failed}），不能同意：请更正数据后再办理，或退回修改、不予通过。"]}
+        )
+
+
+def needs_confirmation(application: Application, action: str, *, consequence: str = "") -> bool:
+    """Whether `action` cannot be undone and the user must confirm it (the page's box, the API's `confirm`).
+
+    不予通过, ending an application, and the approval that changes a household's status.
+    """
+    if action == ApplicationAction.REJECT:
+        return True
+    if action == ApplicationAction.RESOLVE:
+        return consequence == ObjectionConsequence.END
+    if action == ApplicationAction.APPROVE:
+        return application.kind in HOUSEHOLD_KINDS and _is_final_action(application)
+    return False
+
+
+def require_confirmation(application: Application, action: str, confirmed: bool, *, consequence: str = "") -> None:
+    """Refuse an irreversible move the user did not confirm; the HTML and API interfaces call this."""
+    if needs_confirmation(application, action, consequence=consequence) and not confirmed:
+        raise ValidationError({"confirm": ["此操作办结后不可撤回，请勾选确认后再提交。"]})
 
 
 def action_refusals(user, application: Application, today: date | None = None) -> dict[str, list[str]]:
@@ -311,7 +456,7 @@ def resolvable_objection_ids(user, application: Application) -> set[int]:
     ids = set()
     for objection in application.objections.all():
         try:
-            _require_resolvable(user, objection)
+            _require_resolvable(user, objection, application)
         except ValidationError:
             continue
         ids.add(objection.pk)
@@ -332,7 +477,7 @@ def _require_reviewer(application: Application, user, today: date, *, deciding: 
             raise ValidationError(
                 {"status": [f"{publicity.name}至{publicity.ends_on:%Y年%m月%d日}，公示期满后方可办理“{action.name}”。"]}
             )
-        open_objections = application.objections.filter(resolved_at__isnull=True).count()
+        open_objections = application.objections.filter(step=publicity, resolved_at__isnull=True).count()
         if open_objections:
             raise ValidationError(
                 {"status": [f"{publicity.name}有{open_objections}条异议尚未处理，处理后方可进入下一步。"]}
@@ -350,10 +495,15 @@ def _require_running_publicity(application: Application, today: date) -> None:
         )
 
 
-def _require_resolvable(user, objection: Objection) -> None:
-    """An open 异议, resolved by anyone in scope but the township clerk who recorded it."""
+def _require_resolvable(user, objection: Objection, application: Application) -> None:
+    """An open 异议 of the running round, resolved by anyone in scope but the applicant and
+    the township clerk who recorded it: neither judges an objection to their own work."""
     if objection.resolved_at:
         raise ValidationError({"objection": ["该异议已处理。"]})
+    if application.status != ApplicationStatus.IN_REVIEW or objection.step.round != application.round:
+        raise ValidationError({"objection": ["该申请已不在审核中，异议随本轮办结。"]})
+    if user.pk == application.submitted_by_id:
+        raise ValidationError({"objection": ["申请人不能处理对本申请的异议。"]})
     if user.role == Role.TOWNSHIP_CLERK and objection.filed_by_id == user.pk:
         raise ValidationError({"objection": ["登记人不能处理自己登记的异议。"]})
 
@@ -361,7 +511,8 @@ def _require_resolvable(user, objection: Objection) -> None:
 def _apply_approval(user, application: Application, reason: str) -> None:
     """The registry change an approved application makes, through the registry's services.
 
-    A household's change also locks the household's year in the registry, named by this application.
+    A household's change takes effect in the application's year (docs/domain.md §7.5) and locks
+    that year of the household in the registry, named by this application.
     """
     kind = application.kind
     if kind in APPROVAL_ADJUSTMENT:
@@ -370,7 +521,7 @@ def _apply_approval(user, application: Application, reason: str) -> None:
             household_id=application.household_id,
             kind=APPROVAL_ADJUSTMENT[kind],
             reason=reason,
-            exit_year=application.year if kind == ApplicationKind.HOUSEHOLD_EXIT else None,
+            effective_year=application.year,
             application=application,
         )
         lock_year(user=user, household_id=application.household_id, year=application.year, reason=str(application))
@@ -380,26 +531,42 @@ def _apply_approval(user, application: Application, reason: str) -> None:
         County.objects.filter(region=application.region).update(exit_year=application.year)
 
 
-def _enqueue_recompute(year: int) -> None:
+def _enqueue_recompute(year: int, *, village_code: str | None = None) -> None:
+    """After commit: the figures a household's change moves (its village's chain, from `year`
+    on), or the whole year for village and county exits and assessment data; then the ratings."""
+
     def enqueue():
-        recompute_incidence.delay(year)
+        if village_code:
+            recompute_region_chain.delay(village_code, years_from(year))
+        else:
+            recompute_incidence.delay(year)
         recompute_ratings.delay(year)
 
     transaction.on_commit(enqueue)
 
 
-@transaction.atomic
-def approve_step(
-    *, user, application_id: int, comment: str = "", override_reason: str = "", today: date | None = None
-) -> Application:
-    """Approve the step waiting for the user; the last approval applies the change and locks the year."""
+def approve_step(*, user, application_id: int, comment: str = "", today: date | None = None) -> Application:
+    """Approve the step waiting for the user; the last approval applies the change and locks the year.
+
+    The standard check reruns on current data first and its result is kept, also when it fails
+    and the approval is refused (docs/domain.md §6.6): no written reason lets a failing check through.
+    """
     today = _today(today)
-    application = _locked_application(user, application_id)
-    require_action(ApplicationAction.APPROVE, user, application, today)
+    with transaction.atomic():
+        application = _locked_application(user, application_id)
+        _require_reviewer(application, user, today, deciding=True)
+        result = _store_check(application)
+        if result.passed:
+            require_action(ApplicationAction.APPROVE, user, application, today)
+            _approve(user, application, comment, today)
+            return application
+    # Outside the block, so that the refreshed check result stays recorded.
+    _require_standard_met(result)
+    raise AssertionError("unreachable: a failed check raises")
+
+
+def _approve(user, application: Application, comment: str, today: date) -> None:
     publicity, action = _acting_steps(application)
-    override_reason = (override_reason or "").strip()
-    if application.check_passed is False and not override_reason:
-        raise ValidationError({"override_reason": ["标准核查未通过，同意须填写理由。"]})
     now = timezone.now()
     if publicity:
         publicity.status = StepStatus.DONE
@@ -409,11 +576,10 @@ def approve_step(
     action.acted_by = user
     action.acted_at = now
     action.comment = (comment or "").strip()
-    action.override_reason = override_reason
     action.save()
     following = STEPS[application.kind][action.index + 1]
     if following.kind == ANNOUNCEMENT:
-        announcement = application.steps.get(index=action.index + 1)
+        announcement = application.steps.get(round=application.round, index=action.index + 1)
         announcement.status = StepStatus.DONE
         announcement.acted_by = user
         announcement.acted_at = now
@@ -425,16 +591,16 @@ def approve_step(
         application.awaiting_since = None
         application.decided_at = now
         _apply_approval(user, application, f"{application}经{action.name}批准。{action.comment}".strip())
-        _enqueue_recompute(application.year)
+        household_village = application.household.village_id if application.household_id else None
+        _enqueue_recompute(application.year, village_code=household_village)
     else:
         _open_step(application, action.index + 1, today)
     application.save()
-    return application
 
 
 @transaction.atomic
 def approve_many(
-    *, user, application_ids: list[int], comment: str = "", override_reason: str = "", today: date | None = None
+    *, user, application_ids: list[int], comment: str = "", today: date | None = None
 ) -> list[Application]:
     """批量审核: several household exits of one village, all approved or none."""
     ids = sorted({int(pk) for pk in application_ids})
@@ -450,11 +616,7 @@ def approve_many(
     approved = []
     for pk in ids:
         try:
-            approved.append(
-                approve_step(
-                    user=user, application_id=pk, comment=comment, override_reason=override_reason, today=today
-                )
-            )
+            approved.append(approve_step(user=user, application_id=pk, comment=comment, today=today))
         except ValidationError as error:
             application = Application.objects.select_related("household").get(pk=pk)
             messages = [message for values in error.message_dict.values() for message in values]
@@ -462,34 +624,75 @@ def approve_many(
     return approved
 
 
-@transaction.atomic
-def reject_application(*, user, application_id: int, comment: str, today: date | None = None) -> Application:
-    """Send an application back: the waiting step is marked 退回 with the reason; the rest end."""
-    comment = require_reason(comment)
-    today = _today(today)
-    application = _locked_application(user, application_id)
-    require_action(ApplicationAction.REJECT, user, application, today)
+def _stop(user, application: Application, *, step_status: str, app_status: str, comment: str, now) -> ApplicationStep:
+    """Close the current round at the waiting step: it records who stopped it and why; the rest end."""
     _publicity, action = _acting_steps(application)
-    now = timezone.now()
-    action.status = StepStatus.REJECTED
+    action.status = step_status
     action.acted_by = user
     action.acted_at = now
     action.comment = comment
     action.save()
-    application.steps.filter(status__in=[StepStatus.WAITING, StepStatus.OPEN]).update(status=StepStatus.CANCELLED)
-    application.status = ApplicationStatus.REJECTED
+    application.steps.filter(round=application.round, status__in=[StepStatus.WAITING, StepStatus.OPEN]).update(
+        status=StepStatus.CANCELLED
+    )
+    application.status = app_status
     application.awaiting_role = ""
+    return action
+
+
+def _send_back(user, application: Application, comment: str, today: date) -> None:
+    """退回修改: back to the submitter, whose queue shows it from today."""
+    _stop(
+        user,
+        application,
+        step_status=StepStatus.RETURNED,
+        app_status=ApplicationStatus.RETURNED,
+        comment=comment,
+        now=timezone.now(),
+    )
+    application.awaiting_since = today
+    application.save()
+
+
+def _finish_unapproved(user, application: Application, *, step_status: str, app_status: str, comment: str) -> None:
+    """不予通过 or 终止: final. A candidate not identified leaves the list, so the person may be registered again."""
+    now = timezone.now()
+    action = _stop(user, application, step_status=step_status, app_status=app_status, comment=comment, now=now)
     application.awaiting_since = None
     application.decided_at = now
     application.save()
     if application.kind == ApplicationKind.IDENTIFICATION:
-        # A candidate not identified leaves the list, so the person may be registered again later.
         change_status(
             user=user,
             household_id=application.household_id,
             kind=AdjustmentKind.REMOVED,
             reason=f"{application}未通过{action.name}：{comment}",
+            effective_year=application.year,
+            application=application,
         )
+
+
+@transaction.atomic
+def send_back_application(*, user, application_id: int, comment: str, today: date | None = None) -> Application:
+    """退回修改: the reviewer returns the application with a reason; the submitter corrects and resubmits."""
+    comment = require_reason(comment)
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    require_action(ApplicationAction.SEND_BACK, user, application, today)
+    _send_back(user, application, comment, today)
+    return application
+
+
+@transaction.atomic
+def reject_application(*, user, application_id: int, comment: str, today: date | None = None) -> Application:
+    """不予通过: a final refusal; the waiting step is marked with the reason and the rest end."""
+    comment = require_reason(comment)
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    require_action(ApplicationAction.REJECT, user, application, today)
+    _finish_unapproved(
+        user, application, step_status=StepStatus.REJECTED, app_status=ApplicationStatus.REJECTED, comment=comment
+    )
     return application
 
 
@@ -504,6 +707,7 @@ def file_objection(*, user, application_id: int, content: str, today: date | Non
         raise ValidationError({"content": ["请填写异议内容。"]})
     today = _today(today)
     application = _locked_application(user, application_id)
+    require(user, Action.FILE_OBJECTION)
     require_action(ApplicationAction.OBJECT, user, application, today)
     return Objection.objects.create(
         application=application, step=_current_step(application), content=content, filed_by=user
@@ -511,20 +715,42 @@ def file_objection(*, user, application_id: int, content: str, today: date | Non
 
 
 @transaction.atomic
-def resolve_objection(*, user, objection_id: int, outcome: str, upheld: bool) -> Objection:
-    """Close an 异议 with a written outcome; an upheld one is then usually rejected by the reviewer."""
+def resolve_objection(
+    *, user, objection_id: int, outcome: str, upheld: bool, consequence: str = "", today: date | None = None
+) -> Objection:
+    """Close an 异议 with a written outcome (docs/domain.md §5.10).
+
+    不成立: the application goes on. 成立: it stops at once — sent back for correction
+    (`consequence` "send_back") or ended ("end"), as the resolver decides.
+    """
     outcome = (outcome or "").strip()
     if not outcome:
         raise ValidationError({"outcome": ["请填写处理结果。"]})
-    objection = Objection.objects.visible_to(user).select_for_update().filter(pk=objection_id).first()
-    if objection is None:
+    today = _today(today)
+    found = Objection.objects.visible_to(user).filter(pk=objection_id).values_list("application_id", flat=True).first()
+    if found is None:
         raise ValidationError({"objection": ["未找到该异议，或不在您的管辖范围内。"]})
-    _require_resolvable(user, objection)
+    application = _locked_application(user, found)
+    objection = Objection.objects.select_for_update().select_related("step").get(pk=objection_id)
+    require(user, Action.RESOLVE_OBJECTION)
+    _require_resolvable(user, objection, application)
+    upheld = bool(upheld)
+    if upheld and consequence not in ObjectionConsequence.values:
+        raise ValidationError({"consequence": ["异议成立时请选择退回修改或终止申请。"]})
     objection.outcome = outcome
-    objection.is_upheld = bool(upheld)
+    objection.is_upheld = upheld
+    objection.consequence = consequence if upheld else ""
     objection.resolved_by = user
     objection.resolved_at = timezone.now()
     objection.save()
+    if upheld:
+        comment = f"公示异议成立：{outcome}"
+        if consequence == ObjectionConsequence.SEND_BACK:
+            _send_back(user, application, comment, today)
+        else:
+            _finish_unapproved(
+                user, application, step_status=StepStatus.CANCELLED, app_status=ApplicationStatus.ENDED, comment=comment
+            )
     return objection
 
 
@@ -533,17 +759,18 @@ def reopen_application(*, user, application_id: int, reason: str) -> Application
     """县级重新开放: lifts the year lock of an approved application, with a reason on record."""
     reason = require_reason(reason)
     application = _locked_application(user, application_id)
+    require(user, Action.REOPEN_YEAR)
     require_action(ApplicationAction.REOPEN, user, application)
     application.reopened_by = user
     application.reopened_at = timezone.now()
     application.reopen_reason = reason
     application.save(update_fields=["reopened_by", "reopened_at", "reopen_reason"])
     if application.household_id:
-        _release_year_lock(user, application)
+        _release_year_lock(user, application, reason)
     return application
 
 
-def _release_year_lock(user, application: Application) -> None:
+def _release_year_lock(user, application: Application, reason: str) -> None:
     """Lift the registry's lock of the household's year, unless another approval of that year still holds it.
 
     Then the lock stays, named (as on approval) by the latest decided of those approvals.
@@ -555,14 +782,13 @@ def _release_year_lock(user, application: Application) -> None:
         .first()
     )
     if holder is None:
-        unlock_year(user=user, household_id=application.household_id, year=application.year)
+        unlock_year(user=user, household_id=application.household_id, year=application.year, reason=reason)
     else:
         lock_year(user=user, household_id=application.household_id, year=application.year, reason=str(holder))
 
 
 # --- assessors' figures -----------------------------------------------------------------
 
-ASSESSOR_ROLES = {Role.PROVINCE_STAFF, Role.CITY_REVIEWER}
 SAMPLE_FIELDS = [
     "sampled_exited_population",
     "wrong_exit_population",
@@ -575,11 +801,10 @@ SAMPLE_FIELDS = [
 
 
 def _assessed_county(user, county_code: str) -> Region:
-    if user.role not in ASSESSOR_ROLES:
-        raise ValidationError({"county": ["抽样调查和减贫计划由市级或省级人员录入。"]})
     county = Region.objects.visible_to(user).filter(pk=county_code, level=RegionLevel.COUNTY).first()
     if county is None:
         raise ValidationError({"county": ["请选择您管辖范围内的县。"]})
+    require(user, Action.RECORD_ASSESSMENT_DATA)
     return county
 
 

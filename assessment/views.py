@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.forms import FormAction, empty_forms, form_of, run_action
+from core.permissions import Action, allows
 from core.scoping import get_visible_or_404
 from households.models import Household
 from villages.models import Region
@@ -21,6 +22,7 @@ from .forms import (
     RegionApplicationForm,
     ReopenForm,
     ResolveObjectionForm,
+    ResubmitForm,
     SampleSurveyForm,
 )
 
@@ -48,21 +50,45 @@ def review_queue(request):
     )
 
 
+def _approve(data, user, application):
+    services.require_confirmation(application, ApplicationAction.APPROVE, data["confirm"])
+    return services.approve_step(user=user, application_id=application.pk, comment=data["comment"])
+
+
+def _reject(data, user, application):
+    services.require_confirmation(application, ApplicationAction.REJECT, data["confirm"])
+    return services.reject_application(user=user, application_id=application.pk, comment=data["comment"])
+
+
+def _resolve(data, user, application):
+    consequence = data["consequence"] if data["upheld"] else ""
+    services.require_confirmation(application, ApplicationAction.RESOLVE, data["confirm"], consequence=consequence)
+    return services.resolve_objection(
+        user=user,
+        objection_id=data["objection"] or 0,
+        outcome=data["outcome"],
+        upheld=data["upheld"],
+        consequence=consequence,
+    )
+
+
 # The actions of the application page: the form, the engine's move, what the reviewer is told.
 ACTIONS = {
-    ApplicationAction.APPROVE: FormAction(
+    ApplicationAction.APPROVE: FormAction("decision_form", form_of(DecisionForm), _approve, "已同意。"),
+    ApplicationAction.SEND_BACK: FormAction(
         "decision_form",
         form_of(DecisionForm),
-        lambda data, user, application: services.approve_step(user=user, application_id=application.pk, **data),
-        "已同意。",
-    ),
-    ApplicationAction.REJECT: FormAction(
-        "decision_form",
-        form_of(DecisionForm),
-        lambda data, user, application: services.reject_application(
+        lambda data, user, application: services.send_back_application(
             user=user, application_id=application.pk, comment=data["comment"]
         ),
-        "已退回。",
+        "已退回修改，申请人修改后可重新提交。",
+    ),
+    ApplicationAction.REJECT: FormAction("decision_form", form_of(DecisionForm), _reject, "已办结：不予通过。"),
+    ApplicationAction.RESUBMIT: FormAction(
+        "resubmit_form",
+        lambda data, user, application: ResubmitForm(data, application=application),
+        lambda data, user, application: services.resubmit_application(user=user, application_id=application.pk, **data),
+        "已重新提交，标准核查已重新运行，各步骤重新办理。",
     ),
     ApplicationAction.OBJECT: FormAction(
         "objection_form",
@@ -72,14 +98,7 @@ ACTIONS = {
         ),
         "异议已登记。",
     ),
-    ApplicationAction.RESOLVE: FormAction(
-        "resolve_form",
-        form_of(ResolveObjectionForm),
-        lambda data, user, application: services.resolve_objection(
-            user=user, objection_id=data["objection"] or 0, outcome=data["outcome"], upheld=data["upheld"]
-        ),
-        "异议已处理。",
-    ),
+    ApplicationAction.RESOLVE: FormAction("resolve_form", form_of(ResolveObjectionForm), _resolve, "异议已处理。"),
     ApplicationAction.REOPEN: FormAction(
         "reopen_form",
         form_of(ReopenForm),
@@ -102,6 +121,7 @@ def _detail_context(request, application, **extra):
         "current": current,
         "actions": set(ApplicationAction.values) - refusals.keys(),
         "approve_refusals": refusals.get(ApplicationAction.APPROVE, []),
+        "approve_needs_confirm": services.needs_confirmation(application, ApplicationAction.APPROVE),
         "resolvable": services.resolvable_objection_ids(user, application),
         "publicity_running": bool(current and current.is_publicity and current.ends_on >= today),
         **empty_forms(ACTIONS, user, application),
@@ -119,7 +139,7 @@ def application_detail(request, pk):
 @login_required
 @require_POST
 def application_action(request, pk, action):
-    """approve / reject / object / resolve / reopen: parse, call the engine, redirect or re-show."""
+    """An action of the page (ApplicationAction): parse, call the engine, redirect or re-show."""
     application = get_visible_or_404(selectors.application_detail_queryset(request.user), request.user, pk=pk)
     if action not in ACTIONS:
         raise Http404
@@ -142,11 +162,11 @@ def application_action(request, pk, action):
 def batch_approve(request):
     ids = [int(value) for value in request.POST.getlist("applications") if value.isdigit()]
     try:
+        if not request.POST.get("confirm"):
+            # A batch may hold 县审定 decisions, which change the households' status for good.
+            raise ValidationError({"confirm": ["批量同意须勾选确认。"]})
         approved = services.approve_many(
-            user=request.user,
-            application_ids=ids,
-            comment=request.POST.get("comment", ""),
-            override_reason=request.POST.get("override_reason", ""),
+            user=request.user, application_ids=ids, comment=request.POST.get("comment", "")
         )
         messages.success(request, f"已批量同意{len(approved)}件户退出申请。")
     except ValidationError as error:
@@ -186,7 +206,7 @@ def application_new(request, kind):
                 figures=form.figures() if household else None,
                 reason=form.cleaned_data.get("reason", ""),
             )
-            verdict = "通过" if application.check_passed else "未通过"
+            verdict = "通过" if application.check_passed else "未通过（审核人员不能同意，请更正后重新核查）"
             messages.success(request, f"已提交{application}，标准核查{verdict}。")
             return redirect("assessment:detail", pk=application.pk)
         except ValidationError as error:
@@ -196,6 +216,7 @@ def application_new(request, kind):
         "assessment/new.html",
         {
             "form": form,
+            "survey": getattr(form, "survey", False),
             "kind_label": ApplicationKind(kind).label,
             "household": household,
             "region": region,
@@ -285,7 +306,7 @@ def county_figures(request, code):
             "errors": errors,
             "samples": selectors.county_samples(request.user, county),
             "plans": selectors.county_plans(request.user, county),
-            "can_enter": request.user.role in services.ASSESSOR_ROLES,
+            "can_enter": allows(request.user, Action.RECORD_ASSESSMENT_DATA),
             "nav_active": "dashboard",
         },
         status=400 if errors else 200,

@@ -1,6 +1,6 @@
 """The step table of every application kind: data, read by the one engine (assessment/services.py).
 
-docs/architecture.md (Decisions: one workflow engine) and docs/domain.md §5.3–5.6, §6.3–6.5.
+docs/architecture.md (Decisions: one workflow engine) and docs/domain.md §5.3–5.8, §6.3–6.5.
 A step is an action by a role at a scope level, a 公示 (publicity period whose days come from a PolicyParameter), or the
 closing 公告 that the engine records when the last action approves.
 """
@@ -49,6 +49,21 @@ STEPS: dict[str, tuple[Step, ...]] = {
         Step("TOWNSHIP_REVIEW", "乡镇审核", role=Role.TOWNSHIP_CLERK),
         Step("COUNTY_DECISION", "县审定", role=Role.COUNTY_REVIEWER),
         Step("ANNOUNCEMENT", "公告退出", ANNOUNCEMENT),
+    ),
+    # 清退 (错评剔除): the identification steps without the second notice (docs/domain.md §5.7).
+    ApplicationKind.REMOVAL: (
+        Step("EVALUATION", "民主评议", role=Role.TOWNSHIP_CLERK),
+        publicity("VILLAGE_NOTICE", "村内公示"),
+        Step("TOWNSHIP_REVIEW", "乡镇审核", role=Role.TOWNSHIP_CLERK),
+        Step("COUNTY_DECISION", "县审定", role=Role.COUNTY_REVIEWER),
+        Step("ANNOUNCEMENT", "公告清退", ANNOUNCEMENT),
+    ),
+    # 自然销户: reported with its evidence, checked by the township, decided by the county; no 公示 (§5.8).
+    ApplicationKind.CLOSURE: (
+        Step("REPORT", "村报告（附证明材料）", role=Role.TOWNSHIP_CLERK),
+        Step("TOWNSHIP_REVIEW", "乡镇审核", role=Role.TOWNSHIP_CLERK),
+        Step("COUNTY_DECISION", "县审定", role=Role.COUNTY_REVIEWER),
+        Step("ANNOUNCEMENT", "销户", ANNOUNCEMENT),
     ),
     ApplicationKind.VILLAGE_EXIT: (
         Step("TOWNSHIP_PROPOSAL", "乡镇提出", role=Role.TOWNSHIP_CLERK),

@@ -1,6 +1,6 @@
-"""The service exceptions every app raises, and their one mapping to HTTP: 400 field errors, 409, 412, 404."""
+"""The service exceptions every app raises, and their one mapping to HTTP: 400 field errors, 403, 404, 409, 412."""
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
@@ -44,8 +44,10 @@ def api_exception_handler(exc, context):
         code = status.HTTP_409_CONFLICT if isinstance(exc, DuplicatePerson) else status.HTTP_400_BAD_REQUEST
         body = nest_errors(exc.message_dict) if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(body, status=code)
-    if isinstance(exc, PermissionError):
-        return Response({"detail": "您没有查看完整个人信息的权限。"}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, PermissionDenied):
+        # core.permissions.require's reason says who may; the policy is the only source of a 403.
+        detail = str(exc) or "您无权进行此操作。"
+        return Response({"detail": detail}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": "未找到或无权查看。"}, status=status.HTTP_404_NOT_FOUND)
     return exception_handler(exc, context)

@@ -33,6 +33,7 @@ class Action(models.TextChoices):
     SUBMIT_VILLAGE_EXIT = "submit_village_exit", "提出贫困村退出"
     SUBMIT_COUNTY_EXIT = "submit_county_exit", "提出贫困县摘帽"
     FILE_OBJECTION = "file_objection", "登记公示异议"
+    RESOLVE_OBJECTION = "resolve_objection", "处理公示异议"
     REOPEN_YEAR = "reopen_year", "重新开放或锁定年度"
     RECORD_ASSESSMENT_DATA = "record_assessment_data", "录入抽样调查与减贫计划"
     # Projects and funds.
@@ -63,6 +64,7 @@ POLICY: dict[str, frozenset[str]] = {
     Action.SUBMIT_VILLAGE_EXIT: frozenset({_CLERK}),
     Action.SUBMIT_COUNTY_EXIT: frozenset({_COUNTY}),
     Action.FILE_OBJECTION: frozenset({_CLERK, _COUNTY, _CITY, _PROVINCE}),
+    Action.RESOLVE_OBJECTION: frozenset({_CLERK, _COUNTY, _CITY, _PROVINCE}),  # the engine narrows it further
     Action.REOPEN_YEAR: frozenset({_COUNTY}),
     Action.RECORD_ASSESSMENT_DATA: frozenset({_CITY, _PROVINCE}),
     Action.DECLARE_PROJECT: frozenset({_CLERK, _COUNTY}),
@@ -84,8 +86,16 @@ def allows(user, action: str) -> bool:
     return action not in _NEEDS_FULL_ID or user.has_perm("households.view_full_id")
 
 
+def refusal(user, action: str) -> str:
+    """Why the user may not take `action`, in Chinese: who may, from the table."""
+    role = user.get_role_display() if getattr(user, "role", "") else "当前账号"
+    if getattr(user, "role", "") in POLICY[action] and action in _NEEDS_FULL_ID:
+        return f"{role}须经授权（查看完整个人信息权限）方可{Action(action).label}。"
+    who = "、".join(Role(allowed).label for allowed in Role.values if allowed in POLICY[action])
+    return f"{role}无权{Action(action).label}（由{who}办理）。"
+
+
 def require(user, action: str) -> None:
     """Refuse (403, in Chinese) a user whose role may not take `action`."""
     if not allows(user, action):
-        role = user.get_role_display() if getattr(user, "role", "") else "当前账号"
-        raise PermissionDenied(f"{role}无权{Action(action).label}。")
+        raise PermissionDenied(refusal(user, action))

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.pagination import IdCursorPagination
+from core.permissions import Action, allows
 from core.years import YEAR_LIMITS
 
 from . import selectors, services
@@ -22,12 +23,18 @@ def money_field(**kwargs):
 
 
 class LedgerWritePermission(permissions.BasePermission):
-    """Everyone in scope reads; only the county office writes (services.LEDGER_ROLES)."""
+    """Everyone in scope reads; only Action.WRITE_LEDGER writes (core/permissions.py).
+
+    Only new entries are refused here, before their body is parsed; an action on an entry
+    (冲销) looks the entry up first, so one out of scope is a 404, and the service checks the role.
+    """
 
     message = "资金台账由县级录入；其他级别只读。"
 
     def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or request.user.role in services.LEDGER_ROLES
+        if request.method in permissions.SAFE_METHODS or view.detail:
+            return True
+        return allows(request.user, Action.WRITE_LEDGER)
 
 
 class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from core.codes import Role
+from core.permissions import Action, require
 from core.regions import RegionLevel, code_prefix
 from households.models import AidMeasure
 from projects.codes import FUNDABLE_STATUSES
@@ -27,13 +27,6 @@ from villages.models import Region
 from .codes import FundLevel
 from .models import Allocation, Disbursement, FundSource
 from .signals import ledger_changed
-
-LEDGER_ROLES = {Role.COUNTY_REVIEWER}
-
-
-def _require_ledger_role(user) -> None:
-    if user.role not in LEDGER_ROLES:
-        raise ValidationError({"__all__": ["资金台账由县级录入；其他级别只读。"]})
 
 
 def positive_money(value, field: str) -> Decimal:
@@ -76,7 +69,7 @@ def create_fund_source(
     received_on: date,
 ) -> FundSource:
     """资金来源 received by the user's county."""
-    _require_ledger_role(user)
+    require(user, Action.WRITE_LEDGER)
     county = Region.objects.visible_to(user).filter(code=county_code, level=RegionLevel.COUNTY).first()
     if county is None:
         raise ValidationError({"county": ["请选择您管辖范围内的县。"]})
@@ -135,7 +128,7 @@ def allocate(
     note: str = "",
 ) -> Allocation:
     """下达: give part of a source to an approved project or to one household's aid measure."""
-    _require_ledger_role(user)
+    require(user, Action.WRITE_LEDGER)
     amount = positive_money(amount, "amount")
     allocated_on = _required_date(allocated_on, "allocated_on", "下达日期")
     source = _locked_source(user, source_id)
@@ -173,12 +166,11 @@ def allocate(
 @transaction.atomic
 def reverse_allocation(*, user, allocation_id: int, reason: str, on: date | None = None) -> Allocation:
     """冲销 an allocation in full (after its disbursements are reversed); the money returns to the source."""
-    _require_ledger_role(user)
+    # The entry first: one out of scope is absent (a 404) whatever the role; then the role (403).
+    found = Allocation.objects.visible_to(user).values("source_id").get(pk=allocation_id)
+    require(user, Action.WRITE_LEDGER)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["请填写冲销原因。"]})
-    found = Allocation.objects.visible_to(user).filter(pk=allocation_id).values("source_id").first()
-    if found is None:
-        raise ValidationError({"allocation": ["未找到该资金分配或无权操作。"]})
     _locked_source(user, found["source_id"])
     allocation = _locked_allocation(user, allocation_id)
     if allocation.reverses_id is not None:
@@ -203,7 +195,7 @@ def reverse_allocation(*, user, allocation_id: int, reason: str, on: date | None
 @transaction.atomic
 def disburse(*, user, allocation_id: int, amount, paid_on: date, voucher_no: str, note: str = "") -> Disbursement:
     """报账: pay out of an allocation, never beyond it."""
-    _require_ledger_role(user)
+    require(user, Action.WRITE_LEDGER)
     amount = positive_money(amount, "amount")
     paid_on = _required_date(paid_on, "paid_on", "报账日期")
     if not (voucher_no or "").strip():
@@ -230,12 +222,10 @@ def disburse(*, user, allocation_id: int, amount, paid_on: date, voucher_no: str
 @transaction.atomic
 def reverse_disbursement(*, user, disbursement_id: int, reason: str, on: date | None = None) -> Disbursement:
     """冲销 a disbursement in full; re-enter the right amount as a new disbursement."""
-    _require_ledger_role(user)
+    found = Disbursement.objects.visible_to(user).values("allocation_id").get(pk=disbursement_id)
+    require(user, Action.WRITE_LEDGER)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["请填写冲销原因。"]})
-    found = Disbursement.objects.visible_to(user).filter(pk=disbursement_id).values("allocation_id").first()
-    if found is None:
-        raise ValidationError({"disbursement": ["未找到该报账记录或无权操作。"]})
     _locked_allocation(user, found["allocation_id"])
     disbursement = Disbursement.objects.select_for_update().get(pk=disbursement_id)
     if disbursement.reverses_id is not None:

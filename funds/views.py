@@ -1,19 +1,19 @@
 """扶贫资金 pages: the county ledger (sources → allocations → disbursements) and its 报账率.
 
-Everyone in scope reads; the county office (services.LEDGER_ROLES) writes through the services.
+Everyone in scope reads; Action.WRITE_LEDGER (the county office) writes through the services.
 A refused entry re-shows the page with every typed value and the service's message by its field.
 """
 
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.forms import FormAction, form_of, run_action
+from core.permissions import Action, allows, require
 from core.regions import RegionLevel
 from core.scoping import get_visible_or_404
 from core.years import FIRST_YEAR, LAST_YEAR
@@ -21,6 +21,7 @@ from villages.models import Region
 
 from . import selectors, services
 from .forms import AllocationForm, DisbursementForm, FundSourceForm, ReversalForm
+from .models import Allocation, Disbursement
 
 MEASURE_CHOICES = 500  # a county's household measures of a year, offered in the allocation form
 
@@ -37,10 +38,10 @@ def _county(request, code: str) -> Region:
 
 
 def _ledger_county(request, code: str) -> Region:
-    """The county, for a user who may write its ledger: out of scope is 404, read-only is 403."""
+    """The county, for a new entry: out of scope is 404; then the policy refuses a read-only role
+    (403) before the form is read, as the service would."""
     county = _county(request, code)
-    if request.user.role not in services.LEDGER_ROLES:
-        raise PermissionDenied("资金台账由县级录入；其他级别只读。")
+    require(request.user, Action.WRITE_LEDGER)
     return county
 
 
@@ -139,7 +140,7 @@ def _page(request, county: Region, year: int, *, status: int = 200, **bound):
         "sources": selectors.fund_sources(user, county_code=county.code, year=year),
         "allocations": selectors.allocations(user, county_code=county.code, year=year),
         "disbursements": selectors.disbursements(user, county_code=county.code, year=year),
-        "can_enter": user.role in services.LEDGER_ROLES,
+        "can_enter": allows(user, Action.WRITE_LEDGER),
         "reversal": bound.pop("reversal", None),
         "nav_active": "funds",
     }
@@ -205,8 +206,17 @@ def disbursement_new(request, code):
     return _enter(request, code, "disbursement")
 
 
+# The entries a reversal may name, by kind, each within its county.
+REVERSIBLE = {
+    "allocation": lambda county: Allocation.objects.filter(source__county=county),
+    "disbursement": lambda county: Disbursement.objects.filter(allocation__source__county=county),
+}
+
+
 def _reverse(request, code, kind: str, pk: int):
-    county = _ledger_county(request, code)
+    """冲销 one entry: the county and the entry are looked up first (404), the service checks the role (403)."""
+    county = _county(request, code)
+    get_visible_or_404(REVERSIBLE[kind](county), request.user, pk=pk)
     year = _year(request, [])
     outcome = run_action(request, REVERSALS[kind], pk)
     if outcome.done:

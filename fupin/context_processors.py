@@ -1,17 +1,29 @@
 from django.urls import reverse
 
 from core.codes import Role
+from core.permissions import Action, allows
+
+
+class Allowed:
+    """`allowed.<action>` in templates: whether core.permissions allows the user that action (shows buttons only)."""
+
+    def __init__(self, user):
+        self.user = user
+
+    def __getitem__(self, action: str) -> bool:
+        return action in Action.values and allows(self.user, action)
 
 
 def navigation(request):
-    """The left navigation, by role."""
+    """The left navigation, from the permission table (core/permissions.py), and `allowed` for pages."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     items = [("首页", reverse("home"), "home")]
     items.append(("建档立卡户", reverse("households:list"), "households"))
-    if user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER) or user.is_superuser:
+    if allows(user, Action.REGISTER_HOUSEHOLD):
         items.append(("新增贫困户", reverse("households:create"), "household_create"))
+    if allows(user, Action.IMPORT_COLLECTION_FORM):
         items.append(("导入采集表", reverse("households:import"), "import"))
     if user.role != Role.ADMIN:
         items.append(("审核待办", reverse("assessment:queue"), "queue"))
@@ -21,10 +33,11 @@ def navigation(request):
     if user.region_id and user.role != Role.TOWNSHIP_CLERK:
         # The ledger is the county's (docs/domain.md §11.4); a township clerk's scope holds none of it.
         items.append(("扶贫资金", reverse("funds:index"), "funds"))
-    items.append(("导出", reverse("exports"), "exports"))
+    if allows(user, Action.EXPORT):
+        items.append(("导出", reverse("exports"), "exports"))
     if user.region_id:
         items.append(("区划浏览", reverse("regions:detail", args=[user.region_id]), "regions"))
     items.append(("接口文档", reverse("swagger-ui"), "api"))
     if user.role == Role.ADMIN or user.is_superuser:
         items.append(("系统管理", reverse("admin:index"), "admin"))
-    return {"nav_items": items}
+    return {"nav_items": items, "allowed": Allowed(user)}

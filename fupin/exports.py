@@ -15,6 +15,7 @@ from assessment.reports import incidence_report, ratings_report
 from core import transfer
 from core.excel import Sheet, write_workbook
 from core.models import AccessAudit, ExportJob
+from core.permissions import Action, require
 from core.regions import code_prefix, level_of
 from core.tasks import queue_transfer_job
 from funds.reports import funds_report
@@ -59,6 +60,7 @@ def request_export(
     *, user, report: str, region_code: str, year: int | None = None, full: bool = False, split_by_county: bool = False
 ) -> ExportJob:
     """Validate and queue an export; the Celery task runs it after commit."""
+    require(user, Action.EXPORT)
     available = reports()
     errors = {}
     if report not in available:
@@ -73,8 +75,10 @@ def request_export(
         raise ValidationError({"year": ["请选择年度。"]})
     if spec.village_only and region.level != "village":
         raise ValidationError({"region": ["公示名单按村导出，请选择一个村。"]})
-    if full and not (spec.personal and user.has_perm("households.view_full_id")):
-        raise ValidationError({"full": ["您没有导出完整证件号码和电话的权限。"]})
+    if full and not spec.personal:
+        raise ValidationError({"full": ["该报表没有证件号码和电话，无需完整导出。"]})
+    if full:
+        require(user, Action.EXPORT_PERSONAL_DATA)  # the role and the households.view_full_id permission
     job = ExportJob.objects.create(
         user=user,
         report=report,

@@ -14,7 +14,7 @@ urlpatterns = [
     path("exports/<int:pk>/download/", views.export_download, name="export_download"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("regions/", include("households.region_urls")),
+    path("regions/", include("assessment.region_urls")),
     path("households/", include("households.urls")),
     path("assessment/", include("assessment.urls")),
     path("funds/", include("funds.urls")),

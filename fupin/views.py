@@ -4,10 +4,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from assessment.figures import child_region_figures, scope_figures
 from core import transfer
 from core.models import ExportJob
 from core.scoping import scope_prefix
-from households.counts import child_region_counts, scope_summary
+from households.poverty import current_year
 
 from .exports import reports, request_export
 from .forms import ExportForm
@@ -15,15 +16,16 @@ from .forms import ExportForm
 
 @login_required
 def home(request):
-    """The role-aware home page: counts for the user's scope and its child regions."""
+    """The role-aware home page: the figures of the user's scope and of its child regions."""
     region = request.user.region
+    year = current_year()
     return render(
         request,
         "fupin/home.html",
         {
             "region": region,
-            "summary": scope_summary(request.user),
-            "children": child_region_counts(region) if region or scope_prefix(request.user) == "" else [],
+            "summary": scope_figures(request.user, year),
+            "children": child_region_figures(region, year) if region or scope_prefix(request.user) == "" else [],
         },
     )
 

@@ -127,9 +127,6 @@ class HouseholdWriteSerializer(serializers.ModelSerializer):
     members = MemberWriteSerializer(many=True, required=False)
     version = serializers.IntegerField(required=False, write_only=True)
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True)
-    candidate = serializers.BooleanField(
-        required=False, default=False, write_only=True, help_text="登记为拟识别户，经识别申请审定后成为未脱贫户"
-    )
 
     class Meta:
         model = Household
@@ -147,7 +144,6 @@ class HouseholdWriteSerializer(serializers.ModelSerializer):
             "members",
             "version",
             "reason",
-            "candidate",
             *services.LIVING_CONDITION_FIELDS,
         ]
         extra_kwargs = {
@@ -244,7 +240,6 @@ class HouseholdViewSet(
             village_code=data.pop("village"),
             members=[dict(member) for member in data.pop("members")],
             reason=data.pop("reason", ""),
-            candidate=data.pop("candidate", False),
             data=data,
         )
         return self.respond(household, status.HTTP_201_CREATED)
@@ -261,7 +256,6 @@ class HouseholdViewSet(
         data = dict(serializer.validated_data)
         data.pop("village", None)
         data.pop("version", None)
-        data.pop("candidate", None)
         members = data.pop("members", None)
         household = services.update_household(
             user=request.user,
@@ -531,6 +525,7 @@ def apply_adjustment(user, data: dict) -> AdjustmentRecord:
 
 class ImportJobSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
+    mode = serializers.CharField(read_only=True, help_text="REGULAR：采集表导入；HISTORICAL：历史数据导入")
     original_name = serializers.CharField(read_only=True)
     status = serializers.CharField(read_only=True)
     percent = serializers.IntegerField(read_only=True)
@@ -546,6 +541,10 @@ class ImportJobSerializer(serializers.Serializer):
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     dry_run = serializers.BooleanField(default=True, help_text="true：只校验并给出预览；false：校验无误后直接导入")
+    historical = serializers.BooleanField(
+        default=False,
+        help_text="历史数据导入（县级审核员、省级人员）：保留每户的户状态、识别年度和脱贫年度，并记录导入批次",
+    )
 
 
 class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -565,6 +564,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             user=request.user,
             uploaded=serializer.validated_data["file"],
             commit=not serializer.validated_data["dry_run"],
+            historical=serializer.validated_data["historical"],
         )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

@@ -53,12 +53,6 @@ class HouseholdForm(BootstrapMixin, forms.Form):
     identified_year = model_field(Household, "identified_year", **YEAR_LIMITS)
     monitoring_category = model_field(Household, "monitoring_category")
 
-    candidate = forms.BooleanField(
-        label="登记为拟识别户",
-        required=False,
-        help_text="新识别的户先登记为拟识别，提交识别申请，经公示和县审定后成为未脱贫户。",
-    )
-
     def __init__(self, *args, user, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         villages = Region.objects.visible_to(user).filter(level=RegionLevel.VILLAGE).order_by("code")
@@ -66,7 +60,6 @@ class HouseholdForm(BootstrapMixin, forms.Form):
         if editing:
             self.fields["village"].disabled = True
             self.fields["village"].required = False
-            del self.fields["candidate"]
 
     def service_data(self) -> dict:
         data = {field: self.cleaned_data[field] for field in HOUSEHOLD_FIELDS if field in self.cleaned_data}
@@ -144,7 +137,8 @@ class StatusChangeForm(BootstrapMixin, forms.Form):
         label="调整类别",
         choices=[
             (kind.value, kind.label)
-            # 脱贫 and 返贫 are applications approved step by step (docs/architecture.md), not direct adjustments.
+            # Every status change is an application approved step by step (docs/domain.md §5.7, §5.8); the
+            # page links to 申请清退 / 申请自然销户, and this direct path is refused without an approved application.
             for kind in (AdjustmentKind.REMOVED, AdjustmentKind.CANCELLED)
         ],
     )

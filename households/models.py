@@ -39,6 +39,19 @@ def MoneyField(verbose_name: str):
     )
 
 
+class YearSpansField(models.Field):
+    """A PostgreSQL int4multirange of whole years, e.g. {[2014,2017),[2019,)}; read and written in SQL.
+
+    Holds the years at whose end a household was poor, derived from its adjustment log
+    (households/poverty.py); Python holds psycopg's Multirange as read, so a save writes it back unchanged.
+    """
+
+    description = "年度区间集合"
+
+    def db_type(self, connection):
+        return "int4multirange"
+
+
 def AreaField(verbose_name: str):
     """亩, two decimals, never negative; a database default so bulk loads may omit it."""
     return models.DecimalField(
@@ -53,7 +66,8 @@ class CauseArray(models.Func):
     output_field = ArrayField(models.CharField(max_length=2))
 
 
-@pghistory.track()
+# The poor years are derived from the adjustment log, which is itself the history: not snapshotted.
+@pghistory.track(exclude=["poor_years", "exit_years"])
 class Household(models.Model):
     """A registered (建档立卡) household, in the order of the national form (docs/domain.md §3.2).
 
@@ -86,10 +100,21 @@ class Household(models.Model):
         size=2,
     )
     status = models.CharField(
-        "状态", max_length=10, choices=HouseholdStatus.choices, default=HouseholdStatus.POOR, editable=False
+        "状态", max_length=10, choices=HouseholdStatus.choices, default=HouseholdStatus.CANDIDATE, editable=False
     )
     identified_year = models.PositiveSmallIntegerField("识别年度")
     exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
+    # Derived from the adjustment log by households/poverty.py (refresh_poverty_years), never typed:
+    # the years at whose end the household was poor, and the years it exited in (docs/domain.md §7.4).
+    poor_years = YearSpansField("贫困年度区间", null=True, blank=True, editable=False)
+    exit_years = ArrayField(
+        models.PositiveSmallIntegerField(),
+        verbose_name="脱贫年度（历次）",
+        default=list,
+        db_default=models.Value([], output_field=ArrayField(models.PositiveSmallIntegerField())),  # COPY loads
+        blank=True,
+        editable=False,
+    )
     monitoring_category = models.CharField("监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True)
     # 二、生产生活条件 (docs/domain.md §3.3). Database defaults keep bulk COPY loads valid.
     arable_land_mu = AreaField("耕地面积（亩）")
@@ -128,6 +153,8 @@ class Household(models.Model):
     in_cooperative = models.BooleanField("是否加入农民专业合作社", default=False, db_default=False)
     relocation = models.BooleanField("是否纳入易地扶贫搬迁", default=False, db_default=False)
     member_count = models.PositiveSmallIntegerField("家庭人口数", default=0, editable=False)
+    # The members a 清退/自然销户 household had when it closed: it still counts them in the years it was poor.
+    closed_member_count = models.PositiveSmallIntegerField("销户时人口数", null=True, blank=True, editable=False)
     # Number of 疑点 (households/quality.py), refreshed by every registry write; NULL = not checked yet.
     warning_count = models.PositiveSmallIntegerField("疑点数", null=True, blank=True, editable=False)
     version = models.PositiveIntegerField("版本", default=1, editable=False)
@@ -264,6 +291,9 @@ class AdjustmentRecord(models.Model):
     to_status = models.CharField("新状态", max_length=10, choices=HouseholdStatus.choices, blank=True)
     year = models.PositiveSmallIntegerField("年度")
     effective_date = models.DateField("生效日期")
+    # The year the change takes effect (an application's year), which need not be the date's year:
+    # an exit for 2019 approved in 2020 counts in 2019 (docs/domain.md §7.4).
+    effective_year = models.PositiveSmallIntegerField("生效年度")
     reason = models.TextField("情况说明")
     created_by = models.ForeignKey(
         "fupin.User", verbose_name="操作人", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -283,6 +313,11 @@ class AdjustmentRecord(models.Model):
 
     def __str__(self):
         return f"{self.household_id} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.effective_year is None:  # a change takes effect in its own year unless it says otherwise
+            self.effective_year = self.year
+        super().save(*args, **kwargs)
 
 
 @pghistory.track()
@@ -321,12 +356,14 @@ class IncomeRecord(models.Model):
         return f"{self.household_id} {self.year}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class HouseholdYearLock(models.Model):
-    """A household's year settled by an approval: its income stays as approved until the lock is lifted.
+    """A household's year settled by an approval: all of that year's data stays as approved until lifted.
 
     `reason` names what locked it (an approved application, "户退出申请 #12"); the workflow
-    writes the lock when it approves and lifts it when a county reviewer reopens
-    (docs/architecture.md, the year lock).
+    writes the lock when it approves and lifts it only when a county reviewer reopens with a
+    reason (docs/architecture.md, the year lock). Every lock, re-lock and lift is kept in the
+    history (who, when and why, from the pghistory context).
     """
 
     household = models.ForeignKey(Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="year_locks")
@@ -468,7 +505,14 @@ class ImportJob(TransferJob):
         FAILED = "FAILED", "失败"
         EXPIRED = "EXPIRED", "已过期"
 
+    class Mode(models.TextChoices):
+        # 采集表导入: new households enter as 拟识别, existing ones are corrected.
+        REGULAR = "REGULAR", "采集表导入"
+        # 历史数据导入: an existing province's records with their status and original years (docs/domain.md §5).
+        HISTORICAL = "HISTORICAL", "历史数据导入"
+
     user = models.ForeignKey("fupin.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    mode = models.CharField("导入方式", max_length=10, choices=Mode.choices, default=Mode.REGULAR)
     original_name = models.CharField("文件名", max_length=200)
     stored_name = models.CharField("存储文件", max_length=100)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.VALIDATING)
@@ -497,3 +541,39 @@ class ImportJob(TransferJob):
 
     def __str__(self):
         return f"{self.original_name} #{self.pk}"
+
+
+class HistoricalLoad(models.Model):
+    """One 历史数据导入: who loaded which file's records with their original status and years, and how many.
+
+    Written in the transaction that loads the records (an ImportJob in the HISTORICAL mode, or
+    the demo province), so the audit row exists exactly when the records do (docs/domain.md §5).
+    """
+
+    loaded_by = models.ForeignKey("fupin.User", verbose_name="导入人", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        "villages.Region", verbose_name="导入范围", on_delete=models.PROTECT, related_name="historical_loads"
+    )
+    original_name = models.CharField("文件名", max_length=200)
+    import_job = models.OneToOneField(
+        ImportJob,
+        verbose_name="导入任务",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="historical_load",
+    )
+    household_count = models.PositiveIntegerField("户数")
+    member_count = models.PositiveIntegerField("人数")
+    loaded_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    scope_code_field = "region__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "历史数据导入记录"
+        verbose_name_plural = "历史数据导入记录"
+        ordering = ["-loaded_at", "-id"]
+
+    def __str__(self):
+        return f"{self.original_name}（{self.household_count}户）"

@@ -13,7 +13,12 @@ figures_changed = Signal()
 
 
 def announce_figures_changed(village_code: str, years) -> None:
-    """After commit, tell the listeners that `village_code`'s figures of `years` moved."""
+    """After commit, tell the listeners that `village_code`'s figures of `years` moved.
+
+    `years`: the years the change takes effect in (an adjustment's effective year, a
+    household's years). Poor at the end of a year carries into the next, so the listener
+    recomputes from the earliest of them up to this year; no need to list the later ones.
+    """
     years = sorted({int(year) for year in years})
     if not village_code or not years:
         return

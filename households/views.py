@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseForbidden
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from core.downloads import private_download
 from core.excel import write_workbook
 from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
+from core.permissions import Action, allows
 from core.scoping import get_visible_or_404
 from villages.models import Region
 
@@ -29,7 +30,7 @@ from .forms import (
     StatusChangeForm,
 )
 from .imports import commit_import, error_workbook, start_import
-from .models import Helper, Household, ImportJob
+from .models import Helper, HistoricalLoad, Household, ImportJob
 from .quality import household_warnings
 from .reports import blank_template
 
@@ -132,9 +133,12 @@ def household_form(request, household):
                         village_code=form.cleaned_data["village"],
                         data=form.service_data(),
                         members=member_data,
-                        candidate=form.cleaned_data.get("candidate", False),
                     )
-                    messages.success(request, f"已登记：户编号 {household.household_no}。")
+                    messages.success(
+                        request,
+                        f"已登记为拟识别户：户编号 {household.household_no}。"
+                        "提交识别申请，经公示和县审定后成为未脱贫户。",
+                    )
                 return redirect("households:detail", pk=household.pk)
             except services.StaleEdit as stale:
                 messages.error(request, stale.message)
@@ -187,10 +191,7 @@ def member_row(request):
 def household_unmask(request, pk):
     """htmx: the full ID numbers and phone, for holders of the permission; audited in the service."""
     household = get_visible_or_404(Household.objects.all(), request.user, pk=pk)
-    try:
-        full = services.unmask_household(user=request.user, household_id=household.pk)
-    except PermissionError:
-        return HttpResponseForbidden("您没有查看完整个人信息的权限。")
+    full = services.unmask_household(user=request.user, household_id=household.pk)
     names = dict(household.members.filter(is_active=True).values_list("pk", "name"))
     response = render(
         request,
@@ -310,21 +311,29 @@ def household_action(request, pk, action):
 
 @login_required
 def import_upload(request):
-    """Upload a 采集表; it is checked at once and validated in the background into a preview."""
+    """Upload a 采集表 (or, for a county reviewer or province staff, a 历史数据导入 of one).
+
+    It is checked at once and validated in the background into a preview.
+    """
     errors = []
+    historical = request.POST.get("mode") == ImportJob.Mode.HISTORICAL
     if request.method == "POST":
         try:
-            job = start_import(user=request.user, uploaded=request.FILES.get("file"))
+            job = start_import(user=request.user, uploaded=request.FILES.get("file"), historical=historical)
             return redirect("households:import_detail", pk=job.pk)
         except ValidationError as error:
             errors = error.messages
     jobs = ImportJob.objects.filter(user=request.user)[:20]
-    return render(
-        request,
-        "households/import.html",
-        {"errors": errors, "jobs": jobs, "nav_active": "import"},
-        status=400 if errors else 200,
-    )
+    context = {
+        "errors": errors,
+        "historical_errors": historical,
+        "jobs": jobs,
+        "nav_active": "import",
+        "may_import": allows(request.user, Action.IMPORT_COLLECTION_FORM),
+        "may_load_history": allows(request.user, Action.LOAD_HISTORICAL_RECORDS),
+        "historical_loads": HistoricalLoad.objects.visible_to(request.user).select_related("loaded_by", "region")[:20],
+    }
+    return render(request, "households/import.html", context, status=400 if errors else 200)
 
 
 @login_required
@@ -341,8 +350,11 @@ def import_detail(request, pk):
 @login_required
 @require_POST
 def import_commit(request, pk):
+    job = ImportJob.objects.filter(pk=pk, user=request.user).first()
+    if job is None:
+        raise Http404
     try:
-        commit_import(user=request.user, job_id=pk)
+        commit_import(user=request.user, job_id=job.pk)
         messages.success(request, "已开始导入，完成前请勿重复提交。")
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))

@@ -5,11 +5,12 @@ an objection goes through these functions (views, API and the demo seed call the
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.codes import ParameterKey, Role
+from core.codes import ParameterKey
+from core.permissions import Action, allows, require
 from core.policy import policy_value
 from core.regions import RegionLevel, code_prefix, same_county
 from households.models import AidMeasure, Household
@@ -36,7 +37,6 @@ PROJECT_FIELDS = [
     "performance_target",
     "poverty_link",
 ]
-DECLARING_ROLES = {Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER}
 
 
 def _today(today: date | None) -> date:
@@ -106,8 +106,7 @@ def _fill(project: Project, data: dict) -> None:
 @transaction.atomic
 def declare_project(*, user, data: dict, village_codes: list[str], county_code: str | None = None) -> Project:
     """申报: a township clerk or the county enters a project for villages it may see."""
-    if user.role not in DECLARING_ROLES:
-        raise ValidationError({"__all__": ["项目由乡镇或县级申报。"]})
+    require(user, Action.DECLARE_PROJECT)
     county, region, villages = _project_place(user, county_code, village_codes)
     project = Project(county=county, region=region, created_by=user, status=ProjectStatus.DECLARED)
     _fill(project, data)
@@ -118,16 +117,15 @@ def declare_project(*, user, data: dict, village_codes: list[str], county_code: 
 
 
 def _locked_project(user, project_id: int) -> Project:
-    project = Project.objects.visible_to(user).select_for_update().filter(pk=project_id).first()
-    if project is None:
-        raise ValidationError({"project": ["未找到该项目或无权操作。"]})
-    return project
+    """The project, locked; one outside the user's scope is absent (Project.DoesNotExist, a 404)."""
+    return Project.objects.visible_to(user).select_for_update().get(pk=project_id)
 
 
 @transaction.atomic
 def update_project(*, user, project_id: int, data: dict, village_codes: list[str]) -> Project:
     """Correct a project before it enters the library; after 入库 its content is fixed."""
     project = _locked_project(user, project_id)
+    require(user, Action.DECLARE_PROJECT)
     if project.status not in EDITABLE_STATUSES:
         raise ValidationError({"__all__": ["项目已入库，内容不能再修改。"]})
     county, region, villages = _project_place(user, project.county_id, village_codes)
@@ -161,6 +159,16 @@ def next_status(project: Project) -> str | None:
     return PROJECT_FLOW[index + 1] if index + 1 < len(PROJECT_FLOW) else None
 
 
+def role_refusal(user, target: str) -> str:
+    """Why the user's role may not move a project to `target` (the step rule, ADVANCE_ROLES), or "".
+
+    Only declaring roles (Action.DECLARE_PROJECT) move projects at all; each step narrows that.
+    """
+    if not allows(user, Action.DECLARE_PROJECT) or user.role not in ADVANCE_ROLES[target]:
+        return f"您的角色不能办理“{ProjectStatus(target).label}”。"
+    return ""
+
+
 def advance_refusals(user, project: Project, today: date) -> list[str]:
     """Why `user` cannot move `project` one step now (empty when they can).
 
@@ -170,8 +178,8 @@ def advance_refusals(user, project: Project, today: date) -> list[str]:
     target = next_status(project)
     if target is None:
         return ["项目已完成。"]
-    if user.role not in ADVANCE_ROLES[target]:
-        return [f"您的角色不能办理“{ProjectStatus(target).label}”。"]
+    if refusal := role_refusal(user, target):
+        return [refusal]
     if project.created_by_id == user.pk and target in (ProjectStatus.TOWNSHIP_REVIEWED, ProjectStatus.COUNTY_APPRAISED):
         return ["申报人不能审核自己申报的项目。"]
     return advance_blockers(project, target, today)
@@ -184,6 +192,9 @@ def advance_project(*, user, project_id: int, comment: str = "", today: date | N
     Entering 实施 gives every beneficiary household its 帮扶措施, linked to the project.
     """
     project = _locked_project(user, project_id)
+    target = next_status(project)
+    if target is not None and (refusal := role_refusal(user, target)):
+        raise PermissionDenied(refusal)  # a role refusal is a 403, the project's own blockers a 400
     refusals = advance_refusals(user, project, _today(today))
     if refusals:
         raise ValidationError({"status": refusals})
@@ -228,6 +239,7 @@ def beneficiaries_can_be_removed(project: Project) -> bool:
 def set_beneficiary(*, user, project_id: int, household_id: int, planned_amount) -> Beneficiary:
     """Add a household to a project (or change its planned amount) before the project is accepted."""
     project = _locked_project(user, project_id)
+    require(user, Action.DECLARE_PROJECT)
     if not beneficiaries_can_be_added(project):
         raise ValidationError({"household": ["项目已验收，受益户不能再调整。"]})
     amount = money(planned_amount, "planned_amount")
@@ -263,6 +275,7 @@ def remove_beneficiary(*, user, beneficiary_id: int) -> None:
     if beneficiary is None:
         raise ValidationError({"household": ["未找到该受益户。"]})
     project = _locked_project(user, beneficiary.project_id)
+    require(user, Action.DECLARE_PROJECT)
     if not beneficiaries_can_be_removed(project):
         raise ValidationError({"household": ["项目已实施，受益户不能移除。"]})
     beneficiary.delete()
@@ -294,8 +307,6 @@ def post_notice(
     A 公示 lasts at least FUND_PROJECT_NOTICE_DAYS days (10 by default, docs/domain.md §10.5); without an end
     date it lasts exactly that long.
     """
-    if user.role not in DECLARING_ROLES:
-        raise ValidationError({"__all__": ["公告公示由乡镇或县级发布。"]})
     region = Region.objects.visible_to(user).filter(code=region_code).first()
     if region is None:
         raise ValidationError({"region": ["请选择您管辖范围内的公示区划。"]})
@@ -304,6 +315,7 @@ def post_notice(
     fund_source = fund_sources.filter(pk=fund_source_id).first() if fund_source_id else None
     if (project is None) == (fund_source is None):
         raise ValidationError({"__all__": ["请选择要公示的项目或资金（只能选一个）。"]})
+    require(user, Action.DECLARE_PROJECT)
     subject_county = project.county_id if project else fund_source.county_id
     if not same_county(region.code, subject_county):
         raise ValidationError({"region": ["公示区划须在项目或资金所在县内。"]})
@@ -338,6 +350,7 @@ def record_notice_objection(*, user, notice_id: int, content: str, received_on: 
     notice = Notice.objects.visible_to(user).filter(pk=notice_id).first()
     if notice is None:
         raise ValidationError({"notice": ["未找到该公示。"]})
+    require(user, Action.FILE_OBJECTION)
     if not (content or "").strip():
         raise ValidationError({"content": ["请填写异议内容。"]})
     if received_on is None or not notice.start_date <= received_on <= notice.end_date:
@@ -352,6 +365,7 @@ def resolve_notice_objection(*, user, objection_id: int, outcome: str) -> Notice
     objection = NoticeObjection.objects.visible_to(user).select_for_update().filter(pk=objection_id).first()
     if objection is None:
         raise ValidationError({"objection": ["未找到该异议。"]})
+    require(user, Action.DECLARE_PROJECT)  # the declaring side answers objections to its notice
     if objection.resolved_at is not None:
         raise ValidationError({"objection": ["该异议已处理。"]})
     if not (outcome or "").strip():

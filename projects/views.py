@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
+from core.permissions import Action, allows
 from core.scoping import get_visible_or_404
 
 from . import selectors, services
@@ -44,7 +45,7 @@ def project_list(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "can_declare": user.role in services.DECLARING_ROLES,
+            "can_declare": allows(user, Action.DECLARE_PROJECT),
             "nav_active": "projects",
         },
     )
@@ -185,7 +186,7 @@ def _detail_context(request, project) -> dict:
         "editable": project.status in EDITABLE_STATUSES,
         "can_add_beneficiaries": services.beneficiaries_can_be_added(project),
         "can_remove_beneficiaries": services.beneficiaries_can_be_removed(project),
-        "can_post_notice": user.role in services.DECLARING_ROLES and forms["notice_form"].fields["region"].choices,
+        "can_post_notice": allows(user, Action.DECLARE_PROJECT) and forms["notice_form"].fields["region"].choices,
         "supervision_phone": SUPERVISION_PHONE,
         "nav_active": "projects",
         **forms,

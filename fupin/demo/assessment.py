@@ -48,7 +48,7 @@ def seed_demo_assessment() -> dict:
         poor = [household for household in poor if household.village_id == poor[0].village_id]
     created = []
     for position, household in enumerate(poor):
-        # The last one falls below the line: its check fails and 乡镇审核 approves with a written reason.
+        # The last one falls below the line: its check fails, so 乡镇审核 sends it back for correction.
         failing = position == len(poor) - 1 and len(poor) > 2
         _income(household, Decimal("3200") if failing else Decimal("5200") + position * 100)
         application = services.draft_and_submit(
@@ -60,13 +60,20 @@ def seed_demo_assessment() -> dict:
             reason="村民代表大会民主评议通过，农户签字认可。",
             today=today - timedelta(days=12),
         )
-        services.approve_step(
-            user=clerk2,
-            application_id=application.pk,
-            comment="乡镇入户核实无误。",
-            override_reason="务工收入有新证明材料，待县级核实。" if failing else "",
-            today=today - timedelta(days=3),
-        )
+        if failing:
+            services.send_back_application(
+                user=clerk2,
+                application_id=application.pk,
+                comment="收入未高于扶贫标准：请补充务工收入证明、更正收入后重新提交。",
+                today=today - timedelta(days=3),
+            )
+        else:
+            services.approve_step(
+                user=clerk2,
+                application_id=application.pk,
+                comment="乡镇入户核实无误。",
+                today=today - timedelta(days=3),
+            )
         created.append(application.pk)
     # One more still in its village 公示.
     running = (

@@ -7,7 +7,10 @@ with made-up names, and households whose members have valid 18-digit ID numbers
 always give the same people.
 
 Households and members are written with PostgreSQL COPY in text format, streamed
-from a generator, so 2,000,000 households load in minutes.
+from a generator, so 2,000,000 households load in minutes. They are records that existed
+before the system, so they come in as a 历史数据导入 (docs/domain.md §5): one load by the demo
+province user, recorded like an uploaded one, whose households keep their status and years
+and get their back-dated adjustment log (households.services.record_historical_load).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from households.codes import (
 from households.idnumbers import mask_id_number
 from households.models import Household, Member
 from households.names import pinyin_initials
+from households.services import record_historical_load
 from villages.models import County, Region, Village, VillagePopulation
 
 DEMO_PASSWORD = "fupin-demo-2026"  # noqa: S105 - published demo password, works only with FUPIN_DEMO=1
@@ -611,6 +615,17 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('households_household', 'id'), "
             "(SELECT coalesce(max(id), 1) FROM households_household))"
+        )
+        # The same procedure as an uploaded 历史数据导入, by the demo province user; the seed
+        # recomputes the figures itself (fupin/demo/assessment.py), so nothing is announced.
+        loader = next(user for user in ensure_demo_users() if user.role == Role.PROVINCE_STAFF)
+        record_historical_load(
+            user=loader,
+            region_code=PROVINCE[0],
+            original_name=f"演示省份历史数据（{generator.households}户，种子{seed}）",
+            household_ids=list(range(first_id, generator.next_id)),
+            member_count=generator.members,
+            announce=False,
         )
     VillagePopulation.objects.bulk_create(populations, batch_size=10_000)
     with connection.cursor() as cursor:

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from core import transfer
 from core.excel import Sheet, write_workbook
+from core.permissions import Action, require
 from core.tasks import queue_transfer_job
 
 from ..idnumbers import mask_id_number, mask_phone
@@ -26,11 +27,14 @@ from .sheets import read_sheets
 MAX_STORED_ERRORS = 5000
 
 
-def start_import(*, user, uploaded, commit: bool = False) -> ImportJob:
+def start_import(*, user, uploaded, commit: bool = False, historical: bool = False) -> ImportJob:
     """Store the upload, refuse a bad file at once (before parsing), queue the validation.
 
-    With `commit` (the API's dry_run=false) a file without errors is imported directly.
+    With `commit` (the API's dry_run=false) a file without errors is imported directly. With
+    `historical` it is a 历史数据导入 (county reviewer or province staff only): the records keep
+    their status and years (services/historical.py).
     """
+    require(user, Action.LOAD_HISTORICAL_RECORDS if historical else Action.IMPORT_COLLECTION_FORM)
     if uploaded is None:
         raise ValidationError({"file": ["请选择要上传的 .xlsx 文件。"]})
     if uploaded.size > MAX_UPLOAD_BYTES:
@@ -49,6 +53,7 @@ def start_import(*, user, uploaded, commit: bool = False) -> ImportJob:
         user=user,
         original_name=uploaded.name[:200],
         stored_name=stored,
+        mode=ImportJob.Mode.HISTORICAL if historical else ImportJob.Mode.REGULAR,
         status=ImportJob.Status.COMMITTING if commit else ImportJob.Status.VALIDATING,
     )
     queue_transfer_job(job, commit=commit)
@@ -58,9 +63,10 @@ def start_import(*, user, uploaded, commit: bool = False) -> ImportJob:
 @transaction.atomic
 def commit_import(*, user, job_id: int) -> ImportJob:
     """The clerk confirms a clean preview: the same file is imported for real, in one transaction."""
-    job = ImportJob.objects.select_for_update().filter(pk=job_id, user=user).first()
-    if job is None:
-        raise ValidationError({"job": ["未找到该导入任务。"]})
+    # Each user sees only their own imports: another's is absent (404), like any object out of scope.
+    job = ImportJob.objects.select_for_update().get(pk=job_id, user=user)
+    historical = job.mode == ImportJob.Mode.HISTORICAL
+    require(user, Action.LOAD_HISTORICAL_RECORDS if historical else Action.IMPORT_COLLECTION_FORM)
     if job.status != ImportJob.Status.PREVIEW or job.errors:
         raise ValidationError({"job": ["只有校验无误的导入可以确认导入。"]})
     job.status = ImportJob.Status.COMMITTING
@@ -85,10 +91,21 @@ def validate_or_commit(job: ImportJob, *, commit: bool) -> None:
     if path is None:
         raise UploadRefused("上传的文件已不存在，请重新上传。")
     check_upload(path)
-    household_rows, member_rows, errors = read_sheets(path)
+    historical = job.mode == ImportJob.Mode.HISTORICAL
+    household_rows, member_rows, errors = read_sheets(path, historical=historical)
     transfer.begin(job, total=len(household_rows))
     with transfer.side_progress(job) as write_progress:
-        result = import_rows(job.user, household_rows, member_rows, errors, commit=commit, progress=write_progress)
+        result = import_rows(
+            job.user,
+            household_rows,
+            member_rows,
+            errors,
+            commit=commit,
+            progress=write_progress,
+            historical=historical,
+            source_name=job.original_name,
+            import_job=job,
+        )
     transfer.finish(
         job,
         ImportJob.Status.DONE if result.committed else ImportJob.Status.PREVIEW,

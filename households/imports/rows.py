@@ -11,16 +11,17 @@ from django.core.exceptions import ValidationError
 
 from ..codes import Relation
 from ..resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
-from .sheets import ParsedRow, SheetError
+from .sheets import HISTORICAL_FIELDS, ParsedRow, SheetError
 
 HOUSEHOLD_IMPORT_FIELDS = [c.field for c in HOUSEHOLD_COLUMNS if not c.export_only and c.field not in ("village_id",)]
 MEMBER_IMPORT_FIELDS = [c.field for c in MEMBER_COLUMNS if not c.export_only and c.field != "household__household_no"]
 HEADER_OF = {c.field: c.header for c in HOUSEHOLD_COLUMNS + MEMBER_COLUMNS}
 
 
-def household_data(values: dict) -> dict:
-    """A 贫困户 row as the `data` of the registry services."""
-    data = {name: values[name] for name in HOUSEHOLD_IMPORT_FIELDS if name in values and values[name] is not None}
+def household_data(values: dict, *, historical: bool = False) -> dict:
+    """A 贫困户 row as the `data` of the registry services (with its status and exit year in a historical load)."""
+    fields = [*HOUSEHOLD_IMPORT_FIELDS, *HISTORICAL_FIELDS] if historical else HOUSEHOLD_IMPORT_FIELDS
+    data = {name: values[name] for name in fields if name in values and values[name] is not None}
     if "*" in (data.get("phone") or ""):
         del data["phone"]  # a masked phone from an export keeps the stored number
     data["other_causes"] = values.get("other_causes") or []

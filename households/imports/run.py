@@ -2,8 +2,10 @@
 in one transaction or not at all.
 
 The preview runs every check and writes no new household (register_households(write=False));
-确认导入 runs them again in the transaction that writes. A household already in the registry
-is left alone when the file says the same, else corrected through update_household.
+确认导入 runs them again in the transaction that writes. New households enter as 拟识别. A
+household already in the registry is left alone when the file says the same, else corrected
+through update_household. A 历史数据导入 (`historical`) loads only households not yet in the
+registry, each with its status and years, and records the load (services/historical.py).
 """
 
 from dataclasses import dataclass, field
@@ -107,16 +109,25 @@ def _apply_existing(user, existing: Household, household_row: ParsedRow, member_
     result.members_unchanged += members_same.count(True)
 
 
-def _register_new(user, pending: list[tuple[ParsedRow, list[ParsedRow]]], result: ImportResult, *, commit, progress):
+def _register_new(
+    user, pending: list[tuple[ParsedRow, list[ParsedRow]]], result: ImportResult, *, commit, progress, historical
+) -> list:
     """The file's new households through services.register_households (the preview writes nothing)."""
     entries = [
         services.NewHousehold(
-            row.values.get("village_id") or "", household_data(row.values), [member_data(m.values) for m in members]
+            row.values.get("village_id") or "",
+            household_data(row.values, historical=historical),
+            [member_data(m.values) for m in members],
         )
         for row, members in pending
     ]
     outcomes = services.register_households(
-        user=user, entries=entries, reason="采集表导入", write=commit, progress=progress
+        user=user,
+        entries=entries,
+        reason="历史数据导入" if historical else "采集表导入",
+        write=commit,
+        progress=progress,
+        historical=historical,
     )
     for (row, members), entry, outcome in zip(pending, entries, outcomes, strict=True):
         if isinstance(outcome, ValidationError):
@@ -124,12 +135,26 @@ def _register_new(user, pending: list[tuple[ParsedRow, list[ParsedRow]]], result
         else:
             result.households_new += 1
             result.members_new += len(entry.members)
+    return outcomes
 
 
 def import_rows(
-    user, household_rows, member_rows, errors: list[SheetError], *, commit: bool, progress=None
+    user,
+    household_rows,
+    member_rows,
+    errors: list[SheetError],
+    *,
+    commit: bool,
+    progress=None,
+    historical: bool = False,
+    source_name: str = "",
+    import_job=None,
 ) -> ImportResult:
-    """Validate (and with `commit`, write) every household; any error anywhere writes nothing."""
+    """Validate (and with `commit`, write) every household; any error anywhere writes nothing.
+
+    With `historical` (a 历史数据导入 of `source_name`, by `import_job`) the households keep their
+    status and years and the load is recorded with them.
+    """
     result = ImportResult(errors=list(errors))
     by_number: dict[str, list[ParsedRow]] = {}
     for row in member_rows:
@@ -168,6 +193,16 @@ def import_rows(
                     continue
                 seen[number] = household_row.row
                 rows = by_number.get(number, [])
+                if historical and number in taken:
+                    result.errors.append(
+                        SheetError(
+                            HOUSEHOLD_SHEET,
+                            household_row.row,
+                            "户编号",
+                            "该户已在系统中：历史数据导入只导入尚未登记的户。",
+                        )
+                    )
+                    continue
                 if number not in taken:
                     pending.append((household_row, rows))  # registered together after the loop
                     continue
@@ -182,11 +217,28 @@ def import_rows(
                     )
                 except ValidationError as error:
                     result.errors += map_errors(error, household_row, rows)
+            outcomes = []
             if pending:
                 settled = len(household_rows) - len(pending)
-                _register_new(user, pending, result, commit=commit, progress=lambda done: report(settled + done))
+                outcomes = _register_new(
+                    user,
+                    pending,
+                    result,
+                    commit=commit,
+                    progress=lambda done: report(settled + done),
+                    historical=historical,
+                )
             if result.errors or not commit:
                 raise _DryRun
+            if historical:
+                services.record_historical_load(
+                    user=user,
+                    region_code=user.region_id,
+                    original_name=source_name,
+                    household_ids=[household.pk for household in outcomes],
+                    member_count=result.members_new,
+                    import_job=import_job,
+                )
             result.committed = True
     except _DryRun:
         pass
@@ -198,8 +250,17 @@ def import_rows(
     return result
 
 
-def import_file(user, path: Path, *, commit: bool, progress=None) -> ImportResult:
+def import_file(user, path: Path, *, commit: bool, progress=None, historical: bool = False) -> ImportResult:
     """Guard, read and import one file (validate only, or with `commit` write)."""
     check_upload(path)
-    household_rows, member_rows, errors = read_sheets(path)
-    return import_rows(user, household_rows, member_rows, errors, commit=commit, progress=progress)
+    household_rows, member_rows, errors = read_sheets(path, historical=historical)
+    return import_rows(
+        user,
+        household_rows,
+        member_rows,
+        errors,
+        commit=commit,
+        progress=progress,
+        historical=historical,
+        source_name=path.name,
+    )

@@ -104,8 +104,15 @@ def _numbered_rows(sheet):
         yield first_row + offset + 1, padding + cells
 
 
-def read_sheets(path: Path) -> tuple[list[ParsedRow], list[ParsedRow], list[SheetError]]:
+# Columns a 历史数据导入 also reads: a historical record keeps its status and exit year.
+HISTORICAL_FIELDS = ("status", "exit_year")
+
+
+def read_sheets(path: Path, *, historical: bool = False) -> tuple[list[ParsedRow], list[ParsedRow], list[SheetError]]:
     """Rows of both sheets as registry values. Formulas are read as their stored values, never run.
+
+    With `historical` the 户状态 and 脱贫年度 columns, exported and otherwise never imported,
+    are read too (the 历史数据导入, services/historical.py).
 
     python-calamine reads a 10,000-household file about 14× faster than openpyxl's read-only
     mode; its XML parser expands no entities, and check_upload has bounded the sizes already.
@@ -125,7 +132,11 @@ def read_sheets(path: Path) -> tuple[list[ParsedRow], list[ParsedRow], list[Shee
             if number != 1:  # the header row is empty: what came first is data
                 rows, first = itertools.chain([(number, first)], rows), []
             headers = [str(value).strip() if value is not None else "" for value in first]
-            importable = [column for column in columns if not column.export_only]
+            importable = [
+                column
+                for column in columns
+                if not column.export_only or (historical and column.field in HISTORICAL_FIELDS)
+            ]
             missing = [column.header for column in importable[:2] if column.header not in headers]
             if missing:
                 raise UploadRefused(f"工作表“{title}”缺少列：{'、'.join(missing)}。")

@@ -6,7 +6,8 @@ field (`"main_cause"`, `"members"`, `"members.2.id_number"`) with Chinese messag
 
 By family: `registration` (new households, one or a 采集表 at once), `corrections` (edits),
 `status` (动态调整: status and membership changes), `support` (income, 帮扶措施, helpers),
-`year_locks` (the year an approval settled), `privacy` (audited full ID numbers), with the
+`year_locks` (the year an approval settled), `historical` (历史数据导入: records with their
+original status and years), `privacy` (audited full ID numbers), with the
 checks they share in `validation` and the stored 疑点 count in `warning_counts`.
 """
 
@@ -15,13 +16,14 @@ from core.errors import DuplicatePerson, StaleEdit
 from ..fields import HOUSEHOLD_FIELDS, LIVING_CONDITION_FIELDS, MEMBER_FIELDS
 from ..income import INCOME_ITEMS, IncomeFigures, net_income_per_capita
 from .corrections import update_household
+from .historical import record_historical_load
 from .privacy import unmask_household
 from .registration import COPY_FROM, REGISTER_CHUNK, NewHousehold, register_household, register_households
 from .status import add_member, change_status, remove_member
 from .support import add_aid_measure, assign_helper, create_helper, end_helper_assignment, save_income
 from .validation import full_clean_or_raise, require_reason
 from .warning_counts import refresh_warning_count, refresh_warning_counts
-from .year_locks import lock_year, unlock_year
+from .year_locks import check_year_open, lock_year, unlock_year
 
 __all__ = [
     "COPY_FROM",
@@ -38,11 +40,13 @@ __all__ = [
     "add_member",
     "assign_helper",
     "change_status",
+    "check_year_open",
     "create_helper",
     "end_helper_assignment",
     "full_clean_or_raise",
     "lock_year",
     "net_income_per_capita",
+    "record_historical_load",
     "refresh_warning_count",
     "refresh_warning_counts",
     "register_household",

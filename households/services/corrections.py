@@ -8,14 +8,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from core.errors import StaleEdit
+from core.permissions import Action, require
 
-from ..codes import Relation
+from ..codes import HouseholdStatus, Relation
 from ..fields import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from ..models import Household, Member
 from ..names import pinyin_initials
+from ..poverty import current_year
 from .status import ACTIVE_STATUSES
 from .validation import check_not_registered, clean_id_numbers, full_clean_or_raise, validate_causes, validate_family
 from .warning_counts import refresh_warning_count
+from .year_locks import check_year_open
 
 
 @transaction.atomic
@@ -26,15 +29,22 @@ def update_household(
 
     Members are matched by `id`; adding or removing a member is an adjustment
     (`add_member` / `remove_member`), never an edit. The version rises by one.
+    The edit is the current work year's data: refused while that year of the household is
+    locked (docs/domain.md §7.5). The identification year of an identified household is the
+    approved 识别's year and is not edited.
     """
     household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
+    require(user, Action.EDIT_HOUSEHOLD)
     if household.version != expected_version:
         raise StaleEdit()
     if household.status not in ACTIVE_STATUSES:
         raise ValidationError({"status": ["该户已清退或销户，不能修改。"]})
+    check_year_open(household_id=household.pk, year=current_year(), what="修改户信息", key="household")
     merged = {field: data.get(field, getattr(household, field)) for field in HOUSEHOLD_FIELDS}
     merged["household_no"] = merged["household_no"] or household.household_no  # blank keeps the number
     errors = validate_causes(merged["main_cause"], list(merged["other_causes"] or []), year=merged["identified_year"])
+    if household.status != HouseholdStatus.CANDIDATE and merged["identified_year"] != household.identified_year:
+        errors["identified_year"] = ["识别年度由审定的识别申请确定，不能修改。"]
     current = {member.pk: member for member in household.members.filter(is_active=True)}
     numbers: list[str | None] = []
     if members is not None:

@@ -1,6 +1,7 @@
 """Full personal data on request: shown only with the permission, and every showing audited."""
 
 from core.models import AccessAudit
+from core.permissions import Action, require
 
 from ..models import Household
 
@@ -10,9 +11,8 @@ def unmask_household(*, user, household_id: int) -> dict:
 
     Returns {"phone": ..., "members": {member_id: id_number}}. Each call writes an AccessAudit row.
     """
-    if not user.has_perm("households.view_full_id"):
-        raise PermissionError("no permission to view full personal data")
     household = Household.objects.visible_to(user).get(pk=household_id)
+    require(user, Action.UNMASK_PERSONAL_DATA)  # the role and the households.view_full_id permission
     members = {member.pk: member.id_number for member in household.members.filter(is_active=True)}
     AccessAudit.objects.create(
         user=user,

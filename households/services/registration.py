@@ -1,9 +1,12 @@
-"""Registering new households (新识别, or 拟识别 candidates): one, or a whole 采集表 at once.
+"""Registering new households: one, or a whole 采集表 at once. Every new household is 拟识别.
 
-Forms, the API, the Excel import and the demo all call `register_household` /
-`register_households`, which own the transaction, validate across rows, and refuse with
-`ValidationError` keyed by field (`"main_cause"`, `"members"`, `"members.2.id_number"`).
-Large batches are written with COPY (core/bulk.py).
+Forms, the API and the Excel import all call `register_household` / `register_households`,
+which own the transaction, validate across rows, and refuse with `ValidationError` keyed by
+field (`"main_cause"`, `"members"`, `"members.2.id_number"`). A new household enters as 拟识别
+and becomes 未脱贫 only when its 识别 application is approved (docs/domain.md §5.1); the typed
+identification year is what the application asks for, never a year it already counts in.
+Only the 历史数据导入 (`historical=True`, services/historical.py) keeps a record's status and
+years. Large batches are written with COPY (core/bulk.py).
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ from django.db import IntegrityError, transaction
 
 from core.bulk import copy_insert
 from core.errors import DuplicatePerson
+from core.permissions import Action, require
 from core.regions import RegionLevel
 from villages.models import Region
 
-from ..codes import AdjustmentKind, HouseholdStatus, Relation
+from ..codes import HouseholdStatus, Relation
 from ..fields import HOUSEHOLD_FIELDS
 from ..idnumbers import id_number_hash
 from ..models import Household, Member
 from ..names import pinyin_initials
+from ..poverty import current_year
 from ..quality import household_warnings
-from .status import adjustment, record
+from ..signals import announce_figures_changed
 from .validation import (
     build_member,
     check_not_registered,
@@ -75,20 +80,15 @@ class NewHousehold:
 
 
 @transaction.atomic
-def register_household(
-    *, user, village_code: str, data: dict, members: list[dict], reason: str = "", candidate: bool = False
-) -> Household:
-    """Register a new poor household (新识别) with its members, all or nothing.
+def register_household(*, user, village_code: str, data: dict, members: list[dict], reason: str = "") -> Household:
+    """Register a new household (拟识别) with its members, all or nothing.
 
     Guarantees: the village is in the user's scope; exactly one 户主, at most one 配偶;
     valid causes; every ID number valid and not actively registered anywhere
-    (concurrent attempts: exactly one wins); a 新识别 adjustment records who and why.
-    With `candidate` the household is 拟识别 and becomes 未脱贫 only when its
-    identification application is approved (docs/architecture.md, how data flows).
+    (concurrent attempts: exactly one wins). The household is 拟识别 and becomes 未脱贫
+    only when its identification application is approved (docs/domain.md §5.1).
     """
-    (outcome,) = register_households(
-        user=user, entries=[NewHousehold(village_code, data, members)], reason=reason, candidate=candidate
-    )
+    (outcome,) = register_households(user=user, entries=[NewHousehold(village_code, data, members)], reason=reason)
     if isinstance(outcome, ValidationError):
         raise outcome
     return outcome
@@ -103,9 +103,9 @@ def register_households(
     user,
     entries: list[NewHousehold],
     reason: str = "",
-    candidate: bool = False,
     write: bool = True,
     progress=None,
+    historical: bool = False,
 ) -> list[Household | ValidationError]:
     """register_household for many households at once: the same rules, a few queries per chunk.
 
@@ -115,7 +115,12 @@ def register_households(
     import rolls everything back on any error). With `write=False` every check runs and
     nothing is written: the households come back unsaved (the import's preview).
     `progress(done)` is called after each chunk of REGISTER_CHUNK households.
+    With `historical` (the 历史数据导入 only) each entry's data also carries its `status` and
+    `exit_year`, which the households keep; the caller then records the load
+    (services/historical.py), which writes their back-dated log.
     """
+    # A historical load is its own action (county and province); registering is the clerk's.
+    require(user, Action.LOAD_HISTORICAL_RECORDS if historical else Action.REGISTER_HOUSEHOLD)
     outcomes: list[Household | ValidationError | None] = [None] * len(entries)
     villages = {
         region.code: region
@@ -148,7 +153,7 @@ def register_households(
     taken: set[str] = set()
     next_serial: dict[str, int] = {}
     valid = list(numbers_of)
-    reason = reason or "新识别登记"
+    reason = reason or "登记拟识别户"
     for start in range(0, len(valid), REGISTER_CHUNK):
         chunk = valid[start : start + REGISTER_CHUNK]
         hashes = [id_number_hash(number) for index in chunk for number in numbers_of[index]]
@@ -163,7 +168,7 @@ def register_households(
         built: dict[int, tuple[Household, list[Member]]] = {}
         for index in chunk:
             outcome = _build_household(
-                user, entries[index], numbers_of[index], villages, registered, taken, next_serial, candidate
+                user, entries[index], numbers_of[index], villages, registered, taken, next_serial, historical
             )
             if isinstance(outcome, ValidationError):
                 outcomes[index] = outcome
@@ -171,13 +176,38 @@ def register_households(
                 built[index] = outcome
                 outcomes[index] = outcome[0]
         if write and built:
-            _insert_chunk(built, outcomes, user=user, reason=reason, candidate=candidate)
+            _insert_chunk(built, outcomes, user=user, reason=reason)
         if progress:
             progress(min(start + REGISTER_CHUNK, len(valid)))
+    if write and not historical:  # a historical load announces its own years (services/historical.py)
+        for code in {entries[index].village_code for index in valid if isinstance(outcomes[index], Household)}:
+            # 拟识别 households count in no incidence yet, but in the registered totals of the year.
+            announce_figures_changed(code, [current_year()])
     return outcomes
 
 
-def _build_household(user, entry, numbers, villages, registered, taken, next_serial, candidate):
+# What a historical record may say about its status, and what it must then carry.
+HISTORICAL_STATUS_LABELS = {
+    HouseholdStatus.CANDIDATE: "拟识别",
+    HouseholdStatus.POOR: "未脱贫",
+    HouseholdStatus.EXITED: "已脱贫",
+}
+
+
+def _historical_status(entry) -> tuple[str, int | None]:
+    """The status and exit year a historical record keeps, or ValidationError."""
+    status = entry.data.get("status") or ""
+    exit_year = entry.data.get("exit_year")
+    if status not in HISTORICAL_STATUS_LABELS:
+        raise ValidationError({"status": ["历史数据导入只导入拟识别、未脱贫或已脱贫的户，请填写户状态。"]})
+    if status == HouseholdStatus.EXITED and not exit_year:
+        raise ValidationError({"exit_year": ["已脱贫的户须填写脱贫年度。"]})
+    if status != HouseholdStatus.EXITED and exit_year:
+        raise ValidationError({"exit_year": ["只有已脱贫的户填写脱贫年度。"]})
+    return status, (int(exit_year) if exit_year else None)
+
+
+def _build_household(user, entry, numbers, villages, registered, taken, next_serial, historical):
     """The unsaved household and members of a checked entry, or why it is refused; claims its IDs and 户编号."""
     village = villages[entry.village_code]
     household = Household(
@@ -200,7 +230,10 @@ def _build_household(user, entry, numbers, villages, registered, taken, next_ser
         household.head_name = next(member.name for member in members if member.relation == Relation.HEAD)
         household.head_name_initials = pinyin_initials(household.head_name)
         household.member_count = len(members)
-        household.status = HouseholdStatus.CANDIDATE if candidate else HouseholdStatus.POOR
+        if historical:
+            household.status, household.exit_year = _historical_status(entry)
+        else:
+            household.status = HouseholdStatus.CANDIDATE
         if not household.household_no:
             if village.code not in next_serial:
                 next_serial[village.code] = next_household_serial(village)
@@ -216,22 +249,22 @@ def _build_household(user, entry, numbers, villages, registered, taken, next_ser
     return household, members
 
 
-def _insert_chunk(built: dict, outcomes: list, *, user, reason: str, candidate: bool) -> None:
+def _insert_chunk(built: dict, outcomes: list, *, user, reason: str) -> None:
     with pghistory.context(reason=reason):
         try:
             with transaction.atomic():
-                _insert_households(list(built.values()), user=user, reason=reason, candidate=candidate)
+                _insert_households(list(built.values()))
         except IntegrityError:
             # A concurrent registration took a 户编号 or a person: insert one by one to say which.
             for index, (household, members) in built.items():
                 household.pk, household._state.adding = None, True
-                outcomes[index] = _insert_one(household, members, user=user, reason=reason, candidate=candidate)
+                outcomes[index] = _insert_one(household, members, user=user)
 
 
 COPY_FROM = 50  # households in a chunk from which COPY beats INSERT (core/bulk.py)
 
 
-def _insert_households(built: list[tuple[Household, list[Member]]], *, user, reason: str, candidate: bool) -> None:
+def _insert_households(built: list[tuple[Household, list[Member]]]) -> None:
     insert = copy_insert if len(built) >= COPY_FROM else lambda objects: type(objects[0]).objects.bulk_create(objects)
     insert([household for household, _ in built])
     members = []
@@ -240,16 +273,9 @@ def _insert_households(built: list[tuple[Household, list[Member]]], *, user, rea
             member.household = household
             members.append(member)
     insert(members)
-    if not candidate:
-        insert(
-            [
-                adjustment(household, AdjustmentKind.NEW, user=user, reason=reason, to_status=household.status)
-                for household, _ in built
-            ]
-        )
 
 
-def _insert_one(household: Household, members: list[Member], *, user, reason: str, candidate: bool):
+def _insert_one(household: Household, members: list[Member], *, user):
     """Insert one built household in a savepoint; the saved household, or why it was refused."""
     numbers = [member.id_number for member in members]
     try:
@@ -262,8 +288,6 @@ def _insert_one(household: Household, members: list[Member], *, user, reason: st
             for member in members:
                 member.household = household
             insert_members(user, members, numbers)
-            if not candidate:
-                record(household, AdjustmentKind.NEW, user=user, reason=reason, to_status=household.status)
     except ValidationError as error:
         household.pk = None
         return error

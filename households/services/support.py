@@ -9,6 +9,7 @@ import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.permissions import Action, require
 from villages.models import Region
 
 from ..income import INCOME_ITEMS
@@ -16,6 +17,7 @@ from ..models import AidMeasure, Helper, HelperAssignment, Household, IncomeReco
 from ..selectors import year_lock
 from .validation import full_clean_or_raise
 from .warning_counts import refresh_warning_count
+from .year_locks import check_year_open
 
 
 @transaction.atomic
@@ -25,6 +27,7 @@ def save_income(*, user, household_id: int, year: int, items: dict) -> IncomeRec
     A locked year (an approval settled it) is refused until the lock is lifted.
     """
     household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
+    require(user, Action.RECORD_INCOME)
     if household.member_count < 1:
         raise ValidationError({"household": ["该户没有在册成员，不能登记收入。"]})
     lock = year_lock(household_id=household.pk, year=year)
@@ -58,6 +61,7 @@ def add_aid_measure(
 ) -> AidMeasure:
     """帮扶措施 for a household in the user's scope (from a project when `project` is given)."""
     household = Household.objects.visible_to(user).get(pk=household_id)
+    require(user, Action.RECORD_AID_MEASURE)
     measure = AidMeasure(
         household=household,
         category=category,
@@ -68,6 +72,7 @@ def add_aid_measure(
         created_by=user,
     )
     full_clean_or_raise(measure, exclude=["household", "created_by", "project"])
+    check_year_open(household_id=household.pk, year=int(measure.year), what="登记帮扶措施")
     with pghistory.context(reason="登记帮扶措施"):
         measure.save()
     return measure
@@ -79,6 +84,7 @@ def create_helper(*, user, region_code: str, name: str, unit: str, level: str, p
     region = Region.objects.visible_to(user).filter(code=region_code).first()
     if region is None:
         raise ValidationError({"region": ["请选择您管辖范围内的区划。"]})
+    require(user, Action.PAIR_HELPER)
     helper = Helper(region=region, name=name, unit=unit, level=level, phone=phone or None)
     full_clean_or_raise(helper, exclude=["region"])
     helper.save()
@@ -90,6 +96,8 @@ def assign_helper(*, user, helper_id: int, household_id: int, start_date: date) 
     """Pair a helper with a household (both in the user's scope); one open pairing per pair."""
     helper = Helper.objects.visible_to(user).get(pk=helper_id)
     household = Household.objects.visible_to(user).get(pk=household_id)
+    require(user, Action.PAIR_HELPER)
+    check_year_open(household_id=household.pk, year=start_date.year, what="结对帮扶", key="start_date")
     if HelperAssignment.objects.filter(helper=helper, household=household, end_date__isnull=True).exists():
         raise ValidationError({"helper": ["该帮扶责任人已与此户结对。"]})
     with pghistory.context(reason="结对帮扶"):
@@ -101,8 +109,10 @@ def assign_helper(*, user, helper_id: int, household_id: int, start_date: date) 
 @transaction.atomic
 def end_helper_assignment(*, user, assignment_id: int, end_date: date) -> HelperAssignment:
     assignment = HelperAssignment.objects.visible_to(user).select_for_update().get(pk=assignment_id)
+    require(user, Action.PAIR_HELPER)
     if end_date < assignment.start_date:
         raise ValidationError({"end_date": ["结束日期不能早于结对日期。"]})
+    check_year_open(household_id=assignment.household_id, year=end_date.year, what="结束结对帮扶", key="end_date")
     assignment.end_date = end_date
     with pghistory.context(reason="结束结对帮扶"):
         assignment.save(update_fields=["end_date"])

@@ -5,7 +5,9 @@ import pytest
 from core.codes import Role
 from households.codes import Relation
 from households.models import Household, Member
-from tests.factories import UserFactory, make_id_number, region
+from households.services import change_status
+from tests.factories import UserFactory, approved_application, make_id_number, region
+from villages.models import Region
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +27,20 @@ def places(db):
 def clerk_client(api_client, places):
     api_client.force_authenticate(UserFactory(role=Role.TOWNSHIP_CLERK, region=places["township"]))
     return api_client
+
+
+def approve(household_id: int, application_kind: str, adjustment: str, year: int = 2016) -> None:
+    """What the workflow's final 县审定 does: the registry change of an approved application."""
+    household = Household.objects.get(pk=household_id)
+    county = UserFactory(role=Role.COUNTY_REVIEWER, region=Region.objects.get(code="622926000000"))
+    change_status(
+        user=county,
+        household_id=household_id,
+        kind=adjustment,
+        reason="县审定",
+        effective_year=year,
+        application=approved_application(household, application_kind, year),
+    )
 
 
 def payload(village="622926101201", **extra):
@@ -53,11 +69,14 @@ def test_create_returns_the_household_with_derived_fields_and_an_etag(clerk_clie
     body = payload()
     body["members"][0]["gender"] = "2"  # read-only: derived from the ID number
     body["status"] = "EXITED"  # read-only: changes only through adjustments
+    body["candidate"] = False  # no way around 识别: every new household is 拟识别
+    body["exit_year"] = 2015
     response = clerk_client.post("/api/v1/households/", body, format="json")
     assert response.status_code == 201, response.json()
     data = response.json()
     assert response["ETag"] == '"1"'
-    assert data["status"] == "POOR" and data["head_name"] == "马成" and data["version"] == 1
+    assert data["status"] == "CANDIDATE" and data["head_name"] == "马成" and data["version"] == 1
+    assert data["exit_year"] is None
     assert data["village"] == "622926101201"
     assert data["phone"] == "138****2345"
     head = next(m for m in data["members"] if m["relation"] == "01")
@@ -135,7 +154,9 @@ def test_list_searches_by_pinyin_initials_number_and_id(clerk_client):
     for name, number in zip(["马成", "何秀英"], numbers, strict=True):
         body = payload()
         body["members"] = [{"name": name, "relation": "01", "id_number": number}]
-        assert clerk_client.post("/api/v1/households/", body, format="json").status_code == 201
+        response = clerk_client.post("/api/v1/households/", body, format="json")
+        assert response.status_code == 201
+        approve(response.json()["id"], "IDENTIFICATION", "NEW")
 
     def names(**params):
         return [row["head_name"] for row in clerk_client.get("/api/v1/households/", params).json()["results"]]
@@ -167,6 +188,7 @@ def test_incomes_report_per_capita_against_the_line(clerk_client):
 
 def test_adjustments_change_status_and_membership(clerk_client):
     created = clerk_client.post("/api/v1/households/", payload(), format="json").json()
+    approve(created["id"], "IDENTIFICATION", "NEW")
     spouse = next(m for m in created["members"] if m["relation"] == Relation.SPOUSE)
     decrease = clerk_client.post(
         "/api/v1/adjustments/",
@@ -198,12 +220,15 @@ def test_adjustments_change_status_and_membership(clerk_client):
     )
     assert exited.status_code == 400
     assert "须提交“户退出”申请" in exited.json()["kind"][0]
+    # So does 自然销户 (乡镇审核, 县审定); its approval changes the record.
     cancelled = clerk_client.post(
         "/api/v1/adjustments/",
         {"household": created["id"], "kind": "CANCELLED", "reason": "全户迁出本省"},
         format="json",
     )
-    assert cancelled.status_code == 201
+    assert cancelled.status_code == 400
+    assert "须提交“自然销户”申请" in cancelled.json()["kind"][0]
+    approve(created["id"], "CLOSURE", "CANCELLED", year=2021)
     household = clerk_client.get(f"/api/v1/households/{created['id']}/").json()
     assert household["status"] == "CANCELLED" and household["member_count"] == 0
     kinds = [

@@ -17,7 +17,7 @@ GUARANTEES_MET = {key: True for key in ("food", "clothing", "education", "medica
 def elapse_publicity(application_id: int) -> None:
     """Move the running 公示 of an application into the past, as if its days had passed."""
     application = Application.objects.get(pk=application_id)
-    step = application.steps.get(index=application.current_step)
+    step = application.steps.get(round=application.round, index=application.current_step)
     assert step.kind == "publicity", step.name
     shift = (step.ends_on - step.starts_on) + timedelta(days=1)
     step.starts_on -= shift

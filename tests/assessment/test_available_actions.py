@@ -7,7 +7,7 @@ rolled back); the page must offer exactly the moves it accepts and the API must 
 import re
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 
@@ -18,7 +18,7 @@ from ..conftest import login
 from .conftest import GUARANTEES_MET, elapse_publicity
 
 # The moves of the page; "submit" exists only over the API (the page drafts and submits at once).
-PAGE_ACTIONS = {"approve", "reject", "object", "resolve", "reopen"}
+PAGE_ACTIONS = {"approve", "send_back", "reject", "resubmit", "object", "resolve", "reopen"}
 
 
 class Accepted(Exception):
@@ -32,16 +32,18 @@ def engine_accepts(move) -> bool:
             raise Accepted
     except Accepted:
         return True
-    except ValidationError:
+    except (ValidationError, PermissionDenied):
         return False
 
 
 def engine_actions(user, application: Application) -> set[str]:
-    """Every move tried with valid input (a reason, an override, an objection's outcome)."""
+    """Every move tried with valid input (a reason, an objection's outcome)."""
     pk = application.pk
     moves = {
         "submit": lambda: services.submit_application(user=user, application_id=pk),
-        "approve": lambda: services.approve_step(user=user, application_id=pk, comment="同意", override_reason="另附"),
+        "resubmit": lambda: services.resubmit_application(user=user, application_id=pk),
+        "approve": lambda: services.approve_step(user=user, application_id=pk, comment="同意"),
+        "send_back": lambda: services.send_back_application(user=user, application_id=pk, comment="收入证明缺失"),
         "reject": lambda: services.reject_application(user=user, application_id=pk, comment="材料不全"),
         "object": lambda: services.file_objection(user=user, application_id=pk, content="该户有车辆"),
         "reopen": lambda: services.reopen_application(user=user, application_id=pk, reason="审计发现收入漏记"),
@@ -105,27 +107,27 @@ def test_buttons_and_the_api_offer_exactly_what_the_engine_accepts_at_every_step
     assert_everyone_agrees(client, api_client, people, application, {"clerk": {"submit"}})
 
     services.submit_application(user=clerk, application_id=application.pk)
-    # 村内公示 runs: anyone in scope may object; the township reviewer may only send it back yet.
+    # 村内公示 runs: anyone in scope may object; the township reviewer may only send it back or refuse yet.
     everyone_objects = {role: {"object"} for role in ("clerk", "clerk2", "county", "city", "province")}
-    assert_everyone_agrees(
-        client, api_client, people, application, {**everyone_objects, "clerk2": {"object", "reject"}}
-    )
+    stops = {"send_back", "reject"}
+    assert_everyone_agrees(client, api_client, people, application, {**everyone_objects, "clerk2": {"object", *stops}})
 
     objection = services.file_objection(user=clerk2, application_id=application.pk, content="该户有车辆")
-    # Whoever recorded an objection as township clerk does not resolve it.
-    resolvers = {role: {"object", "resolve"} for role in ("clerk", "county", "city", "province")}
-    assert_everyone_agrees(client, api_client, people, application, {**resolvers, "clerk2": {"object", "reject"}})
+    # Neither whoever recorded an objection as township clerk nor the applicant resolves it.
+    resolvers = {role: {"object", "resolve"} for role in ("county", "city", "province")}
+    expected = {**resolvers, "clerk": {"object"}, "clerk2": {"object", *stops}}
+    assert_everyone_agrees(client, api_client, people, application, expected)
 
     elapse_publicity(application.pk)
     # The 公示 is over, but its objection blocks the approval until resolved.
-    resolvers = {role: {"resolve"} for role in ("clerk", "county", "city", "province")}
-    assert_everyone_agrees(client, api_client, people, application, {**resolvers, "clerk2": {"reject"}})
+    resolvers = {role: {"resolve"} for role in ("county", "city", "province")}
+    assert_everyone_agrees(client, api_client, people, application, {**resolvers, "clerk2": stops})
 
-    services.resolve_objection(user=clerk, objection_id=objection.pk, outcome="车辆为亲属所有", upheld=False)
-    assert_everyone_agrees(client, api_client, people, application, {"clerk2": {"approve", "reject"}})
+    services.resolve_objection(user=county, objection_id=objection.pk, outcome="车辆为亲属所有", upheld=False)
+    assert_everyone_agrees(client, api_client, people, application, {"clerk2": {"approve", *stops}})
 
     services.approve_step(user=clerk2, application_id=application.pk, comment="乡镇核实无误")
-    assert_everyone_agrees(client, api_client, people, application, {"county": {"approve", "reject"}})
+    assert_everyone_agrees(client, api_client, people, application, {"county": {"approve", *stops}})
 
     services.approve_step(user=county, application_id=application.pk, comment="同意退出")
     assert_everyone_agrees(client, api_client, people, application, {"county": {"reopen"}})
@@ -150,3 +152,25 @@ def test_a_move_without_its_button_is_refused_with_the_engines_reason(client, pe
     response = client.post(reverse("assessment:action", args=[application.pk, "approve"]), {})
     assert response.status_code == 400
     assert "公示期满后方可办理“乡镇审核”" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_sent_back_application_offers_only_its_resubmission_to_the_applicant(
+    client, api_client, people, poor_household
+):
+    clerk, clerk2 = people["clerk"], people["clerk2"]
+    application = services.draft_and_submit(
+        user=clerk,
+        kind="HOUSEHOLD_EXIT",
+        year=2019,
+        household_id=poor_household.pk,
+        figures={**GUARANTEES_MET, "consent": True},
+    )
+    services.send_back_application(user=clerk2, application_id=application.pk, comment="缺农户签字材料")
+    assert_everyone_agrees(client, api_client, people, application, {"clerk": {"resubmit"}})
+
+    services.resubmit_application(user=clerk, application_id=application.pk, reason="已补签字")
+    # A new round: its 公示 runs again, as in the first round.
+    everyone_objects = {role: {"object"} for role in ("clerk", "clerk2", "county", "city", "province")}
+    expected = {**everyone_objects, "clerk2": {"object", "send_back", "reject"}}
+    assert_everyone_agrees(client, api_client, people, application, expected)

@@ -1,26 +1,31 @@
 """贫困发生率 at five levels and county ratings, on fixtures computed by hand."""
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assessment.models import CountyRating, IncidenceRate, RatingScheme, ReductionPlan, SampleSurvey
-from assessment.statistics import incidence_of
+from assessment.reports import ratings_report
+from assessment.statistics import incidence_of, recompute_chain_rates, recompute_incidence_rates
 from assessment.tasks import recompute_incidence, recompute_ratings
+from core.codes import Role
 from households.models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, Household
-from villages.models import County, Village, VillagePopulation
+from villages.models import County, Region, Village, VillagePopulation
 
-from ..factories import household_with_members, region
+from ..conftest import login
+from ..factories import HouseholdFactory, UserFactory, household_with_members, region
+from ..histories import with_history
 
 
 def household(village, size, status="POOR", identified_year=2015, exit_year=None):
     created = household_with_members(village, size=size, status=status)
-    Household.objects.filter(pk=created.pk).update(identified_year=identified_year, exit_year=exit_year)
-    created.refresh_from_db()
-    return created
+    return with_history(created, status=status, identified_year=identified_year, exit_year=exit_year)
 
 
 def population(village, year, people):
@@ -88,7 +93,8 @@ def test_recompute_is_idempotent_and_follows_changes(province_fixture):
     recompute_incidence(2019)
     assert IncidenceRate.objects.filter(year=2019).count() == len(EXPECTED_2019)
     assert written_2019() == EXPECTED_2019
-    Household.objects.filter(village_id="620121101201").update(status="EXITED", exit_year=2019)
+    for exited in Household.objects.filter(village_id="620121101201"):
+        with_history(exited, status="EXITED", exit_year=2019)
     recompute_incidence(2019)
     assert IncidenceRate.objects.get(region_id="620000000000", year=2019).poor_population == 11
 
@@ -137,6 +143,98 @@ def test_two_concurrent_recomputes_leave_one_consistent_result(province_fixture)
     assert CountyRating.objects.filter(year=2019).count() == 5  # one county: four quarters and the year
 
 
+# --- the chain recompute after a write ----------------------------------------------------
+
+
+def stored(year):
+    return {
+        row.region_id: (row.poor_households, row.poor_population, row.rural_population, row.rate)
+        for row in IncidenceRate.objects.filter(year=year)
+    }
+
+
+def full_figures(year):
+    """What the full upsert writes for `year` now (the reference the chain must equal)."""
+    recompute_incidence_rates(year)
+    return stored(year)
+
+
+def test_the_chain_of_a_changed_village_equals_the_full_recompute(province_fixture):
+    recompute_incidence(2019)
+    v1, v4 = Region.objects.get(code="622926101201"), Region.objects.get(code="622921101201")
+    household(v1, 6)  # a new poor household
+    for exited in Household.objects.filter(village=v4):
+        with_history(exited, status="EXITED", exit_year=2019)
+    assert recompute_chain_rates("622926101201", 2019) == 5  # village, township, county, city, province
+    assert recompute_chain_rates("622921101201", 2019) == 5
+    chained = stored(2019)
+    assert chained["622926101201"] == (3, 11, 200, Decimal("0.055"))
+    assert chained["620000000000"] == (5, 21, 4000, Decimal("0.00525"))
+    assert chained == full_figures(2019)
+
+
+def test_the_chain_writes_only_its_five_regions(province_fixture):
+    recompute_incidence(2019)
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    IncidenceRate.objects.update(computed_at=long_ago)
+    recompute_chain_rates("620121101201", 2019)
+    moved = set(IncidenceRate.objects.exclude(computed_at=long_ago).values_list("region_id", flat=True))
+    assert moved == {"620121101201", "620121101000", "620121000000", "620100000000", "620000000000"}
+
+
+def test_a_year_never_computed_gets_the_full_recompute(province_fixture):
+    assert recompute_chain_rates("622926101201", 2019) == len(EXPECTED_2019)
+    assert written_2019() == EXPECTED_2019
+
+
+VILLAGES = ["622926101201", "622926101202", "622926102201", "622921101201", "620121101201"]
+# status, identified year, exit year: what one household's log says.
+HISTORIES = st.one_of(
+    st.tuples(st.just("POOR"), st.integers(2016, 2020), st.none()),
+    st.integers(2016, 2019).flatmap(
+        lambda start: st.tuples(st.just("EXITED"), st.just(start), st.integers(start, 2020))
+    ),
+    st.tuples(st.sampled_from(["REMOVED", "CANCELLED"]), st.integers(2016, 2020), st.none()),
+)
+HOUSEHOLDS = st.tuples(st.sampled_from(VILLAGES), st.integers(1, 8), HISTORIES)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(initial=st.lists(HOUSEHOLDS, max_size=8), changes=st.lists(HOUSEHOLDS, min_size=1, max_size=4))
+def test_chains_after_any_changes_equal_the_full_recompute(initial, changes):
+    """Households added or re-dated in some villages; the chains of those villages, run one
+    after another, leave the same rows for 2019 and 2020 as the full upsert."""
+    with transaction.atomic():
+        for code in VILLAGES:
+            population(region(code), 2018, 100 + int(code[-3:]))
+        created = [
+            with_history(
+                HouseholdFactory(village_id=code, member_count=size),
+                status=status,
+                identified_year=start,
+                exit_year=end,
+            )
+            for code, size, (status, start, end) in initial
+        ]
+        for year in (2019, 2020):
+            recompute_incidence_rates(year)
+        touched = set()
+        for position, (code, size, (status, start, end)) in enumerate(changes):
+            if created and position % 2:  # re-date an existing household
+                target = created[position % len(created)]
+            else:  # or register a new one
+                target = HouseholdFactory(village_id=code, member_count=size)
+            with_history(target, status=status, identified_year=start, exit_year=end)
+            touched.add(target.village_id)
+        for code in sorted(touched):
+            for year in (2019, 2020):
+                recompute_chain_rates(code, year)
+        chained = {year: stored(year) for year in (2019, 2020)}
+        assert chained == {year: full_figures(year) for year in (2019, 2020)}
+        transaction.set_rollback(True)
+
+
 # --- ratings ---------------------------------------------------------------------------
 
 
@@ -149,10 +247,8 @@ def rated_county(db):
     village = region("622926101201")
     ReductionPlan.objects.create(county=county, year=2019, planned_exit_population=10)
     exited_in_may = household(village, 4, "EXITED", exit_year=2019)
-    AdjustmentRecord.objects.create(
-        household=exited_in_may, kind="EXITED", year=2019, effective_date=date(2019, 5, 10), reason="脱贫"
-    )
-    household(village, 4, "EXITED", exit_year=2019)  # loaded without an adjustment: counted on 31 December
+    AdjustmentRecord.objects.filter(household=exited_in_may, kind="EXITED").update(effective_date=date(2019, 5, 10))
+    household(village, 4, "EXITED", exit_year=2019)  # its 脱贫 dated 31 December: counted in Q4 only
     poor = [household(village, 2), household(village, 3)]
     household(village, 2, "EXITED", exit_year=2018)  # exited before 2019: not assisted in 2019
     for measured in (exited_in_may, poor[0]):
@@ -234,3 +330,26 @@ def test_scheme_validation_speaks_chinese(db):
     assert messages["grade_thresholds"] == ["等级分数线应满足 A > B > C。"]
     assert "季度权重合计应为1" in messages["quarter_weights"][0]
     assert "一票否决规则代码" in messages["veto_rules"][0]
+
+
+def test_a_county_without_data_gets_no_grade_and_shows_no_data(rated_county, client):
+    """东乡 has a plan, a sample and households; 临夏县 has nothing to rate: 无数据, not a D."""
+    empty = region("622921000000", "临夏县")
+    County.objects.create(region=empty, is_poverty_county=True, is_west=True)
+    recompute_ratings(2019)
+    ratings = CountyRating.objects.filter(county=empty, year=2019)
+    assert ratings.count() == 5
+    assert {(rating.grade, rating.score, rating.consequence) for rating in ratings} == {(None, None, "")}
+    assert CountyRating.objects.get(county=rated_county, year=2019, period="YEAR").grade == "D"  # a result
+
+    reviewer = UserFactory(role=Role.CITY_REVIEWER, region=region("622900000000"))
+    login(client, reviewer)
+    page = client.get(reverse("assessment:dashboard_region", args=["622900000000"]), {"year": 2019})
+    html = page.content.decode()
+    row = html[html.index('data-county="622921000000"') :]
+    row = row[: row.index("</tr>")]
+    assert "无数据" in row and "grade-" not in row
+    sheet = ratings_report(reviewer, "6229", year=2019)
+    rows = {(row[0], row[2]): row for row in sheet.rows}
+    assert rows[("临夏县", "全年")][-5:] == [None, None, "无数据", "", ""]  # 扶贫资金, 总分, 等级, …
+    assert rows[("622926000000名", "全年")][-3] == "D"

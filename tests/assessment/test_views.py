@@ -56,7 +56,7 @@ def test_queue_shows_what_waits_for_the_reviewer_with_its_check(client, people, 
     assert "待我办理（0）" in client.get(reverse("assessment:queue")).content.decode()
 
 
-def test_failing_check_override_is_shown_in_red_to_the_next_reviewer(client, people, tree):
+def test_a_failing_check_is_not_approved_even_with_a_reason(client, people, tree):
     from ..factories import household_with_members
 
     household = household_with_members(tree["village_a"], size=2)
@@ -71,17 +71,30 @@ def test_failing_check_override_is_shown_in_red_to_the_next_reviewer(client, peo
     elapse_publicity(application.pk)
     client.logout()
     login(client, people["clerk2"])
+    page = client.get(reverse("assessment:detail", args=[application.pk])).content.decode()
+    assert '<button class="btn btn-primary" type="submit" disabled>同意</button>' in page
+    assert "标准核查未通过（人均纯收入）" in page
+    assert "✗ 不符合" in page
     url = reverse("assessment:action", args=[application.pk, "approve"])
     response = client.post(url, {"comment": "同意"})
     assert response.status_code == 400
-    assert "标准核查未通过，同意须填写理由。" in response.content.decode()
+    assert "标准核查未通过（人均纯收入），不能同意" in response.content.decode()
     response = client.post(url, {"comment": "同意", "override_reason": "收入证明另附"})
+    assert response.status_code == 400
+    application.refresh_from_db()
+    assert (application.status, application.current_step) == ("IN_REVIEW", 1)
+    # The reviewer sends it back instead; the applicant sees it in its queue.
+    response = client.post(
+        reverse("assessment:action", args=[application.pk, "send_back"]), {"comment": "请核实务工收入"}
+    )
     assert response.status_code == 302
     client.logout()
-    login(client, people["county"])
+    login(client, people["clerk"])
+    page = client.get(reverse("assessment:queue")).content.decode()
+    assert f'data-application="{application.pk}"' in page and "退回修改" in page
     page = client.get(reverse("assessment:detail", args=[application.pk])).content.decode()
-    assert 'class="small text-danger fw-bold override-reason">核查未通过仍同意，理由：收入证明另附' in page
-    assert "✗ 不符合" in page
+    assert "请核实务工收入" in page
+    assert reverse("assessment:action", args=[application.pk, "resubmit"]) in page
 
 
 def test_objection_and_resolution_through_the_page(client, people, submitted):
@@ -93,14 +106,23 @@ def test_objection_and_resolution_through_the_page(client, people, submitted):
     assert response.status_code == 400
     assert "有1条异议尚未处理" in response.content.decode()
     client.logout()
-    login(client, people["clerk"])
+    login(client, people["clerk"])  # the applicant may not resolve it
+    response = client.post(
+        reverse("assessment:action", args=[submitted.pk, "resolve"]),
+        {"objection": objection.pk, "outcome": "车辆为亲属所有", "upheld": "0"},
+    )
+    assert response.status_code == 400
+    assert "申请人不能处理对本申请的异议。" in response.content.decode()
+    client.logout()
+    login(client, people["county"])
     response = client.post(
         reverse("assessment:action", args=[submitted.pk, "resolve"]),
         {"objection": objection.pk, "outcome": "车辆为亲属所有", "upheld": "0"},
     )
     assert response.status_code == 302
     objection.refresh_from_db()
-    assert (objection.outcome, objection.is_upheld, objection.resolved_by) == ("车辆为亲属所有", False, people["clerk"])
+    resolution = (objection.outcome, objection.is_upheld, objection.resolved_by)
+    assert resolution == ("车辆为亲属所有", False, people["county"])
 
 
 def test_batch_approval_from_the_queue(client, people, tree):
@@ -124,6 +146,11 @@ def test_batch_approval_from_the_queue(client, people, tree):
         ids.append(application.pk)
     login(client, people["county"])
     response = client.post(reverse("assessment:batch_approve"), {"applications": ids, "comment": "批量同意"})
+    assert response.status_code == 302
+    assert Household.objects.filter(applications__pk__in=ids, status="EXITED").count() == 0  # not confirmed
+    response = client.post(
+        reverse("assessment:batch_approve"), {"applications": ids, "comment": "批量同意", "confirm": "1"}
+    )
     assert response.status_code == 302
     assert Household.objects.filter(applications__pk__in=ids, status="EXITED").count() == 2
 
@@ -166,7 +193,7 @@ def test_assessors_enter_sample_figures_and_plans_in_the_browser(client, people,
     login(client, people["county"])  # the county sees its figures but does not assess itself
     page = client.get(url).content.decode()
     assert "抽样调查由市级、省级考核人员录入。" in page
-    assert client.post(url, {**sample, "wrong_exit_population": 0}).status_code == 400
+    assert client.post(url, {**sample, "wrong_exit_population": 0}).status_code == 403  # the policy refuses
     client.logout()
     login(client, people["other_city"])
     assert client.get(url).status_code == 404

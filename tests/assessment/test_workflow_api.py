@@ -68,12 +68,18 @@ def test_household_exit_end_to_end_with_objection_and_year_lock(api_client, peop
     assert response.status_code == 400
     assert "有1条异议尚未处理" in response.json()["status"][0]
     response = act(
-        api_client, people["clerk"], app_id, "resolve-objection", objection=objection_id, outcome="", upheld=False
+        api_client, people["county"], app_id, "resolve-objection", objection=objection_id, outcome="", upheld=False
     )
     assert response.status_code == 400
+    # The applicant does not judge an objection to its own application.
+    response = act(
+        api_client, people["clerk"], app_id, "resolve-objection", objection=objection_id, outcome="属实", upheld=False
+    )
+    assert response.status_code == 400
+    assert response.json()["objection"] == ["申请人不能处理对本申请的异议。"]
     response = act(
         api_client,
-        people["clerk"],
+        people["county"],
         app_id,
         "resolve-objection",
         objection=objection_id,
@@ -89,8 +95,11 @@ def test_household_exit_end_to_end_with_objection_and_year_lock(api_client, peop
     assert response.status_code == 200
     assert response.json()["awaiting_role"] == "county_reviewer"
 
-    # The county decides; the registry's adjustment service applies the exit.
+    # The county decides; the registry's adjustment service applies the exit, once confirmed.
     response = act(api_client, people["county"], app_id, "approve", comment="同意退出")
+    assert response.status_code == 400
+    assert "不可撤回" in response.json()["confirm"][0]
+    response = act(api_client, people["county"], app_id, "approve", comment="同意退出", confirm=True)
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "APPROVED"
@@ -107,7 +116,7 @@ def test_household_exit_end_to_end_with_objection_and_year_lock(api_client, peop
     response = api_client.post(f"/api/v1/households/{household.pk}/incomes/", {"year": 2019, "wage_income": "1"})
     assert response.status_code == 400
     assert "审定锁定" in response.json()["year"][0]
-    assert act(api_client, people["clerk"], app_id, "reopen", reason="数据更正").status_code == 400
+    assert act(api_client, people["clerk"], app_id, "reopen", reason="数据更正").status_code == 403  # the policy's
     assert act(api_client, people["county"], app_id, "reopen", reason="").status_code == 400
     response = act(api_client, people["county"], app_id, "reopen", reason="审计发现收入漏记，需更正")
     assert response.status_code == 200
@@ -154,7 +163,7 @@ def test_identification_end_to_end_makes_the_candidate_poor(api_client, people, 
     assert act(api_client, people["clerk2"], app_id, "approve").status_code == 200
     assert act(api_client, people["county"], app_id, "approve").status_code == 400  # second 公示 still running
     elapse_publicity(app_id)
-    response = act(api_client, people["county"], app_id, "approve")
+    response = act(api_client, people["county"], app_id, "approve", confirm=True)
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "APPROVED"
     household.refresh_from_db()
@@ -170,6 +179,10 @@ def test_rejected_identification_removes_the_candidate(api_client, people, tree)
     elapse_publicity(body["id"])
     assert act(api_client, people["clerk2"], body["id"], "reject").status_code == 400  # a reason is required
     response = act(api_client, people["clerk2"], body["id"], "reject", comment="收入高于标准，不符合识别条件")
+    assert response.status_code == 400  # 不予通过 is final: it must be confirmed
+    response = act(
+        api_client, people["clerk2"], body["id"], "reject", comment="收入高于标准，不符合识别条件", confirm=True
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "REJECTED"
     assert [step["status"] for step in response.json()["steps"]][2:] == [
@@ -191,7 +204,7 @@ def test_return_end_to_end(api_client, people, tree):
     elapse_publicity(body["id"])
     assert act(api_client, people["clerk2"], body["id"], "approve").status_code == 200
     elapse_publicity(body["id"])
-    assert act(api_client, people["county"], body["id"], "approve").status_code == 200
+    assert act(api_client, people["county"], body["id"], "approve", confirm=True).status_code == 200
     household.refresh_from_db()
     assert household.status == "POOR"
     assert household.exit_year is None
@@ -271,7 +284,7 @@ def test_county_exit_end_to_end_with_sample_figures(api_client, people, tree):
     assert County.objects.get(region=tree["county"]).exit_year == 2019
 
 
-def test_county_exit_check_fails_without_sample_and_needs_a_written_reason(api_client, people, tree):
+def test_county_exit_failing_its_check_is_refused_even_with_a_reason_until_the_data_meet_it(api_client, people, tree):
     as_user(api_client, people["county"])
     response = api_client.post(
         URL, {"kind": "COUNTY_EXIT", "year": 2019, "region": tree["county"].code, "submit": True}, format="json"
@@ -281,11 +294,29 @@ def test_county_exit_check_fails_without_sample_and_needs_a_written_reason(api_c
     assert any("未录入2019年度抽样调查数据" in item["detail"] for item in body["check_items"])
     response = act(api_client, people["city"], body["id"], "approve")
     assert response.status_code == 400
-    assert response.json()["override_reason"] == ["标准核查未通过，同意须填写理由。"]
-    response = act(api_client, people["city"], body["id"], "approve", override_reason="抽样数据由省级补录")
-    assert response.status_code == 200
-    city_step = next(step for step in response.json()["steps"] if step["code"] == "CITY_REVIEW")
-    assert city_step["override_reason"] == "抽样数据由省级补录"
+    assert "标准核查未通过（抽样调查）" in response.json()["check"][0]
+    response = act(
+        api_client, people["city"], body["id"], "approve", comment="同意", override_reason="抽样数据由省级补录"
+    )
+    assert response.status_code == 400
+    application = Application.objects.get(pk=body["id"])
+    assert (application.status, application.current_step) == ("IN_REVIEW", 1)
+    # The assessors enter the sample; the check reruns on current data at the approval and passes.
+    SampleSurvey.objects.create(
+        county=tree["county"],
+        year=2019,
+        quarter=4,
+        sampled_exited_population=1000,
+        wrong_exit_population=20,  # exactly 2 %: 错退率 ≤ 2 % passes
+        sampled_unregistered_population=1000,
+        omitted_population=19,
+        surveyed_households=100,
+        approving_households=90,  # exactly 90 % passes
+    )
+    response = act(api_client, people["city"], body["id"], "approve", comment="抽样数据已补录")
+    assert response.status_code == 200, response.json()
+    assert response.json()["check_passed"] is True
+    assert {item["item"] for item in response.json()["check_items"]} >= {"错退率", "漏评率", "群众认可度"}
 
 
 def test_wrong_role_and_out_of_scope_are_refused(api_client, people, poor_household, tree):
@@ -306,10 +337,10 @@ def test_wrong_role_and_out_of_scope_are_refused(api_client, people, poor_househ
     as_user(api_client, people["county"])
     household = household_with_members(tree["village_a"], size=2)
     response = api_client.post(URL, {"kind": "HOUSEHOLD_EXIT", "year": 2019, "household": household.pk}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 403  # refused by the role × action policy (core/permissions.py)
     as_user(api_client, people["clerk"])
     response = api_client.post(URL, {"kind": "COUNTY_EXIT", "year": 2019, "region": tree["county"].code}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 403
     # An exit needs the household's consent; a second open application for the same household is refused.
     as_user(api_client, people["clerk"])
     response = api_client.post(
@@ -348,7 +379,7 @@ def test_wrong_role_and_out_of_scope_are_refused(api_client, people, poor_househ
         },
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert SampleSurvey.objects.count() == 0
 
 
@@ -391,10 +422,16 @@ def test_batch_approval_of_one_villages_exits_is_all_or_nothing(api_client, peop
     set_income(late, 2019, Decimal("6000"))
     late_id = open_household_application(api_client, people["clerk"], late, "HOUSEHOLD_EXIT", consent=True)["id"]
     as_user(api_client, people["county"])
-    response = api_client.post(f"{URL}batch-approve/", {"applications": [*ids, late_id]}, format="json")
+    response = api_client.post(
+        f"{URL}batch-approve/", {"applications": [*ids, late_id], "confirm": True}, format="json"
+    )
     assert response.status_code == 400
     assert Household.objects.filter(pk__in=[h.pk for h in households], status="EXITED").count() == 0
     response = api_client.post(f"{URL}batch-approve/", {"applications": ids, "comment": "批量审定"}, format="json")
+    assert response.status_code == 400  # a batch must be confirmed
+    response = api_client.post(
+        f"{URL}batch-approve/", {"applications": ids, "comment": "批量审定", "confirm": True}, format="json"
+    )
     assert response.status_code == 200
     assert {row["status"] for row in response.json()} == {"APPROVED"}
     assert Household.objects.filter(pk__in=[h.pk for h in households], status="EXITED").count() == 3

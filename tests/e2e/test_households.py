@@ -105,7 +105,9 @@ def test_clerk_registers_four_members_and_finds_the_household_by_pinyin(clerk_pa
 
     expect(page).to_have_url(re.compile(rf"^{re.escape(live_server.url)}/households/\d+/$"))
     expect(page.locator("main h1")).to_contain_text("马成户")
-    expect(page.locator("[data-status]")).to_have_text("未脱贫")
+    # Every new household is 拟识别 until its 识别 is approved.
+    expect(page.locator("[data-status]")).to_have_text("拟识别")
+    expect(page.get_by_role("link", name="提交识别申请")).to_be_visible()
     member_section = page.locator("section", has=page.get_by_role("heading", name=re.compile("家庭成员")))
     expect(member_section.get_by_role("heading")).to_contain_text("（4人）")
     rows = member_section.locator("tbody tr")

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from assessment.statistics import recompute_incidence_rates
 from core.codes import Role
 from fupin.demo import DEMO_PASSWORD, ensure_demo_users
 from households.codes import HouseholdStatus
+from households.poverty import current_year
 from tests.factories import TEST_PASSWORD, UserFactory, household_with_members, region
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,6 +30,7 @@ def township_clerk(transactional_db):
     household_with_members(village, size=2)
     household_with_members(village, size=5, status=HouseholdStatus.EXITED)
     household_with_members(other_village, size=3)  # another township: not in the clerk's counts
+    recompute_incidence_rates(current_year())  # the poor figures are the year's incidence rows
     return UserFactory(role=Role.TOWNSHIP_CLERK, region=township)
 
 

@@ -82,6 +82,7 @@ def test_county_approves_a_household_exit_from_the_queue(page: Page, live_server
     expect(checks).to_contain_text("2020年人均纯收入5,000.00元，高于国家标准4,000.00元。")
     expect(page.locator("#timeline")).to_contain_text("乡镇核实无误")
     page.get_by_label("审核意见").fill("同意退出")
+    page.locator("#id_confirm").check()  # 县审定 changes the household's status: confirmed, not undone
     page.get_by_role("button", name="同意", exact=True).click()
 
     expect(page.locator("[data-application-status]")).to_have_text("已批准")

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
@@ -134,7 +134,7 @@ def test_only_the_county_writes_and_only_its_own_ledger(county, county_reviewer)
     other_county = UserFactory(role=Role.COUNTY_REVIEWER, region=region("622921000000"))
     project = approved_project(county, county_reviewer)
     for user in (clerk, province):
-        with pytest.raises(ValidationError, match="县级录入"):
+        with pytest.raises(PermissionDenied, match="无权记资金台账（由县级审核员办理）"):
             services.allocate(user=user, source_id=source.pk, project_id=project.pk, amount="1", allocated_on=RECEIVED)
     with pytest.raises(ValidationError, match="无权操作"):
         services.allocate(

@@ -2,8 +2,10 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
+from assessment.statistics import recompute_incidence_rates
 from core.codes import Role
 from fupin.demo import DEMO_PASSWORD, ensure_demo_users
+from households.poverty import current_year
 from tests.conftest import login
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -90,6 +92,7 @@ def test_home_shows_the_counts_of_the_users_scope(client, clerk_a, two_townships
 
     household_with_members(two_townships["village_a"], size=3)
     household_with_members(two_townships["village_b"], size=5)
+    recompute_incidence_rates(current_year())  # the poor figures are the year's incidence rows
     login(client, clerk_a)
     response = client.get(reverse("home"))
     assert response.status_code == 200
@@ -104,6 +107,7 @@ def test_admin_home_lists_the_provinces(client, two_townships):
 
     admin = UserFactory(role=Role.ADMIN, region=None)
     household_with_members(two_townships["village_a"], size=2)
+    recompute_incidence_rates(current_year())
     login(client, admin)
     response = client.get(reverse("home"))
     assert [child.code for child, _ in response.context["children"]] == ["620000000000"]

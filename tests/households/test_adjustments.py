@@ -17,14 +17,15 @@ from households.services import (
 )
 from tests.factories import approved_application, make_id_number
 
-from .conftest import household_data, member
+from .conftest import household_data, identify, member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def household(clerk, village):
-    return register_household(
+    """A registered household whose 识别 was approved (effective 2016): 未脱贫."""
+    registered = register_household(
         user=clerk,
         village_code=village.code,
         data=household_data(),
@@ -34,6 +35,7 @@ def household(clerk, village):
             member(Relation.SON, name="马小军", id_number=make_id_number(birth=date(2006, 4, 1))),
         ],
     )
+    return identify(registered, clerk, year=2016)
 
 
 def members_payload(household):
@@ -47,18 +49,22 @@ def test_an_edit_corrects_members_and_may_move_the_head(clerk, household):
     payload = members_payload(household)
     payload[0]["relation"], payload[2]["relation"] = Relation.FATHER, Relation.HEAD
     payload[2]["name"] = "马军"
-    updated = update_household(user=clerk, household_id=household.pk, expected_version=1, data={}, members=payload)
+    updated = update_household(
+        user=clerk, household_id=household.pk, expected_version=household.version, data={}, members=payload
+    )
     assert updated.head_name == "马军" and updated.head_name_initials == "MJ"
-    assert updated.version == 2
+    assert updated.version == household.version + 1
     assert Member.objects.get(name="马军").relation == Relation.HEAD
 
 
 def test_an_edit_cannot_add_or_drop_members(clerk, household):
     payload = members_payload(household)[:2]
     with pytest.raises(ValidationError) as error:
-        update_household(user=clerk, household_id=household.pk, expected_version=1, data={}, members=payload)
+        update_household(
+            user=clerk, household_id=household.pk, expected_version=household.version, data={}, members=payload
+        )
     assert "成员减少" in error.value.message_dict["members"][0]
-    assert Household.objects.get(pk=household.pk).version == 1
+    assert Household.objects.get(pk=household.pk).version == household.version
 
 
 def test_exit_sets_status_and_exit_year_through_an_adjustment(clerk, household):
@@ -92,7 +98,13 @@ def test_a_status_change_needs_a_reason_and_a_legal_move(clerk, household):
 
 def test_removal_frees_the_people_for_another_registration(clerk, village, household):
     head_number = household.members.get(relation=Relation.HEAD).id_number
-    change_status(user=clerk, household_id=household.pk, kind=AdjustmentKind.REMOVED, reason="识别不精准，予以清退")
+    change_status(
+        user=clerk,
+        household_id=household.pk,
+        kind=AdjustmentKind.REMOVED,
+        reason="识别不精准，予以清退",
+        application=approved_application(household, "REMOVAL", 2020),
+    )
     assert not Member.objects.filter(household=household, is_active=True).exists()
     again = register_household(
         user=clerk, village_code=village.code, data=household_data(), members=[member(id_number=head_number)]
@@ -109,7 +121,7 @@ def test_member_increase_and_decrease_are_recorded(clerk, household):
         reason="2020年2月出生",
     )
     household.refresh_from_db()
-    assert household.member_count == 4 and household.version == 2
+    assert household.member_count == 4 and household.version == 3  # registered, identified, a member added
     spouse = household.members.get(relation=Relation.SPOUSE)
     remove_member(user=clerk, member_id=spouse.pk, member_reason=MemberChangeReason.DEATH, reason="因病去世")
     household.refresh_from_db()
@@ -178,5 +190,6 @@ def test_history_records_every_change_with_its_reason(clerk, household):
     )
     events = pghistory.models.Events.objects.references(household).filter(pgh_model="households.HouseholdEvent")
     statuses = [event.pgh_data["status"] for event in events.order_by("pgh_created_at")]
-    assert statuses[0] == HouseholdStatus.POOR and statuses[-1] == HouseholdStatus.EXITED
+    assert statuses[0] == HouseholdStatus.CANDIDATE and statuses[-1] == HouseholdStatus.EXITED
+    assert HouseholdStatus.POOR in statuses
     assert any((event.pgh_context or {}).get("reason") == "达到脱贫标准" for event in events)

@@ -72,9 +72,11 @@ def test_added_member_rows_and_the_new_member_form_do_not_default_to_head(client
 
 def test_a_household_registered_as_candidate_waits_for_identification(client, clerk, village):
     login(client, clerk)
+    create_page = client.get(reverse("households:create")).content.decode()
+    assert 'name="candidate"' not in create_page  # no box to tick: every new household is 拟识别
     response = client.post(
         reverse("households:create"),
-        form_post(village.code, [{"name": "马成", "id_number": make_id_number(), "relation": "01"}], candidate="on"),
+        form_post(village.code, [{"name": "马成", "id_number": make_id_number(), "relation": "01"}]),
         follow=True,
     )
     household = Household.objects.get()

@@ -9,12 +9,12 @@ from households.models import AdjustmentRecord, Household, Member
 from households.services import DuplicatePerson, register_household
 from tests.factories import UserFactory, make_id_number, region
 
-from .conftest import household_data, member
+from .conftest import household_data, identify, member
 
 pytestmark = pytest.mark.django_db
 
 
-def test_registration_writes_household_members_and_a_new_identification(clerk, village):
+def test_registration_writes_a_candidate_and_members_and_the_approved_identification_a_new_adjustment(clerk, village):
     household = register_household(
         user=clerk,
         village_code=village.code,
@@ -26,7 +26,8 @@ def test_registration_writes_household_members_and_a_new_identification(clerk, v
         ],
     )
     household.refresh_from_db()
-    assert household.status == HouseholdStatus.POOR
+    # Every new household enters as 拟识别; only the approved 识别 makes it 未脱贫 (docs/domain.md §5.1).
+    assert household.status == HouseholdStatus.CANDIDATE
     assert household.head_name == "马成" and household.head_name_initials == "MC"
     assert household.member_count == 3
     assert household.version == 1
@@ -34,8 +35,13 @@ def test_registration_writes_household_members_and_a_new_identification(clerk, v
     spouse = household.members.get(relation=Relation.SPOUSE)
     assert spouse.gender == "2" and spouse.birth_date == date(1977, 8, 9)
     assert spouse.id_number_masked.startswith("622926") and "*" in spouse.id_number_masked
+    assert not AdjustmentRecord.objects.filter(household=household).exists()
+    identify(household, clerk, year=2018)
+    assert household.status == HouseholdStatus.POOR
     adjustment = AdjustmentRecord.objects.get(household=household)
     assert adjustment.kind == AdjustmentKind.NEW and adjustment.created_by == clerk
+    # The identification year is the approved application's year, not the year typed at registration.
+    assert adjustment.effective_year == household.identified_year == 2018
 
 
 def test_the_next_household_gets_the_next_number(clerk, village):
@@ -156,7 +162,7 @@ def test_status_cannot_be_typed_in(clerk, village):
         user=clerk, village_code=village.code, data=household_data(status="EXITED"), members=[member()]
     )
     household.refresh_from_db()
-    assert household.status == HouseholdStatus.POOR
+    assert household.status == HouseholdStatus.CANDIDATE
 
 
 def test_an_explicit_household_number_already_taken_is_a_field_error(clerk, village):

@@ -131,8 +131,8 @@ def test_each_step_is_done_by_its_role_and_the_timeline_says_who_when_and_why(cl
     assert act(client, project, "advance", comment="材料齐全").status_code == 302
     client.logout()
     login(client, area["clerk"])
-    response = act(client, project, "advance")  # 县论证 is the county's
-    assert response.status_code == 400
+    response = act(client, project, "advance")  # 县论证 is the county's: a role refusal is a 403
+    assert response.status_code == 403
     assert "您的角色不能办理“县论证”。" in response.content.decode()
     client.logout()
 

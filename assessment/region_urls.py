@@ -1,4 +1,4 @@
-"""/regions/<code>/: the region pages (households/region_views.py)."""
+"""/regions/<code>/: the region pages (assessment/region_views.py)."""
 
 from django.urls import path
 
