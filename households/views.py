@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from core.downloads import private_download
 from core.excel import write_workbook
 from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
-from core.permissions import Action, allows
+from core.permissions import Action, allows, require
 from core.scoping import get_visible_or_404
 from villages.models import Region
 
@@ -108,6 +108,8 @@ def posted_version(request) -> int:
 def household_form(request, household):
     """One form for the household and its members; nothing is saved unless everything is valid."""
     editing = household is not None
+    # A role that may not save the form is told so before typing a household into it (403).
+    require(request.user, Action.EDIT_HOUSEHOLD if editing else Action.REGISTER_HOUSEHOLD)
     if request.method == "POST":
         form = HouseholdForm(request.POST, user=request.user, editing=editing)
         formset = MemberFormSet(request.POST, prefix="members")

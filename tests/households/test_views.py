@@ -4,10 +4,11 @@ import pghistory
 import pytest
 from django.urls import reverse
 
+from core.codes import Role
 from households import services
 from households.models import Household, Member
 from tests.conftest import login
-from tests.factories import approved_application, make_id_number
+from tests.factories import UserFactory, approved_application, make_id_number, region
 from tests.households.conftest import identify
 
 pytestmark = pytest.mark.django_db
@@ -384,3 +385,11 @@ def test_the_form_saves_living_conditions_and_the_page_shows_them(client, clerk,
     assert household.has_household_power is False  # an unticked box is a 否
     html = client.get(reverse("households:detail", args=[household.pk])).content.decode()
     assert "B级（基本安全）" in html and "煤炭" in html
+
+
+def test_a_reading_role_is_refused_the_blank_registration_form_before_typing(client, village):
+    """City and province read the registry; the new-household form answers 403 with the reason, not a form."""
+    province = UserFactory(role=Role.PROVINCE_STAFF, region=region("620000000000", "甘肃省"))
+    response = login(client, province).get(reverse("households:create"))
+    assert response.status_code == 403
+    assert "无权登记农户" in response.content.decode()
