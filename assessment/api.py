@@ -88,6 +88,8 @@ class ApplicationReadSerializer(serializers.ModelSerializer):
             "decided_at",
             "is_locked",
             "reopen_reason",
+            "relocked_at",
+            "relock_reason",
             "steps",
         ]
         read_only_fields = fields
@@ -321,6 +323,17 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         serializer = ReopenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         application = services.reopen_application(
+            user=request.user, application_id=self.get_object().pk, reason=serializer.validated_data["reason"]
+        )
+        return self.respond(application)
+
+    @extend_schema(request=ReopenSerializer, responses={200: ApplicationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def relock(self, request, pk=None):
+        """县级重新锁定已重新开放的年度，须写明理由。"""
+        serializer = ReopenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = services.relock_application(
             user=request.user, application_id=self.get_object().pk, reason=serializer.validated_data["reason"]
         )
         return self.respond(application)

@@ -49,6 +49,7 @@ class ApplicationAction(models.TextChoices):
     OBJECT = "object", "登记异议"
     RESOLVE = "resolve", "处理异议"
     REOPEN = "reopen", "重新开放"
+    RELOCK = "relock", "重新锁定"
 
 
 # What an upheld 异议 does to its application: the resolver chooses (docs/domain.md §5.10).

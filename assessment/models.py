@@ -23,8 +23,10 @@ from .workflow import STEPS
 
 class ApplicationQuerySet(ScopedQuerySet):
     def holding_year_lock(self):
-        """Approved and not reopened: the applications that keep their year locked (`is_locked`)."""
-        return self.filter(status=ApplicationStatus.APPROVED, reopened_at__isnull=True)
+        """Approved and not reopened (or locked again since): the applications that keep their year locked."""
+        return self.filter(status=ApplicationStatus.APPROVED).filter(
+            models.Q(reopened_at__isnull=True) | models.Q(relocked_at__gt=models.F("reopened_at"))
+        )
 
 
 class Application(models.Model):
@@ -75,6 +77,12 @@ class Application(models.Model):
     )
     reopened_at = models.DateTimeField("重新开放时间", null=True, blank=True)
     reopen_reason = models.TextField("重新开放理由", blank=True)
+    # A reopened year is locked again by the county, with its reason (a later reopen lifts it again).
+    relocked_by = models.ForeignKey(
+        "fupin.User", verbose_name="重新锁定人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    relocked_at = models.DateTimeField("重新锁定时间", null=True, blank=True)
+    relock_reason = models.TextField("重新锁定理由", blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     scope_code_field = "region__code"
@@ -119,8 +127,10 @@ class Application(models.Model):
     @property
     @admin.display(boolean=True, description="年度已锁定")
     def is_locked(self) -> bool:
-        """Approved and not reopened (the same test as `ApplicationQuerySet.holding_year_lock`)."""
-        return self.status == ApplicationStatus.APPROVED and self.reopened_at is None
+        """Approved and not reopened, or locked again since (the same test as `holding_year_lock`)."""
+        if self.status != ApplicationStatus.APPROVED:
+            return False
+        return self.reopened_at is None or (self.relocked_at is not None and self.relocked_at > self.reopened_at)
 
     @property
     def target_label(self) -> str:

@@ -358,6 +358,7 @@ POLICY_ACTION = {
     ApplicationAction.OBJECT: Action.FILE_OBJECTION,
     ApplicationAction.RESOLVE: Action.RESOLVE_OBJECTION,
     ApplicationAction.REOPEN: Action.REOPEN_YEAR,
+    ApplicationAction.RELOCK: Action.REOPEN_YEAR,
 }
 
 
@@ -397,6 +398,11 @@ def require_action(action: str, user, application: Application, today: date | No
             raise ValidationError({"role": ["只有县级审核员可以重新开放已审定的年度。"]})
         if application.status != ApplicationStatus.APPROVED or not application.is_locked:
             raise ValidationError({"status": ["只有已批准且锁定的申请可以重新开放。"]})
+    elif action == ApplicationAction.RELOCK:
+        if user.role != Role.COUNTY_REVIEWER:
+            raise ValidationError({"role": ["只有县级审核员可以重新锁定年度。"]})
+        if application.status != ApplicationStatus.APPROVED or application.is_locked:
+            raise ValidationError({"status": ["只有已重新开放的申请可以重新锁定。"]})
     else:
         raise ValueError(f"unknown application action {action!r}")
 
@@ -767,6 +773,27 @@ def reopen_application(*, user, application_id: int, reason: str) -> Application
     application.save(update_fields=["reopened_by", "reopened_at", "reopen_reason"])
     if application.household_id:
         _release_year_lock(user, application, reason)
+    return application
+
+
+@transaction.atomic
+def relock_application(*, user, application_id: int, reason: str) -> Application:
+    """县级重新锁定: after the correction, the reopened year is locked again, with a reason on record."""
+    reason = require_reason(reason)
+    application = _locked_application(user, application_id)
+    require(user, Action.REOPEN_YEAR)
+    require_action(ApplicationAction.RELOCK, user, application)
+    application.relocked_by = user
+    application.relocked_at = timezone.now()
+    application.relock_reason = reason
+    application.save(update_fields=["relocked_by", "relocked_at", "relock_reason"])
+    if application.household_id:
+        lock_year(
+            user=user,
+            household_id=application.household_id,
+            year=application.year,
+            reason=f"{application}（重新锁定：{reason}）",
+        )
     return application
 
 

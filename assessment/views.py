@@ -107,6 +107,14 @@ ACTIONS = {
         ),
         "已重新开放。",
     ),
+    ApplicationAction.RELOCK: FormAction(
+        "reopen_form",
+        form_of(ReopenForm),
+        lambda data, user, application: services.relock_application(
+            user=user, application_id=application.pk, reason=data["reason"]
+        ),
+        "已重新锁定。",
+    ),
 }
 
 

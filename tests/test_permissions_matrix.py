@@ -181,7 +181,7 @@ class World:
 
     def _applications(self):
         """A draft of the clerk, one in review at the clerk's step, one in 公示 with an objection,
-        one sent back to the clerk, one approved (year locked)."""
+        one sent back to the clerk, one approved (year locked), one approved and reopened."""
         services, year = assessment_services, APPLICATION_YEAR
 
         def household_app(user, kind="CLOSURE", **extra):
@@ -228,6 +228,8 @@ class World:
             user=self.declarer, application_id=exit_draft.pk, today=TODAY - timedelta(days=60)
         )
         self.approved = approved_application(household_with_members(self.village), kind="HOUSEHOLD_EXIT", year=year)
+        self.reopened = approved_application(household_with_members(self.village), kind="HOUSEHOLD_EXIT", year=year)
+        services.reopen_application(user=self.users["county"], application_id=self.reopened.pk, reason="更正收入")
 
     def _import_job(self, user, mode=ImportJob.Mode.REGULAR):
         return ImportJob.objects.create(
@@ -573,6 +575,9 @@ API: dict[tuple[str, str], list[Case]] = {
     ],
     ("POST", "/api/v1/applications/{id}/reopen/"): [
         Case(step_rule("approved", ApplicationAction.REOPEN), ident("approved"), lambda w, u: {"reason": "更正收入"})
+    ],
+    ("POST", "/api/v1/applications/{id}/relock/"): [
+        Case(step_rule("reopened", ApplicationAction.RELOCK), ident("reopened"), lambda w, u: {"reason": "已更正"})
     ],
     ("POST", "/api/v1/applications/batch-approve/"): [
         Case(
@@ -1035,6 +1040,7 @@ APPLICATION_ACTIONS: dict[str, tuple[str, Callable]] = {
         lambda w, u: {"objection": str(w.objection.pk), "outcome": "经核实不成立", "upheld": "0"},
     ),
     ApplicationAction.REOPEN: ("approved", lambda w, u: {"reason": "更正收入"}),
+    ApplicationAction.RELOCK: ("reopened", lambda w, u: {"reason": "已更正"}),
 }
 
 

@@ -18,7 +18,7 @@ from ..conftest import login
 from .conftest import GUARANTEES_MET, elapse_publicity
 
 # The moves of the page; "submit" exists only over the API (the page drafts and submits at once).
-PAGE_ACTIONS = {"approve", "send_back", "reject", "resubmit", "object", "resolve", "reopen"}
+PAGE_ACTIONS = {"approve", "send_back", "reject", "resubmit", "object", "resolve", "reopen", "relock"}
 
 
 class Accepted(Exception):
@@ -47,6 +47,7 @@ def engine_actions(user, application: Application) -> set[str]:
         "reject": lambda: services.reject_application(user=user, application_id=pk, comment="材料不全"),
         "object": lambda: services.file_objection(user=user, application_id=pk, content="该户有车辆"),
         "reopen": lambda: services.reopen_application(user=user, application_id=pk, reason="审计发现收入漏记"),
+        "relock": lambda: services.relock_application(user=user, application_id=pk, reason="收入已更正"),
     }
     accepted = {action for action, move in moves.items() if engine_accepts(move)}
     open_objections = application.objections.filter(resolved_at__isnull=True)
@@ -133,7 +134,10 @@ def test_buttons_and_the_api_offer_exactly_what_the_engine_accepts_at_every_step
     assert_everyone_agrees(client, api_client, people, application, {"county": {"reopen"}})
 
     services.reopen_application(user=county, application_id=application.pk, reason="审计发现收入漏记")
-    assert_everyone_agrees(client, api_client, people, application, {})
+    assert_everyone_agrees(client, api_client, people, application, {"county": {"relock"}})
+
+    services.relock_application(user=county, application_id=application.pk, reason="收入已更正")
+    assert_everyone_agrees(client, api_client, people, application, {"county": {"reopen"}})
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from assessment import services
@@ -97,3 +97,28 @@ def test_a_rejection_locks_nothing(people, poor_household):
     services.reject_application(user=people["clerk2"], application_id=application.pk, comment="收入未核实", today=today)
     assert not Application.objects.get(pk=application.pk).is_locked
     assert not HouseholdYearLock.objects.exists()
+
+
+def test_the_county_locks_a_reopened_year_again_with_a_reason_and_may_reopen_it_later(people, poor_household):
+    application = approve_household_application(
+        people, poor_household, "HOUSEHOLD_EXIT", {**GUARANTEES_MET, "consent": True}
+    )
+    services.reopen_application(user=people["county"], application_id=application.pk, reason="审计发现收入漏记")
+    save_income(user=people["clerk"], household_id=poor_household.pk, year=2019, items={"wage_income": "1"})
+    with pytest.raises(PermissionDenied):  # only the county locks again
+        services.relock_application(user=people["clerk"], application_id=application.pk, reason="已更正")
+    with pytest.raises(ValidationError):  # and never without a reason
+        services.relock_application(user=people["county"], application_id=application.pk, reason=" ")
+
+    application = services.relock_application(user=people["county"], application_id=application.pk, reason="收入已更正")
+    assert application.is_locked
+    assert (application.relocked_by, application.relock_reason) == (people["county"], "收入已更正")
+    assert Application.objects.holding_year_lock().filter(pk=application.pk).exists()
+    lock = HouseholdYearLock.objects.get(household=poor_household, year=2019)
+    assert lock.reason == f"户退出申请 #{application.pk}（重新锁定：收入已更正）"
+    assert "2019年度已由" in refused_income_message(people, poor_household)
+    # Locked once more: it cannot be locked twice, but it can be reopened again.
+    with pytest.raises(ValidationError):
+        services.relock_application(user=people["county"], application_id=application.pk, reason="再次锁定")
+    application = services.reopen_application(user=people["county"], application_id=application.pk, reason="再核")
+    assert not application.is_locked
