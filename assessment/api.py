@@ -1,5 +1,6 @@
 """Applications, incidence and ratings over the API: thin serializers over the engine and selectors."""
 
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -306,6 +307,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         consequence = data["consequence"] if data["upheld"] else ""
+        if not target.objections.filter(pk=data["objection"]).exists():
+            raise Http404("该申请没有这条异议。")  # an objection is resolved through its own application
         services.require_confirmation(target, ApplicationAction.RESOLVE, data["confirm"], consequence=consequence)
         objection = services.resolve_objection(
             user=request.user,

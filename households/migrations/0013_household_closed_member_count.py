@@ -29,11 +29,16 @@ class Migration(migrations.Migration):
             name="closed_member_count",
             field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True, verbose_name="销户时人口数"),
         ),
-        # A household closed before: the members it had (all inactive now). Before the history trigger returns.
+        # A household closed before: the members it had when it closed (all inactive now), i.e. every
+        # member not taken off earlier by a 成员自然减少. Before the history trigger returns.
         migrations.RunSQL(
             """
             UPDATE households_household h
-               SET closed_member_count = (SELECT count(*) FROM households_member m WHERE m.household_id = h.id)
+               SET closed_member_count = (
+                   SELECT count(*) FROM households_member m
+                    WHERE m.household_id = h.id
+                      AND NOT EXISTS (SELECT 1 FROM households_adjustmentrecord a
+                                       WHERE a.member_id = m.id AND a.kind = 'MEMBER_DECREASE'))
              WHERE h.status IN ('REMOVED', 'CANCELLED')
             """,
             migrations.RunSQL.noop,

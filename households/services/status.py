@@ -236,6 +236,9 @@ def remove_member(
     member = Member.objects.visible_to(user).select_related("household").get(pk=member_id, is_active=True)
     household = Household.objects.select_for_update().get(pk=member.household_id)
     require(user, Action.CHANGE_MEMBERS)
+    # Read again under the household's lock: a concurrent removal of the same member has won.
+    if not Member.objects.filter(pk=member.pk, is_active=True).exists():
+        raise ValidationError({"member": ["该成员已减少，请刷新页面。"]})
     if member.relation == Relation.HEAD:
         raise ValidationError({"member": ["户主不能直接减少：请先将其他成员改为户主。"]})
     year = (effective_date or timezone.localdate()).year

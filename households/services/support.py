@@ -60,7 +60,8 @@ def add_aid_measure(
     project=None,
 ) -> AidMeasure:
     """帮扶措施 for a household in the user's scope (from a project when `project` is given)."""
-    household = Household.objects.visible_to(user).get(pk=household_id)
+    # The household's row lock serialises this write with lock_year (the year-lock check below).
+    household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
     require(user, Action.RECORD_AID_MEASURE)
     measure = AidMeasure(
         household=household,
@@ -95,7 +96,7 @@ def create_helper(*, user, region_code: str, name: str, unit: str, level: str, p
 def assign_helper(*, user, helper_id: int, household_id: int, start_date: date) -> HelperAssignment:
     """Pair a helper with a household (both in the user's scope); one open pairing per pair."""
     helper = Helper.objects.visible_to(user).get(pk=helper_id)
-    household = Household.objects.visible_to(user).get(pk=household_id)
+    household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
     require(user, Action.PAIR_HELPER)
     check_year_open(household_id=household.pk, year=start_date.year, what="结对帮扶", key="start_date")
     if HelperAssignment.objects.filter(helper=helper, household=household, end_date__isnull=True).exists():
@@ -109,6 +110,7 @@ def assign_helper(*, user, helper_id: int, household_id: int, start_date: date) 
 @transaction.atomic
 def end_helper_assignment(*, user, assignment_id: int, end_date: date) -> HelperAssignment:
     assignment = HelperAssignment.objects.visible_to(user).select_for_update().get(pk=assignment_id)
+    Household.objects.select_for_update().filter(pk=assignment.household_id).first()  # serialised with lock_year
     require(user, Action.PAIR_HELPER)
     if end_date < assignment.start_date:
         raise ValidationError({"end_date": ["结束日期不能早于结对日期。"]})
