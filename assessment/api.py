@@ -323,20 +323,19 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         """县级重新开放已审定锁定的年度，须写明理由。"""
-        serializer = ReopenSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        application = services.reopen_application(
-            user=request.user, application_id=self.get_object().pk, reason=serializer.validated_data["reason"]
-        )
-        return self.respond(application)
+        return self._with_reason(request, services.reopen_application)
 
     @extend_schema(request=ReopenSerializer, responses={200: ApplicationDetailSerializer})
     @action(detail=True, methods=["post"])
     def relock(self, request, pk=None):
         """县级重新锁定已重新开放的年度，须写明理由。"""
+        return self._with_reason(request, services.relock_application)
+
+    def _with_reason(self, request, move):
+        """A county move on the year lock: the application in scope, a written reason, the engine's move."""
         serializer = ReopenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = services.relock_application(
+        application = move(
             user=request.user, application_id=self.get_object().pk, reason=serializer.validated_data["reason"]
         )
         return self.respond(application)

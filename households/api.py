@@ -23,6 +23,7 @@ from .codes import (
     MonitoringCategory,
     PovertyCause,
 )
+from .fields import MEMBER_FIELDS
 from .imports import commit_import, start_import
 from .models import AdjustmentRecord, AidMeasure, Helper, Household, ImportJob, IncomeRecord, Member
 from .selectors import active_members, household_detail_queryset, household_list
@@ -66,19 +67,7 @@ class MemberWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Member
-        fields = [
-            "id",
-            "name",
-            "id_number",
-            "relation",
-            "ethnicity",
-            "education",
-            "school_status",
-            "health",
-            "labor_skill",
-            "work_location",
-            "work_months",
-        ]
+        fields = ["id", "id_number", *MEMBER_FIELDS]
         # An omitted 民族 is written as 汉族, as on the form.
         extra_kwargs = {"ethnicity": {"default": Ethnicity.HAN}}
 
