@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint format services stop clean
+.PHONY: run test bench lint format services stop clean backup restore
 
 $(INSTALLED): requirements.txt requirements-dev.txt build-constraints.txt fupin/vendor_assets.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ services: $(INSTALLED)
 
 stop: $(INSTALLED)
 	$(PY) -m fupin.embedded stop
+
+## The database (pg_dump custom format) and the keys it needs, into var/backups (BACKUP_DIR=…).
+backup: $(INSTALLED)
+	$(PY) -m fupin.embedded exec -- $(PY) manage.py backup $(if $(BACKUP_DIR),--dir $(BACKUP_DIR))
+
+## Replace the database with BACKUP=var/backups/fupin-….dump; its .keys.env must be beside it
+## and its keys in force (README, Backups).
+restore: $(INSTALLED)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/fupin-YYYYmmdd-HHMMSS.dump" >&2; exit 2; }
+	$(PY) -m fupin.embedded exec -- $(PY) manage.py restore $(BACKUP)
 
 clean: stop
 	rm -rf var
