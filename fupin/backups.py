@@ -94,11 +94,13 @@ def read_keys(path: Path) -> dict[str, str]:
 
 def create_backup(directory: Path, *, database: str = "default") -> Backup:
     """Dump the database and write the key file beside it (mode 0600)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     name = f"fupin-{stamp}"
     dump, keys_file = directory / f"{name}.dump", directory / f"{name}.keys.env"
     partial = dump.with_suffix(".dump.partial")
+    # Names, addresses and incomes are in clear in the dump: readable by its owner only.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     result = subprocess.run(  # noqa: S603 - our own client binary, arguments built here
         [client_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"],
         env=libpq_environment(connections[database].settings_dict),

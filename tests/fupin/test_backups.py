@@ -58,6 +58,7 @@ def test_a_backup_restores_into_a_fresh_database_and_its_id_numbers_decrypt(tmp_
     backup = create_backup(tmp_path)
     assert backup.dump.stat().st_size > 0
     assert backup.keys.stat().st_mode & 0o777 == 0o600
+    assert backup.dump.stat().st_mode & 0o777 == 0o600
     keys = read_keys(backup.keys)
     # The ciphertext is what the dump holds: no clear ID number in it.
     assert member.id_number.encode() not in backup.dump.read_bytes()
