@@ -566,7 +566,8 @@ def approve_step(*, user, application_id: int, comment: str = "", today: date | 
             require_action(ApplicationAction.APPROVE, user, application, today)
             _approve(user, application, comment, today)
             return application
-    # Outside the block, so that the refreshed check result stays recorded.
+    # Outside the block, so that the refreshed check result stays recorded. Inside approve_many's
+    # transaction the whole batch rolls back, this check result with it: the batch is all or nothing.
     _require_standard_met(result)
     raise AssertionError("unreachable: a failed check raises")
 
