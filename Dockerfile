@@ -37,4 +37,5 @@ RUN python -m fupin.vendor_assets \
 # Static files stay root-owned: the app reads them, never writes them.
 USER fupin
 EXPOSE 8000
-CMD ["gunicorn", "fupin.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+# Workers, threads, backlog and the masked logs: fupin/gunicorn_conf.py (the same as `make run`).
+CMD ["gunicorn", "fupin.wsgi:application", "--bind", "0.0.0.0:8000", "--config", "python:fupin.gunicorn_conf"]

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint format services stop clean backup restore
+.PHONY: run dev test bench bench-http lint format services stop clean backup restore
 
 $(INSTALLED): requirements.txt requirements-dev.txt build-constraints.txt fupin/vendor_assets.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,9 +15,14 @@ $(INSTALLED): requirements.txt requirements-dev.txt build-constraints.txt fupin/
 	touch $(INSTALLED)
 
 ## Embedded PostgreSQL + Redis (unless DATABASE_URL / REDIS_URL are set), migrate,
-## demo province, web on 127.0.0.1:8000, Celery worker and beat. Ctrl-C stops all.
+## demo province, collectstatic, gunicorn on 127.0.0.1:8000 (DEBUG off, like production),
+## Celery worker and beat; ready when /health/ answers. Ctrl-C stops all.
 run: $(INSTALLED)
 	$(PY) -m fupin.embedded run
+
+## Development only: the same with Django's debug server (DEBUG=1: tracebacks in the browser).
+dev: $(INSTALLED)
+	$(PY) -m fupin.embedded dev
 
 ## The whole suite on the embedded services (or DATABASE_URL / REDIS_URL when set).
 test: $(INSTALLED)
@@ -26,6 +31,10 @@ test: $(INSTALLED)
 ## Province-scale timings into bench/results/latest.json (BENCH_HOUSEHOLDS=2000000).
 bench: $(INSTALLED)
 	FUPIN_FAST_PG=1 $(PY) -m fupin.embedded exec -- $(PY) -m bench.run
+
+## 200 concurrent GETs of the household list as demo_clerk against a running `make run`: p50/p95.
+bench-http: $(INSTALLED)
+	$(PY) -m bench.concurrency --url http://127.0.0.1:8000 --requests 200
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

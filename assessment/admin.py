@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from core.admin import CheckedTextAdmin
+
 from .models import Application, CountyRating, IncidenceRate, RatingScheme, ReductionPlan, SampleSurvey
 
 
 @admin.register(RatingScheme)
-class RatingSchemeAdmin(admin.ModelAdmin):
+class RatingSchemeAdmin(CheckedTextAdmin):
     """The province edits weights, thresholds, quarter weights and vetoes here (validated on save)."""
 
     list_display = ["name", "year", "is_active", "source"]
@@ -12,18 +14,18 @@ class RatingSchemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReductionPlan)
-class ReductionPlanAdmin(admin.ModelAdmin):
+class ReductionPlanAdmin(CheckedTextAdmin):
     list_display = ["county", "year", "planned_exit_population"]
     list_filter = ["year"]
 
 
 @admin.register(SampleSurvey)
-class SampleSurveyAdmin(admin.ModelAdmin):
+class SampleSurveyAdmin(CheckedTextAdmin):
     list_display = ["county", "year", "quarter", "wrong_exit_population", "omitted_population", "data_fraud"]
     list_filter = ["year", "quarter"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CheckedTextAdmin):
     """Written only by the engine and the recompute tasks."""
 
     def has_add_permission(self, request):

@@ -2,20 +2,22 @@
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.pagination import IdCursorPagination
+from core.parsing import optional_region_prefix, optional_year
+from core.regions import RegionLevel
 
 from . import selectors, services
-from .codes import ApplicationAction, ApplicationKind, ObjectionConsequence
+from .codes import ApplicationAction, ApplicationKind, ApplicationStatus, ObjectionConsequence
 from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, SampleSurvey
 
 
 class StepSerializer(serializers.ModelSerializer):
-    acted_by = serializers.CharField(source="acted_by.username", default=None, read_only=True)
+    acted_by = serializers.CharField(source="acted_by.username", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = ApplicationStep
@@ -38,8 +40,8 @@ class StepSerializer(serializers.ModelSerializer):
 
 
 class ObjectionSerializer(serializers.ModelSerializer):
-    filed_by = serializers.CharField(source="filed_by.username", default=None, read_only=True)
-    resolved_by = serializers.CharField(source="resolved_by.username", default=None, read_only=True)
+    filed_by = serializers.CharField(source="filed_by.username", default=None, allow_null=True, read_only=True)
+    resolved_by = serializers.CharField(source="resolved_by.username", default=None, allow_null=True, read_only=True)
     step = serializers.CharField(source="step.name", read_only=True)
 
     class Meta:
@@ -62,7 +64,7 @@ class ObjectionSerializer(serializers.ModelSerializer):
 class ApplicationReadSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region_id", read_only=True)
     target = serializers.CharField(source="target_label", read_only=True)
-    submitted_by = serializers.CharField(source="submitted_by.username", default=None, read_only=True)
+    submitted_by = serializers.CharField(source="submitted_by.username", default=None, allow_null=True, read_only=True)
     steps = StepSerializer(many=True, read_only=True)
 
     class Meta:
@@ -116,7 +118,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ApplicationKind.choices)
     year = serializers.IntegerField()
     household = serializers.IntegerField(required=False)
-    region = serializers.RegexField(r"^\d{12}$", required=False)
+    region = serializers.RegexField(r"^[0-9]{12}$", required=False)
     figures = serializers.DictField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True)
     submit = serializers.BooleanField(required=False, default=False, help_text="同时提交（运行标准核查）")
@@ -172,6 +174,18 @@ class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+YEAR_PARAMETER = OpenApiParameter("year", int, description="年度")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("queue", bool, description="true：只列出等待本用户办理的申请（待办）"),
+            OpenApiParameter("status", str, enum=ApplicationStatus.values),
+            OpenApiParameter("kind", str, enum=ApplicationKind.values),
+        ]
+    )
+)
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """识别、户退出、返贫、清退、自然销户、村退出、县摘帽 applications in the user's scope."""
 
@@ -271,7 +285,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self.respond(application)
 
     @extend_schema(request=BatchApprovalSerializer, responses={200: ApplicationReadSerializer(many=True)})
-    @action(detail=False, methods=["post"], url_path="batch-approve")
+    @action(detail=False, methods=["post"], url_path="batch-approve", pagination_class=None)
     def batch_approve(self, request):
         """同一村的多个户退出申请一并同意，全部成功或全部不变；confirm 须为 true。"""
         serializer = BatchApprovalSerializer(data=request.data)
@@ -283,8 +297,9 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         rows = selectors.application_detail_queryset(request.user).filter(pk__in=[a.pk for a in approved])
         return Response(ApplicationReadSerializer(rows, many=True).data)
 
-    @extend_schema(request=ObjectionCreateSerializer, responses={200: ObjectionSerializer(many=True)})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], request=None, responses={200: ObjectionSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=ObjectionCreateSerializer, responses={201: ObjectionSerializer(many=True)})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # all of them, never paged
     def objections(self, request, pk=None):
         """公示异议：GET 列出，POST 登记（仅公示期内）。"""
         application = self.get_object()
@@ -363,6 +378,15 @@ class IncidenceRateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            YEAR_PARAMETER,
+            OpenApiParameter("level", str, enum=RegionLevel.values, description="区划级别"),
+            OpenApiParameter("region", str, pattern=r"^[0-9]{1,12}$", description="区划代码前缀"),
+        ]
+    )
+)
 class IncidenceRateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """贫困发生率 by region and year (filters: year, level, region prefix)."""
 
@@ -372,12 +396,12 @@ class IncidenceRateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         rows = IncidenceRate.objects.visible_to(self.request.user).select_related("region")
         params = self.request.query_params
-        if params.get("year", "").isdigit():
-            rows = rows.filter(year=int(params["year"]))
+        if (year := optional_year(params, "year")) is not None:
+            rows = rows.filter(year=year)
         if params.get("level"):
             rows = rows.filter(region__level=params["level"])
-        if params.get("region", "").isdigit():
-            rows = rows.within_prefix(params["region"])
+        if region := optional_region_prefix(params, "region"):
+            rows = rows.within_prefix(region)
         return rows
 
 
@@ -403,6 +427,7 @@ class CountyRatingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_view(list=extend_schema(parameters=[YEAR_PARAMETER]))
 class CountyRatingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """县级考核评级 by county, year and period."""
 
@@ -411,12 +436,12 @@ class CountyRatingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         rows = CountyRating.objects.visible_to(self.request.user).select_related("county")
-        year = self.request.query_params.get("year", "")
-        return rows.filter(year=int(year)) if year.isdigit() else rows
+        year = optional_year(self.request.query_params, "year")
+        return rows if year is None else rows.filter(year=year)
 
 
 class SampleSurveySerializer(serializers.ModelSerializer):
-    county = serializers.RegexField(r"^\d{12}$")
+    county = serializers.RegexField(r"^[0-9]{12}$", source="county_id", help_text="县的12位区划代码")
 
     class Meta:
         model = SampleSurvey
@@ -440,7 +465,7 @@ class SampleSurveyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewse
         data = dict(serializer.validated_data)
         survey = services.record_sample_survey(
             user=request.user,
-            county_code=data.pop("county"),
+            county_code=data.pop("county_id"),
             year=data.pop("year"),
             quarter=data.pop("quarter"),
             figures=data,

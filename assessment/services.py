@@ -12,10 +12,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.codes import Role
+from core.parsing import MAX_INTEGER, parse_int, parse_year
 from core.permissions import Action, allows, refusal, require
 from core.policy import policy_value
 from core.regions import RegionLevel
-from core.years import FIRST_YEAR
 from households.codes import AdjustmentKind, HouseholdStatus
 from households.models import Household
 from households.services import change_status, lock_year, require_reason, unlock_year
@@ -185,8 +185,7 @@ def draft_application(
     if user.role != first.role:
         raise ValidationError({"kind": [f"{ApplicationKind(kind).label}申请应由{Role(first.role).label}提出。"]})
     current_year = timezone.localdate().year
-    if not (FIRST_YEAR <= int(year) <= current_year):
-        raise ValidationError({"year": [f"年度应在{FIRST_YEAR}至{current_year}之间。"]})
+    year = parse_year(year, field="year", maximum=current_year)
     if kind in HOUSEHOLD_KINDS:
         household = _household_target(user, kind, household_id)
         region = household.village
@@ -197,7 +196,7 @@ def draft_application(
         kind=kind,
         region=region,
         household=household,
-        year=int(year),
+        year=year,
         figures=clean_figures(kind, figures),
         reason=clean_reason(kind, reason),
         submitted_by=user,
@@ -840,6 +839,7 @@ def _assessed_county(user, county_code: str) -> Region:
 def record_sample_survey(*, user, county_code: str, year: int, quarter: int, figures: dict) -> SampleSurvey:
     """Enter or correct a county's sample figures for a quarter (错退, 漏评, 认可度, 造假)."""
     county = _assessed_county(user, county_code)
+    year = parse_year(year, field="year")
     survey = SampleSurvey.objects.filter(county=county, year=year, quarter=quarter).first() or SampleSurvey(
         county=county, year=year, quarter=quarter
     )
@@ -863,7 +863,7 @@ def record_sample_survey(*, user, county_code: str, year: int, quarter: int, fig
     if errors:
         raise ValidationError(errors)
     survey.save()
-    _enqueue_recompute(int(year))
+    _enqueue_recompute(year)
     return survey
 
 
@@ -871,10 +871,13 @@ def record_sample_survey(*, user, county_code: str, year: int, quarter: int, fig
 def set_reduction_plan(*, user, county_code: str, year: int, planned_exit_population: int) -> ReductionPlan:
     """A county's planned exits for a year, the denominator of 减贫成效."""
     county = _assessed_county(user, county_code)
-    if not planned_exit_population or int(planned_exit_population) < 1:
-        raise ValidationError({"planned_exit_population": ["计划脱贫人口数应为正整数。"]})
+    year = parse_year(year, field="year")
+    try:
+        population = parse_int(planned_exit_population, field="planned_exit_population", minimum=1, maximum=MAX_INTEGER)
+    except ValidationError:
+        raise ValidationError({"planned_exit_population": ["计划脱贫人口数应为正整数。"]}) from None
     plan, _ = ReductionPlan.objects.update_or_create(
-        county=county, year=year, defaults={"planned_exit_population": int(planned_exit_population)}
+        county=county, year=year, defaults={"planned_exit_population": population}
     )
-    _enqueue_recompute(int(year))
+    _enqueue_recompute(year)
     return plan

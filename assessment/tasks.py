@@ -27,7 +27,8 @@ def assessed_years() -> list[int]:
     return sorted(years)
 
 
-@shared_task(acks_late=True)
+# Idempotent upserts: a run whose worker was killed is put back and run again from the start.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_incidence(year: int | None = None) -> dict:
     """IncidenceRate for one year (or every year): one upsert each; a concurrent run waits."""
     written = {}
@@ -37,7 +38,7 @@ def recompute_incidence(year: int | None = None) -> dict:
     return {"rows": written}
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_region_chain(village_code: str, years: list[int]) -> dict:
     """IncidenceRate of one village's chain (village … province) for some years, after a write.
 

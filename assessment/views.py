@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.forms import FormAction, empty_forms, form_of, run_action
+from core.parsing import is_ascii_digits, optional_year
 from core.permissions import Action, allows
 from core.scoping import get_visible_or_404
 from households.models import Household
@@ -168,7 +169,7 @@ def application_action(request, pk, action):
 @login_required
 @require_POST
 def batch_approve(request):
-    ids = [int(value) for value in request.POST.getlist("applications") if value.isdigit()]
+    ids = [int(value) for value in request.POST.getlist("applications") if is_ascii_digits(value) and len(value) < 19]
     try:
         if not request.POST.get("confirm"):
             # A batch may hold 县审定 decisions, which change the households' status for good.
@@ -240,8 +241,12 @@ def dashboard(request, code=None):
     """Incidence by child region (sortable, threshold marked), county bars, trend, ratings."""
     region = get_visible_or_404(Region.objects.all(), request.user, pk=code or request.user.region_id or "")
     years = selectors.incidence_years()
-    year_param = request.GET.get("year", "")
-    year = int(year_param) if year_param.isdigit() else (years[0] if years else timezone.localdate().year)
+    try:
+        year = optional_year(request.GET, "year")
+    except ValidationError:
+        year = None  # a mistyped year in the address shows the default year, as no year does
+    if year is None:
+        year = years[0] if years else timezone.localdate().year
     sort = request.GET.get("sort", "code")
     table = selectors.incidence_table(request.user, region, year, sort)
     counties = list(selectors.county_rates(request.user, region, year))

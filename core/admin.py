@@ -1,7 +1,31 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 
 from .models import PolicyParameter, User
+from .text import check_text_fields
+
+
+class TextCheckedForm(forms.ModelForm):
+    """An admin form that shows refused text (control characters, bidi overrides) under its field.
+
+    The pre_save guard (core.text.refuse_unclean_text) would refuse the save anyway; checking
+    here turns that refusal into a field error instead of an error page.
+    """
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            check_text_fields(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class CheckedTextAdmin(admin.ModelAdmin):
+    """The ModelAdmin of every app whose rows hold user text."""
+
+    form = TextCheckedForm
 
 
 @admin.register(User)

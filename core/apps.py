@@ -13,3 +13,12 @@ class CoreConfig(AppConfig):
     label = "fupin"
     verbose_name = "系统"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Every save of user data refuses control characters and bidi overrides (core/text.py);
+        # imported here because core.text needs the models, which load after this module.
+        from django.db.models.signals import pre_save
+
+        from .text import refuse_unclean_text
+
+        pre_save.connect(refuse_unclean_text, dispatch_uid="core.text.refuse_unclean_text")

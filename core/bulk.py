@@ -10,11 +10,16 @@ applies.
 
 from django.db import connection, models
 
+from .text import check_text_fields
+
 
 def copy_insert(objects: list[models.Model]) -> None:
     """Insert `objects` (one model, unsaved) with COPY; each gets its primary key from the table's sequence."""
     if not objects:
         return
+    for instance in objects:
+        # COPY skips save() and its pre-save text guard (core/text.py): check here instead.
+        check_text_fields(instance)
     meta = type(objects[0])._meta
     table, pk_column = meta.db_table, meta.pk.column
     with connection.cursor() as cursor:

@@ -44,3 +44,4 @@ class ParameterKey(models.TextChoices):
     MAX_OTHER_CAUSES = "MAX_OTHER_CAUSES", "其他致贫原因最多项数"
     PROJECT_MGMT_FEE_MAX = "PROJECT_MGMT_FEE_MAX", "项目管理费比例上限"
     PLAN_OVERRUN_REAPPROVAL = "PLAN_OVERRUN_REAPPROVAL", "超计划需重新审批比例"
+    MAX_AMOUNT = "MAX_AMOUNT", "单笔金额上限（元）"

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -17,23 +18,41 @@ class StaleEdit(Exception):
     message = "该户信息已被他人修改，请刷新页面后重新编辑。"
 
 
+NOT_FOUND = "未找到或无权查看。"
+MAX_LISTED_ITEMS = 10_000  # beyond this an item list would be padding: key the items by index instead
+
+
 def nest_errors(message_dict: dict) -> dict:
-    """{"members.1.id_number": [...]} -> {"members": [{}, {"id_number": [...]}]} (DRF's nested shape)."""
+    """{"members.1.id_number": [...]} -> {"members": [{}, {"id_number": [...]}]} (DRF's nested shape).
+
+    A list with errors of its own ({"members": ["须有户主"]}) and errors of its items at once
+    becomes {"members": {"non_field_errors": [...], "1": {...}}}, the shape DRF gives a ListField;
+    any mix of keys nests without raising.
+    """
+    item_errors: dict[str, dict[int, dict]] = {}
+    own_errors: dict[str, list] = {}
     nested: dict = {}
     for key, messages in message_dict.items():
-        parts = key.split(".")
-        if len(parts) == 3 and parts[1].isdigit():
-            rows = nested.setdefault(parts[0], [])
-            if not isinstance(rows, list):
-                rows = nested[parts[0]] = [{"non_field_errors": rows}]
-            index = int(parts[1])
-            while len(rows) <= index:
-                rows.append({})
-            rows[index][parts[2]] = messages
-        elif key in nested and isinstance(nested[key], list) and nested[key] and isinstance(nested[key][0], dict):
-            nested[key].append({"non_field_errors": messages})
+        name, _, rest = key.partition(".")
+        index, _, field = rest.partition(".")
+        if field and index.isascii() and index.isdecimal():
+            rows = item_errors.setdefault(name, {})
+            rows.setdefault(int(index), {}).setdefault(field.replace(".", "_"), []).extend(messages)
+        elif key == "__all__":
+            nested.setdefault("non_field_errors", []).extend(messages)
+        elif rest:
+            nested.setdefault(key.replace(".", "_"), []).extend(messages)
         else:
-            nested[key.replace(".", "_") if key != "__all__" else "non_field_errors"] = messages
+            own_errors.setdefault(key, []).extend(messages)
+    for name, messages in own_errors.items():
+        if name not in item_errors:
+            nested.setdefault(name, []).extend(messages)
+    for name, rows in item_errors.items():
+        if name in own_errors or max(rows) > MAX_LISTED_ITEMS:
+            own = {"non_field_errors": own_errors[name]} if name in own_errors else {}
+            nested[name] = {**own, **{str(index): row for index, row in rows.items()}}
+        else:
+            nested[name] = [rows.get(index, {}) for index in range(max(rows) + 1)]
     return nested
 
 
@@ -49,5 +68,10 @@ def api_exception_handler(exc, context):
         detail = str(exc) or "您无权进行此操作。"
         return Response({"detail": detail}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ObjectDoesNotExist):
-        return Response({"detail": "未找到或无权查看。"}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"detail": NOT_FOUND}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, Http404):
+        # get_object_or_404 says "No Household matches the given query." in English; a message
+        # of our own (Chinese) is kept, so the reader learns which object was not found.
+        detail = str(exc) if any("\u4e00" <= char <= "\u9fff" for char in str(exc)) else NOT_FOUND
+        return Response({"detail": detail}, status=status.HTTP_404_NOT_FOUND)
     return exception_handler(exc, context)

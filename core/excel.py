@@ -16,6 +16,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .text import sanitise_for_export
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -37,8 +39,10 @@ def is_formula_like(value) -> bool:
 
 def cell(sheet, value):
     """What to append for `value`: plain values as they are (openpyxl types a str as text),
-    a cell object only where needed — formula-like text, money, dates."""
+    a cell object only where needed — formula-like text, money, dates. Text loses what an xlsx
+    cannot hold (core/text.py), so no stored value can stop an export."""
     if isinstance(value, str):
+        value = sanitise_for_export(value)
         if not value.startswith(FORMULA_PREFIXES):
             return value
         written = WriteOnlyCell(sheet, value=value)
@@ -61,7 +65,7 @@ def write_workbook(path, sheets: Iterable[Sheet], progress: Callable[[int], None
     workbook = Workbook(write_only=True)
     written = 0
     for sheet in sheets:
-        worksheet = workbook.create_sheet(sheet.title[:31])
+        worksheet = workbook.create_sheet(sanitise_for_export(sheet.title)[:31])
         worksheet.freeze_panes = "A2"
         for index, header in enumerate(sheet.headers, start=1):
             worksheet.column_dimensions[get_column_letter(index)].width = sheet.widths.get(
@@ -69,7 +73,7 @@ def write_workbook(path, sheets: Iterable[Sheet], progress: Callable[[int], None
             )
         header_cells = []
         for header in sheet.headers:
-            header_cell = WriteOnlyCell(worksheet, value=header)
+            header_cell = WriteOnlyCell(worksheet, value=sanitise_for_export(header))
             header_cell.font = HEADER_FONT
             header_cell.fill = HEADER_FILL
             header_cells.append(header_cell)

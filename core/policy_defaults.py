@@ -39,6 +39,7 @@ THRESHOLDS = [
     ("MAX_OTHER_CAUSES", "2", "SRC", "其他致贫原因最多2项（docs/domain.md §4.4）"),
     ("PROJECT_MGMT_FEE_MAX", "0.01", "MEM", "财农〔2017〕8号：项目管理费不超过1%"),
     ("PLAN_OVERRUN_REAPPROVAL", "0.10", "SRC", "超计划10%以上需重新审批（报账制，docs/domain.md §11.4）"),
+    ("MAX_AMOUNT", "1000000000", "PROPOSAL", "单笔资金、预算、补助不超过10亿元：超出即视为录入错误"),
 ]
 
 

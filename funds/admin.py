@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from core.admin import CheckedTextAdmin
+
 from .models import Allocation, Disbursement, FundSource
 
 
-class LedgerAdmin(admin.ModelAdmin):
+class LedgerAdmin(CheckedTextAdmin):
     """Read-only: the ledger is written by funds/services.py only, and its entries are never edited."""
 
     list_per_page = 50

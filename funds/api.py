@@ -4,12 +4,13 @@ Amounts are decimal strings both ways ("1234.50"), never floats. Entries are nev
 a correction is the `reverse` action, which writes a reversing entry.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.pagination import IdCursorPagination
+from core.parsing import date_validator, money_validator, optional_region_code, optional_year
 from core.permissions import Action, allows
 from core.years import YEAR_LIMITS
 
@@ -19,6 +20,8 @@ from .models import Allocation, Disbursement, FundSource
 
 
 def money_field(**kwargs):
+    if not kwargs.get("read_only"):
+        kwargs.setdefault("validators", [money_validator])
     return serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True, **kwargs)
 
 
@@ -37,16 +40,21 @@ class LedgerWritePermission(permissions.BasePermission):
         return allows(request.user, Action.WRITE_LEDGER)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("county", str, pattern=r"^[0-9]{12}$", description="县的12位区划代码"),
+            OpenApiParameter("year", int, description="年度"),
+        ]
+    )
+)
 class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     pagination_class = IdCursorPagination
     permission_classes = [permissions.IsAuthenticated, LedgerWritePermission]
 
     def filters(self) -> dict:
         params = self.request.query_params
-        return {
-            "county_code": params.get("county", "") if params.get("county", "").isdigit() else None,
-            "year": int(params["year"]) if params.get("year", "").isdigit() else None,
-        }
+        return {"county_code": optional_region_code(params, "county"), "year": optional_year(params, "year")}
 
     def created(self, entry) -> Response:
         row = self.get_queryset().get(pk=entry.pk)
@@ -89,13 +97,13 @@ class FundSourceSerializer(serializers.ModelSerializer):
 
 
 class FundSourceCreateSerializer(serializers.Serializer):
-    county = serializers.RegexField(r"^\d{12}$", help_text="县的12位区划代码")
+    county = serializers.RegexField(r"^[0-9]{12}$", help_text="县的12位区划代码")
     level = serializers.ChoiceField(choices=FundLevel.choices)
     year = serializers.IntegerField(**YEAR_LIMITS)
     document_no = serializers.CharField(max_length=100)
     purpose = serializers.CharField(max_length=300)
     amount = money_field(help_text="金额（元），字符串，最多两位小数")
-    received_on = serializers.DateField()
+    received_on = serializers.DateField(validators=[date_validator])
 
 
 class FundSourceViewSet(LedgerViewSet):
@@ -120,7 +128,7 @@ class FundSourceViewSet(LedgerViewSet):
 
 class ReversalSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=250)
-    on = serializers.DateField(required=False, help_text="冲销日期，默认今天")
+    on = serializers.DateField(validators=[date_validator], required=False, help_text="冲销日期，默认今天")
 
 
 class AllocationSerializer(serializers.ModelSerializer):
@@ -163,7 +171,7 @@ class AllocationCreateSerializer(serializers.Serializer):
     project = serializers.IntegerField(required=False, allow_null=True, help_text="项目（与 aid_measure 二选一）")
     aid_measure = serializers.IntegerField(required=False, allow_null=True, help_text="到户帮扶措施")
     amount = money_field(help_text="金额（元），字符串，最多两位小数")
-    allocated_on = serializers.DateField()
+    allocated_on = serializers.DateField(validators=[date_validator])
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -235,7 +243,7 @@ class DisbursementSerializer(serializers.ModelSerializer):
 class DisbursementCreateSerializer(serializers.Serializer):
     allocation = serializers.IntegerField()
     amount = money_field(help_text="金额（元），字符串，最多两位小数")
-    paid_on = serializers.DateField()
+    paid_on = serializers.DateField(validators=[date_validator])
     voucher_no = serializers.CharField(max_length=100)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 

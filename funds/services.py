@@ -16,12 +16,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.parsing import parse_date, parse_money
 from core.permissions import Action, require
 from core.regions import RegionLevel, code_prefix
 from households.models import AidMeasure
 from projects.codes import FUNDABLE_STATUSES
 from projects.models import Project
-from projects.services import money
 from villages.models import Region
 
 from .codes import FundLevel
@@ -30,18 +30,16 @@ from .signals import ledger_changed
 
 
 def positive_money(value, field: str) -> Decimal:
-    amount = money(value, field)
+    amount = parse_money(value, field=field)
     if amount <= 0:
         raise ValidationError({field: ["金额须大于0。"]})
-    if amount >= Decimal("1e12"):
-        raise ValidationError({field: ["金额过大，请核对单位（元）。"]})
     return amount
 
 
 def _required_date(value, field: str, label: str) -> date:
     if not isinstance(value, date):
         raise ValidationError({field: [f"请填写{label}。"]})
-    return value
+    return parse_date(value, field=field)
 
 
 def _net(queryset) -> Decimal:

@@ -7,16 +7,17 @@ A refused entry re-shows the page with every typed value and the service's messa
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.forms import FormAction, form_of, run_action
+from core.parsing import optional_year
 from core.permissions import Action, allows, require
 from core.regions import RegionLevel
 from core.scoping import get_visible_or_404
-from core.years import FIRST_YEAR, LAST_YEAR
 from villages.models import Region
 
 from . import selectors, services
@@ -27,9 +28,12 @@ MEASURE_CHOICES = 500  # a county's household measures of a year, offered in the
 
 
 def _year(request, years: list[int]) -> int:
-    value = request.GET.get("year", "")
-    if value.isdigit() and FIRST_YEAR <= int(value) <= LAST_YEAR:
-        return int(value)
+    try:
+        year = optional_year(request.GET, "year")
+    except ValidationError:
+        year = None  # a mistyped year in the address shows the default year, as no year does
+    if year is not None:
+        return year
     return years[0] if years else timezone.localdate().year
 
 

@@ -8,7 +8,8 @@ the same commands run against those servers and nothing is started.
     python -m fupin.embedded start          # start what is needed, write var/services.env
     python -m fupin.embedded stop           # stop what this checkout started
     python -m fupin.embedded exec -- CMD    # start, run CMD with the env, stop what it started
-    python -m fupin.embedded run            # `make run`: migrate, seed, web + worker + beat
+    python -m fupin.embedded run            # `make run`: migrate, seed, gunicorn + worker + beat
+    python -m fupin.embedded dev            # `make dev`: the same with runserver and DEBUG=1
 
 Secrets for development and tests (SECRET_KEY, SALT_KEY, ID_HMAC_KEY) are generated
 once into var/secrets.env so that encrypted demo data stays readable across restarts.
@@ -26,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
@@ -366,10 +369,39 @@ def exec_command(command: list[str], durable: bool) -> int:
         stop(started)
 
 
-def run_demo() -> int:
-    """`make run`: migrate, seed once, start web + Celery worker + beat until Ctrl-C."""
+WEB_ADDRESS = os.environ.get("FUPIN_BIND", "127.0.0.1:8000")
+READY_SECONDS = 120
+
+
+def wait_until_healthy(url: str, children: list[subprocess.Popen], seconds: float = READY_SECONDS) -> bool:
+    """Poll /health/ (database, cache, broker, a Celery worker) until it answers 200 or a child exits."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own loopback URL
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1)
+    return False
+
+
+def serving_environment(env: dict[str, str], *, development: bool) -> dict[str, str]:
+    """The demo's environment: DEBUG off for `make run` whatever the shell exported, on only for `make dev`."""
+    return child_env(env, FUPIN_DEMO="1", DEBUG="1" if development else "0")
+
+
+def run_demo(development: bool = False) -> int:
+    """`make run`: migrate, seed once, collect static files, start gunicorn + Celery worker + beat until Ctrl-C.
+
+    `make dev` (development=True) runs Django's debug server with DEBUG=1 instead of gunicorn:
+    tracebacks in the browser and code reloads, for development only.
+    """
     env, started = start(durable=True)
-    environment = child_env(env, FUPIN_DEMO="1", DEBUG=os.environ.get("DEBUG", "1"))
+    environment = serving_environment(env, development=development)
     python = sys.executable
     manage = str(BASE_DIR / "manage.py")
     children: list[subprocess.Popen] = []
@@ -383,10 +415,18 @@ def run_demo() -> int:
                 [*celery, "beat", "--loglevel=INFO", f"--schedule={VAR_DIR / 'celerybeat-schedule'}"], env=environment
             )
         )
-        children.append(
-            subprocess.Popen([python, manage, "runserver", "127.0.0.1:8000", "--noreload"], env=environment)
-        )
-        log("fupin is running on http://127.0.0.1:8000/  (Ctrl-C stops everything)")
+        if development:
+            web = [python, manage, "runserver", WEB_ADDRESS]
+        else:
+            # Like production: hashed, compressed static files served by whitenoise from var/static.
+            subprocess.run([python, manage, "collectstatic", "--noinput", "-v", "0"], env=environment, check=True)
+            web = [python, "-m", "gunicorn", "fupin.wsgi:application", "--config", "python:fupin.gunicorn_conf"]
+            web += ["--bind", WEB_ADDRESS]
+        children.append(subprocess.Popen(web, env=environment, cwd=BASE_DIR))
+        if wait_until_healthy(f"http://{WEB_ADDRESS}/health/", children):
+            log(f"fupin is running on http://{WEB_ADDRESS}/  (Ctrl-C stops everything)")
+        else:
+            log(f"fupin did not become healthy; see http://{WEB_ADDRESS}/health/ and the logs above")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         return next(child.returncode for child in children if child.poll() is not None) or 1
@@ -395,7 +435,7 @@ def run_demo() -> int:
     finally:
         for child in children:
             if child.poll() is None:
-                child.terminate()  # SIGTERM: a warm shutdown for Celery, a clean exit for runserver
+                child.terminate()  # SIGTERM: a warm shutdown for Celery and gunicorn, a clean exit for runserver
         for child in children:
             try:
                 child.wait(timeout=15)
@@ -423,6 +463,8 @@ def main(argv: list[str]) -> int:
         return exec_command(rest, durable=durable)
     if command == "run":
         return run_demo()
+    if command == "dev":
+        return run_demo(development=True)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from core import transfer
 from core.models import ExportJob
 from core.pagination import IdCursorPagination
+from core.years import INCOME_YEAR_LIMITS
 
 from .exports import request_export
 
@@ -34,8 +35,8 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
 class ExportRequestSerializer(serializers.Serializer):
     report = serializers.CharField()
-    region = serializers.RegexField(r"^\d{12}$")
-    year = serializers.IntegerField(required=False, allow_null=True)
+    region = serializers.RegexField(r"^[0-9]{12}$")
+    year = serializers.IntegerField(required=False, allow_null=True, **INCOME_YEAR_LIMITS)
     full = serializers.BooleanField(required=False, default=False)
     split_by_county = serializers.BooleanField(required=False, default=False)
 
@@ -43,6 +44,7 @@ class ExportRequestSerializer(serializers.Serializer):
 class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ExportJobSerializer
     pagination_class = IdCursorPagination
+    queryset = ExportJob.objects.none()  # the model, for the schema generator; get_queryset scopes to the user
 
     def get_queryset(self):
         return ExportJob.objects.filter(user=self.request.user)

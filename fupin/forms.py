@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from core.years import FIRST_YEAR
+from core.years import FIRST_YEAR, LAST_YEAR
 from villages.models import Region
 
 from .exports import reports
@@ -10,7 +10,7 @@ from .exports import reports
 class ExportForm(forms.Form):
     report = forms.ChoiceField(label="报表")
     region_code = forms.ChoiceField(label="区划")
-    year = forms.IntegerField(label="年度（部分报表需要）", required=False, min_value=FIRST_YEAR)
+    year = forms.IntegerField(label="年度（部分报表需要）", required=False, min_value=FIRST_YEAR, max_value=LAST_YEAR)
     split_by_county = forms.BooleanField(label="按县分工作表（省、市导出）", required=False)
     full = forms.BooleanField(label="含完整证件号码、电话（需权限，留痕）", required=False)
 

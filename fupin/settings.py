@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import environ
 import xstatic.pkg.bootstrap
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -23,8 +24,9 @@ environ.Env.read_env(BASE_DIR / ".env")
 environ.Env.read_env(VAR_DIR / "services.env")
 environ.Env.read_env(VAR_DIR / "secrets.env")
 
+# Only `make dev` (runserver) turns DEBUG on; `make run` serves the demo with it off.
 DEBUG = env.bool("DEBUG", default=False)
-# Demo logins (demo_clerk … demo_admin) work only with FUPIN_DEMO=1, which `make run` sets.
+# Demo logins (demo_clerk … demo_admin) work only with FUPIN_DEMO=1, which `make run` and `make dev` set.
 FUPIN_DEMO = env.bool("FUPIN_DEMO", default=False)
 TESTING = "pytest" in sys.modules
 
@@ -52,6 +54,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
+    "health_check",
     "pgtrigger",
     "pghistory",
     "axes",
@@ -66,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -93,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fupin.context_processors.navigation",
+                "fupin.service_status.background_status",
             ],
         },
     },
@@ -107,7 +113,10 @@ for required in ("DATABASE_URL", "REDIS_URL"):
         )
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
+# Persistent connections are checked before each request reuses them: after a PostgreSQL
+# restart the next request reconnects instead of failing (fupin/errors.py answers 503 while it is down).
 DATABASES["default"].update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise environ.ImproperlyConfigured("fupin runs on PostgreSQL only (DATABASE_URL).")
 
@@ -127,8 +136,10 @@ def redis_cache_url(url: str) -> str:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Redis down must not break a page: a miss is answered and writes are dropped (core/cache.py).
+        "BACKEND": "core.cache.TolerantRedisCache",
         "LOCATION": redis_cache_url(REDIS_URL),
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         # Parallel test workers (and test runs on other databases) share one Redis: each gets its own key space.
         "KEY_PREFIX": (
             f"fupin-test-{DATABASES['default']['NAME']}-{env.str('PYTEST_XDIST_WORKER', default='main')}"
@@ -168,12 +179,40 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Production is served behind TLS (a reverse proxy setting X-Forwarded-Proto): HTTPS only,
+# HSTS for a year, Secure cookies; `manage.py check --deploy` is clean with these defaults
+# (tests/fupin/test_serving.py). A deployment without TLS in front (the docker-compose quick
+# start on localhost) sets SECURE_SSL_REDIRECT=false and SECURE_HSTS_SECONDS=0 instead.
+# The demo (`make run`, plain HTTP on 127.0.0.1) and tests keep the HTTP defaults.
 if not DEBUG and not TESTING and not FUPIN_DEMO:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # The flag only asks browsers' preload lists to take the domain; nothing happens until it is submitted.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Probes (docker-compose, a load balancer) ask over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site only;
+# no inline script, no inline style attribute, no eval. Pages keep their behaviour in static/js.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap draws its select arrows and check marks as data: SVG images.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -198,10 +237,18 @@ STORAGES = {
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING or FUPIN_DEMO
+# `make run` collects the static files first, like production; only runserver and tests read them in place.
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = VAR_DIR / "media"
 # Export files and import uploads carry personal data: deleted this many hours after they are made.
 TRANSFER_FILE_HOURS = env.int("FUPIN_TRANSFER_FILE_HOURS", default=24)
+# A running import or export beats every TRANSFER_HEARTBEAT_SECONDS; silent for TRANSFER_STALE_SECONDS,
+# it is failed with a message (core.transfer.reap_stale_jobs).
+TRANSFER_HEARTBEAT_SECONDS = env.int("FUPIN_TRANSFER_HEARTBEAT_SECONDS", default=30)
+TRANSFER_STALE_SECONDS = env.int("FUPIN_TRANSFER_STALE_SECONDS", default=300)
+# The child process that reads an uploaded workbook: address space and CPU it may use.
+IMPORT_PARSE_MEMORY_BYTES = env.int("FUPIN_IMPORT_PARSE_MEMORY_BYTES", default=2**30)
+IMPORT_PARSE_SECONDS = env.int("FUPIN_IMPORT_PARSE_SECONDS", default=300)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -213,9 +260,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON nested deeper than core.parsers.MAX_DEPTH is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ErrorResponsesAutoSchema",
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -234,6 +287,44 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, without the read-only fields a client never sends.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Each code table keeps its class's name, so a new field never renames an enum (StatusD52Enum).
+    "ENUM_NAME_OVERRIDES": {
+        "AdjustmentKindEnum": "households.codes.AdjustmentKind",
+        "AidCategoryEnum": "households.codes.AidCategory",
+        "ApplicationActionEnum": "assessment.codes.ApplicationAction",
+        "ApplicationKindEnum": "assessment.codes.ApplicationKind",
+        "ApplicationStatusEnum": "assessment.codes.ApplicationStatus",
+        "EducationEnum": "households.codes.Education",
+        "EntryRoadTypeEnum": "households.codes.EntryRoadType",
+        "EthnicityEnum": "households.codes.Ethnicity",
+        "ExportJobStatusEnum": "core.models.ExportJob.Status",
+        "FuelTypeEnum": "households.codes.FuelType",
+        "FundLevelEnum": "funds.codes.FundLevel",
+        "GenderEnum": "households.codes.Gender",
+        "GradeEnum": "assessment.codes.Grade",
+        "HealthEnum": "households.codes.Health",
+        "HelperLevelEnum": "households.codes.HelperLevel",
+        "HouseholdAttributeEnum": "households.codes.HouseholdAttribute",
+        "HouseholdStatusEnum": "households.codes.HouseholdStatus",
+        "HouseSafetyGradeEnum": "households.codes.HouseSafetyGrade",
+        "IdentificationStandardEnum": "households.codes.IdentificationStandard",
+        "LaborSkillEnum": "households.codes.LaborSkill",
+        "MemberChangeReasonEnum": "households.codes.MemberChangeReason",
+        "MonitoringCategoryEnum": "households.codes.MonitoringCategory",
+        "NoticeKindEnum": "projects.codes.NoticeKind",
+        "ObjectionConsequenceEnum": "assessment.codes.ObjectionConsequence",
+        "PovertyCauseEnum": "households.codes.PovertyCause",
+        "ProjectCategoryEnum": "projects.codes.ProjectCategory",
+        "ProjectStatusEnum": "projects.codes.ProjectStatus",
+        "RatingPeriodEnum": "assessment.codes.RatingPeriod",
+        "RegionLevelEnum": "core.regions.RegionLevel",
+        "RelationEnum": "households.codes.Relation",
+        "SchoolStatusEnum": "households.codes.SchoolStatus",
+        "StepStatusEnum": "assessment.codes.StepStatus",
+        "WorkLocationEnum": "households.codes.WorkLocation",
+    },
 }
 
 CELERY_BROKER_URL = REDIS_URL
@@ -244,6 +335,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A page that queues work must not hang while Redis is away: a few quick tries, then the
+# task is left to core.tasks.redispatch_transfer_jobs (core/queueing.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BEAT_SCHEDULE = {
     "nightly-household-warnings": {
         "task": "households.tasks.refresh_warnings",
@@ -261,15 +357,47 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fupin.tasks.purge_transfer_files",
         "schedule": crontab(minute=15),
     },
+    "stale-transfer-jobs": {
+        "task": "fupin.tasks.reap_stale_transfer_jobs",
+        "schedule": crontab(),  # every minute: a job whose worker died is failed within minutes
+    },
+    # Jobs queued while the broker was away are sent once it answers again (core/queueing.py).
+    "redispatch-transfer-jobs": {
+        "task": "core.tasks.redispatch_transfer_jobs",
+        "schedule": crontab(),
+    },
     "nightly-scope-counts": {
         "task": "households.tasks.refresh_region_counts",
         "schedule": crontab(hour=1, minute=30),
     },
 }
 
+# Every handler masks ID-shaped and phone-shaped numbers (core/logging.py). Django's own handlers
+# for "django" (console, mail_admins: a mailed request dump) and "django.server" are replaced,
+# so no record reaches a handler without the mask.
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "filters": {"mask_personal_numbers": {"()": "core.logging.MaskPersonalNumbers"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_numbers"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_personal_numbers"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

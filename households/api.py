@@ -1,8 +1,9 @@
 """The registry API: thin serializers and viewsets over the selectors and services."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
@@ -10,7 +11,9 @@ from rest_framework.response import Response
 
 from core.codes import ParameterKey
 from core.pagination import IdCursorPagination
+from core.parsing import MAX_INTEGER, date_validator, parse_int
 from core.policy import PolicyParameterMissing, policy_value
+from core.schema import ErrorDetailSerializer
 from core.years import INCOME_YEAR_LIMITS, YEAR_LIMITS
 
 from . import services
@@ -24,6 +27,7 @@ from .codes import (
     PovertyCause,
 )
 from .fields import MEMBER_FIELDS
+from .idnumbers import id_number_hash, is_id_shaped, normalize_id_number
 from .imports import commit_import, start_import
 from .models import AdjustmentRecord, AidMeasure, Helper, Household, ImportJob, IncomeRecord, Member
 from .selectors import active_members, household_detail_queryset, household_list
@@ -110,8 +114,8 @@ class HouseholdWriteSerializer(serializers.ModelSerializer):
     as a family) is left to them, so the API and the form refuse with the same messages.
     """
 
-    village = serializers.RegexField(r"^\d{12}$", required=False)
-    phone = serializers.RegexField(r"^\d{7,20}$", required=False, allow_blank=True)
+    village = serializers.RegexField(r"^[0-9]{12}$", required=False)
+    phone = serializers.RegexField(r"^[0-9]{7,20}$", required=False, allow_blank=True)
     other_causes = serializers.ListField(child=serializers.ChoiceField(choices=PovertyCause.choices), required=False)
     members = MemberWriteSerializer(many=True, required=False)
     version = serializers.IntegerField(required=False, write_only=True)
@@ -153,133 +157,6 @@ class HouseholdWriteSerializer(serializers.ModelSerializer):
             if missing:
                 raise serializers.ValidationError(missing)
         return attrs
-
-
-class HouseholdFilter(filters.FilterSet):
-    region = filters.CharFilter(method="noop", help_text="区划代码（村或乡镇），按前缀筛选")
-    status = filters.ChoiceFilter(choices=HouseholdStatus.choices, method="noop")
-    attribute = filters.ChoiceFilter(choices=HouseholdAttribute.choices, method="noop")
-    main_cause = filters.ChoiceFilter(choices=PovertyCause.choices, method="noop")
-    monitoring_category = filters.ChoiceFilter(choices=MonitoringCategory.choices, method="noop")
-    has_warnings = filters.BooleanFilter(method="noop")
-    q = filters.CharFilter(method="noop", help_text="户主姓名、拼音首字母、户编号或完整身份证号码")
-
-    class Meta:
-        model = Household
-        fields = []
-
-    def noop(self, queryset, name, value):
-        # The selector applies every filter (households/selectors.py::household_list).
-        return queryset
-
-
-def expected_version(request) -> int:
-    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-    value = header or request.data.get("version")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise PreconditionRequired() from None
-
-
-class HouseholdCursorPagination(IdCursorPagination):
-    ordering = ("village_id", "id")  # the index order of household_village_id_idx
-
-
-class HouseholdViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """建档立卡户: scoped list, registration, read and update (If-Match with the version)."""
-
-    filterset_class = HouseholdFilter
-    pagination_class = HouseholdCursorPagination
-
-    def get_queryset(self):
-        if self.action == "list":
-            return household_list(self.request.user, self.request.query_params).prefetch_related(active_members())
-        return household_detail_queryset(self.request.user)
-
-    def get_serializer_class(self):
-        return (
-            HouseholdWriteSerializer
-            if self.action in ("create", "update", "partial_update")
-            else (HouseholdReadSerializer)
-        )
-
-    def respond(self, household, code=status.HTTP_200_OK):
-        household = household_detail_queryset(self.request.user).get(pk=household.pk)
-        response = Response(HouseholdReadSerializer(household).data, status=code)
-        response["ETag"] = f'"{household.version}"'
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        return self.respond(self.get_object())
-
-    @extend_schema(request=HouseholdWriteSerializer, responses={201: HouseholdReadSerializer})
-    def create(self, request, *args, **kwargs):
-        serializer = HouseholdWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        household = services.register_household(
-            user=request.user,
-            village_code=data.pop("village"),
-            members=[dict(member) for member in data.pop("members")],
-            reason=data.pop("reason", ""),
-            data=data,
-        )
-        return self.respond(household, status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=HouseholdWriteSerializer,
-        responses={200: HouseholdReadSerializer},
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="读取时的 version")],
-    )
-    def update(self, request, *args, **kwargs):
-        household = self.get_object()
-        serializer = HouseholdWriteSerializer(household, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("village", None)
-        data.pop("version", None)
-        members = data.pop("members", None)
-        household = services.update_household(
-            user=request.user,
-            household_id=household.pk,
-            expected_version=expected_version(request),
-            members=[dict(member) for member in members] if members is not None else None,
-            reason=data.pop("reason", ""),
-            data=data,
-        )
-        return self.respond(household)
-
-    @extend_schema(request=None, responses={200: None})
-    @action(detail=True, methods=["post"])
-    def unmask(self, request, pk=None):
-        """完整证件号码和电话: needs the view_full_id permission; every call is audited."""
-        household = self.get_object()
-        full = services.unmask_household(user=request.user, household_id=household.pk)
-        members = [{"id": member_id, "id_number": number} for member_id, number in full["members"].items()]
-        response = Response({"phone": full["phone"], "members": members})
-        response["Cache-Control"] = "no-store"
-        return response
-
-    @extend_schema(request=None, responses={200: None})
-    @action(detail=True, methods=["get", "post"])
-    def incomes(self, request, pk=None):
-        """年度收入: GET the years with 人均纯收入 against the poverty line; POST one year."""
-        household = self.get_object()
-        if request.method == "POST":
-            serializer = IncomeWriteSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            items = dict(serializer.validated_data)
-            services.save_income(user=request.user, household_id=household.pk, year=items.pop("year"), items=items)
-        incomes = IncomeRecord.objects.visible_to(request.user).filter(household=household).order_by("-year")
-        body = IncomeReadSerializer(incomes, many=True).data
-        return Response(body, status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
 
 
 # --- incomes ---------------------------------------------------------------------------
@@ -324,6 +201,205 @@ class IncomeReadSerializer(serializers.ModelSerializer):
             return None
 
 
+class HouseholdFilter(filters.FilterSet):
+    region = filters.CharFilter(method="noop", help_text="区划代码（村或乡镇），按前缀筛选")
+    status = filters.ChoiceFilter(choices=HouseholdStatus.choices, method="noop")
+    attribute = filters.ChoiceFilter(choices=HouseholdAttribute.choices, method="noop")
+    main_cause = filters.ChoiceFilter(choices=PovertyCause.choices, method="noop")
+    monitoring_category = filters.ChoiceFilter(choices=MonitoringCategory.choices, method="noop")
+    has_warnings = filters.BooleanFilter(method="noop")
+    q = filters.CharFilter(
+        method="noop",
+        help_text="户主姓名、拼音首字母或户编号。身份证号码不放进网址："
+        "用 POST /api/v1/households/search/ 查询，或用它返回的 id_hash",
+    )
+    id_hash = filters.CharFilter(
+        method="noop", help_text="身份证号码的密钥哈希（POST /api/v1/households/search/ 的返回值），精确查询并可翻页"
+    )
+
+    class Meta:
+        model = Household
+        fields = []
+
+    def noop(self, queryset, name, value):
+        # The selector applies every filter (households/selectors.py::household_list).
+        return queryset
+
+
+def expected_version(request) -> int:
+    header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    value = header or request.data.get("version")
+    try:
+        return parse_int(value, field="version", minimum=0, maximum=MAX_INTEGER)
+    except DjangoValidationError:
+        raise PreconditionRequired() from None
+
+
+class HouseholdCursorPagination(IdCursorPagination):
+    ordering = ("village_id", "id")  # the index order of household_village_id_idx
+
+
+class UnmaskedMemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    id_number = serializers.CharField()
+
+
+class UnmaskedSerializer(serializers.Serializer):
+    """The unmasked phone and ID numbers of a household (audited, never cached)."""
+
+    phone = serializers.CharField(allow_blank=True)
+    members = UnmaskedMemberSerializer(many=True)
+
+
+class IdSearchSerializer(serializers.Serializer):
+    id_number = serializers.CharField(max_length=22, help_text="完整身份证号码（15位或18位），只放在请求体中")
+
+    def validate_id_number(self, value):
+        try:
+            return normalize_id_number(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+class IdSearchResultSerializer(serializers.Serializer):
+    id_hash = serializers.CharField(help_text="号码的密钥哈希：GET /api/v1/households/?id_hash=… 可带其他筛选条件翻页")
+    results = HouseholdReadSerializer(many=True)
+
+
+ID_IN_URL = (
+    "身份证号码不能放进网址：请用 POST /api/v1/households/search/（号码放在请求体中），或用它返回的 id_hash 参数。"
+)
+SEARCH_LIMIT = 50  # households found by one ID number: one active registration, a few closed ones at most
+
+
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="读取时的 version")
+VERSION_MISSING = OpenApiResponse(
+    ErrorDetailSerializer, description="缺少版本号：请在 If-Match 请求头或 version 字段中提供读取时的 version"
+)
+
+
+@extend_schema_view(
+    partial_update=extend_schema(
+        request=HouseholdWriteSerializer,
+        responses={200: HouseholdReadSerializer, 428: VERSION_MISSING},
+        parameters=[IF_MATCH],
+    )
+)
+class HouseholdViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """建档立卡户: scoped list, registration, read and update (If-Match with the version)."""
+
+    filterset_class = HouseholdFilter
+    pagination_class = HouseholdCursorPagination
+
+    def get_queryset(self):
+        if self.action == "list":
+            if is_id_shaped(self.request.query_params.get("q", "")):
+                raise serializers.ValidationError({"q": [ID_IN_URL]})  # it would stay in the access log
+            return household_list(self.request.user, self.request.query_params).prefetch_related(active_members())
+        return household_detail_queryset(self.request.user)
+
+    def get_serializer_class(self):
+        return (
+            HouseholdWriteSerializer
+            if self.action in ("create", "update", "partial_update")
+            else (HouseholdReadSerializer)
+        )
+
+    def respond(self, household, code=status.HTTP_200_OK):
+        household = household_detail_queryset(self.request.user).get(pk=household.pk)
+        response = Response(HouseholdReadSerializer(household).data, status=code)
+        response["ETag"] = f'"{household.version}"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.respond(self.get_object())
+
+    @extend_schema(request=HouseholdWriteSerializer, responses={201: HouseholdReadSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = HouseholdWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        household = services.register_household(
+            user=request.user,
+            village_code=data.pop("village"),
+            members=[dict(member) for member in data.pop("members")],
+            reason=data.pop("reason", ""),
+            data=data,
+        )
+        return self.respond(household, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=HouseholdWriteSerializer,
+        responses={200: HouseholdReadSerializer, 428: VERSION_MISSING},
+        parameters=[IF_MATCH],
+    )
+    def update(self, request, *args, **kwargs):
+        household = self.get_object()
+        serializer = HouseholdWriteSerializer(household, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("village", None)
+        data.pop("version", None)
+        members = data.pop("members", None)
+        household = services.update_household(
+            user=request.user,
+            household_id=household.pk,
+            expected_version=expected_version(request),
+            members=[dict(member) for member in members] if members is not None else None,
+            reason=data.pop("reason", ""),
+            data=data,
+        )
+        return self.respond(household)
+
+    @extend_schema(request=None, responses={200: UnmaskedSerializer})
+    @action(detail=True, methods=["post"])
+    def unmask(self, request, pk=None):
+        """完整证件号码和电话: needs the view_full_id permission; every call is audited."""
+        household = self.get_object()
+        full = services.unmask_household(user=request.user, household_id=household.pk)
+        members = [{"id": member_id, "id_number": number} for member_id, number in full["members"].items()]
+        response = Response({"phone": full["phone"], "members": members})
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(request=IdSearchSerializer, responses={200: IdSearchResultSerializer})
+    @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
+    def search(self, request):
+        """按身份证号码精确查询：号码放在请求体中，不进网址和访问日志（GET ?q= 拒收身份证号码）。
+
+        Answers the households of the scope with a member of that number, and the number's keyed
+        hash (`id_hash`) for the list: GET /api/v1/households/?id_hash=… with other filters and pages.
+        """
+        serializer = IdSearchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        id_hash = id_number_hash(serializer.validated_data["id_number"])
+        households = household_list(request.user, {"id_hash": id_hash}).prefetch_related(active_members())
+        results = HouseholdReadSerializer(households[:SEARCH_LIMIT], many=True).data
+        return Response({"id_hash": id_hash, "results": results})
+
+    @extend_schema(methods=["GET"], request=None, responses={200: IncomeReadSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=IncomeWriteSerializer, responses={201: IncomeReadSerializer(many=True)})
+    # Every year, never paged; the list's filters are not this action's.
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def incomes(self, request, pk=None):
+        """年度收入: GET the years with 人均纯收入 against the poverty line; POST one year."""
+        household = self.get_object()
+        if request.method == "POST":
+            serializer = IncomeWriteSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            items = dict(serializer.validated_data)
+            services.save_income(user=request.user, household_id=household.pk, year=items.pop("year"), items=items)
+        incomes = IncomeRecord.objects.visible_to(request.user).filter(household=household).order_by("-year")
+        body = IncomeReadSerializer(incomes, many=True).data
+        return Response(body, status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
+
+
 # --- aid measures, helpers, adjustments ---------------------------------------------------
 
 
@@ -360,7 +436,7 @@ class AidMeasureViewSet(
 
 
 class HelperSerializer(serializers.ModelSerializer):
-    region = serializers.RegexField(r"^\d{12}$", source="region_id")
+    region = serializers.RegexField(r"^[0-9]{12}$", source="region_id")
     phone = serializers.CharField(write_only=True, required=False, allow_blank=True)
     phone_masked = serializers.CharField(read_only=True)
     households = serializers.SerializerMethodField()
@@ -375,8 +451,9 @@ class HelperSerializer(serializers.ModelSerializer):
 
 
 class AssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
     household = serializers.IntegerField()
-    start_date = serializers.DateField()
+    start_date = serializers.DateField(validators=[date_validator])
 
 
 class HelperViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -398,7 +475,7 @@ class HelperViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             phone=data.get("phone", ""),
         )
 
-    @extend_schema(request=AssignmentSerializer, responses={201: None})
+    @extend_schema(request=AssignmentSerializer, responses={201: AssignmentSerializer})
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         """结对: pair this helper with a household from a date."""
@@ -420,7 +497,7 @@ class HelperViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 class AdjustmentReadSerializer(serializers.ModelSerializer):
     household = serializers.IntegerField(source="household_id")
     member = serializers.IntegerField(source="member_id", allow_null=True)
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
 
     class Meta:
         model = AdjustmentRecord
@@ -445,8 +522,8 @@ class AdjustmentWriteSerializer(serializers.Serializer):
     household = serializers.IntegerField(required=False)
     kind = serializers.ChoiceField(choices=[c for c in AdjustmentKind.choices if c[0] != AdjustmentKind.NEW])
     reason = serializers.CharField()
-    effective_date = serializers.DateField(required=False)
-    exit_year = serializers.IntegerField(required=False)
+    effective_date = serializers.DateField(validators=[date_validator], required=False)
+    exit_year = serializers.IntegerField(required=False, **YEAR_LIMITS)
     member = serializers.IntegerField(required=False, help_text="成员减少时的成员 id")
     member_reason = serializers.ChoiceField(choices=MemberChangeReason.choices, required=False)
     new_member = MemberWriteSerializer(required=False, help_text="成员增加时的成员信息")
@@ -521,10 +598,13 @@ class ImportJobSerializer(serializers.Serializer):
     households_done = serializers.IntegerField(read_only=True)
     households_total = serializers.IntegerField(read_only=True)
     counts = serializers.JSONField(read_only=True)
-    errors = serializers.JSONField(read_only=True)
+    errors = serializers.JSONField(read_only=True, help_text="前 500 处错误（工作表、行、列、原因）")
+    errors_total = serializers.IntegerField(
+        source="error_count", read_only=True, help_text="错误总数，含 errors 未列出的"
+    )
     message = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
-    finished_at = serializers.DateTimeField(read_only=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -541,6 +621,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     serializer_class = ImportJobSerializer
     pagination_class = IdCursorPagination
+    queryset = ImportJob.objects.none()  # the model, for the schema generator; get_queryset scopes to the user
 
     def get_queryset(self):
         return ImportJob.objects.filter(user=self.request.user)

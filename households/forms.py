@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 from core.forms import BLANK, BootstrapMixin, model_field
 from core.regions import RegionLevel
@@ -24,6 +25,31 @@ from .codes import (
 from .fields import HOUSEHOLD_FIELDS, LIVING_CONDITION_FIELDS, MEMBER_FIELDS
 from .models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, Household, IncomeRecord, Member
 
+KEEP_HINT = "留空或保持脱敏值则不修改"
+MASKED_ERROR = "请填写完整号码，或保持脱敏值不变。"
+
+
+class MaskedNumberField(forms.CharField):
+    """A phone or ID number the page shows masked (138****5678): blank or the mask unchanged
+    cleans to None, meaning "keep the stored one"; any other value is a new number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+        self.masked = None
+
+    def keep(self, masked: str) -> None:
+        """Editing: `masked` stands for the stored number."""
+        self.masked = masked
+        self.help_text = KEEP_HINT
+
+    def clean(self, value):
+        value = (value or "").strip()
+        if not value or value == self.masked:
+            return None
+        if "*" in value:
+            raise ValidationError(MASKED_ERROR)
+        return super().clean(value)
+
 
 def date_input():
     return forms.DateInput(attrs={"type": "date"})
@@ -37,8 +63,8 @@ class HouseholdForm(BootstrapMixin, forms.Form):
     village = forms.ChoiceField(label="所在村")
     household_no = model_field(Household, "household_no", required=False, help_text="留空则自动编号")
     group_name = model_field(Household, "group_name")
-    phone = forms.RegexField(
-        label="联系电话", required=False, regex=r"^\d{7,20}$", error_messages={"invalid": "联系电话只能是数字。"}
+    phone = MaskedNumberField(
+        label="联系电话", validators=[RegexValidator(r"^[0-9]{7,20}$", "联系电话只能是数字。")], max_length=20
     )
     identification_standard = model_field(Household, "identification_standard")
     attribute = model_field(Household, "attribute", choices=HouseholdAttribute.choices)
@@ -53,13 +79,15 @@ class HouseholdForm(BootstrapMixin, forms.Form):
     identified_year = model_field(Household, "identified_year", **YEAR_LIMITS)
     monitoring_category = model_field(Household, "monitoring_category")
 
-    def __init__(self, *args, user, editing=False, **kwargs):
+    def __init__(self, *args, user, household=None, **kwargs):
         super().__init__(*args, **kwargs)
         villages = Region.objects.visible_to(user).filter(level=RegionLevel.VILLAGE).order_by("code")
         self.fields["village"].choices = [(v.code, f"{v.name}（{v.code}）") for v in villages[:2000]]
-        if editing:
+        if household is not None:
             self.fields["village"].disabled = True
             self.fields["village"].required = False
+            self.fields["phone"].keep(household.phone_masked)
+            self.initial["phone"] = household.phone_masked
 
     def service_data(self) -> dict:
         data = {field: self.cleaned_data[field] for field in HOUSEHOLD_FIELDS if field in self.cleaned_data}
@@ -84,7 +112,8 @@ HouseholdForm.base_fields.update(
 class MemberForm(BootstrapMixin, forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = model_field(Member, "name")
-    # Required for a new member; on an edit a blank keeps the stored number (never echoed back in full).
+    # Required for a new member; on an edit the row shows the masked number, and a blank or the
+    # masked number keeps the stored one (the service keeps it for a blank).
     id_number = forms.CharField(label="身份证号码", max_length=22, required=False)
     relation = model_field(Member, "relation")
     ethnicity = model_field(Member, "ethnicity")
@@ -98,9 +127,22 @@ class MemberForm(BootstrapMixin, forms.Form):
     # Left blank, the service counts 0 months.
     work_months = model_field(Member, "work_months", required=False)
 
+    def __init__(self, *args, masks=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # {member id: masked number} of the household being edited.
+        self.masks = masks or {}
+        if self.masks:
+            self.fields["id_number"].help_text = KEEP_HINT
+
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("id") and not cleaned.get("id_number"):
+        number = cleaned.get("id_number") or ""
+        if "*" in number:
+            if number == self.masks.get(cleaned.get("id")):
+                cleaned["id_number"] = ""  # unchanged: the service keeps the stored number
+            else:
+                self.add_error("id_number", MASKED_ERROR)
+        elif not cleaned.get("id") and not number:
             self.add_error("id_number", "请填写身份证号码。")
         return cleaned
 
@@ -241,7 +283,7 @@ class HelperAssignForm(BootstrapMixin, forms.Form):
     unit = model_field(Helper, "unit", required=False)
     level = model_field(Helper, "level", choices=HelperLevel.choices, required=False)
     phone = forms.RegexField(
-        label="联系电话", regex=r"^\d{7,20}$", required=False, error_messages={"invalid": "联系电话只能是数字。"}
+        label="联系电话", regex=r"^[0-9]{7,20}$", required=False, error_messages={"invalid": "联系电话只能是数字。"}
     )
     start_date = model_field(HelperAssignment, "start_date", widget=date_input())
 

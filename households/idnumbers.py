@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import hmac
+import re
 from datetime import date
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 from stdnum.util import isdigits
+
+from core.parsing import is_ascii_digits, normalise_digits
 
 from .codes import Gender
 
@@ -30,10 +33,12 @@ def upgrade_15_to_18(number: str) -> str:
 
 def normalize_id_number(raw: str) -> str:
     """A valid 18-digit number in canonical form, or ValidationError with the reason in Chinese."""
-    number = ric.compact(raw or "")
-    if len(number) == 15 and number.isdigit():
+    # Spaces typed between the groups go; a full-width Ｘ is what some input methods type.
+    typed = "".join(normalise_digits(raw or "").split())
+    number = ric.compact(typed.replace("Ｘ", "X").replace("ｘ", "X"))
+    if len(number) == 15 and is_ascii_digits(number):
         number = upgrade_15_to_18(number)
-    if len(number) == 18 and not (number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
+    if len(number) == 18 and not (is_ascii_digits(number[:17]) and (is_ascii_digits(number[17]) or number[17] == "X")):
         raise ValidationError(ID_ERRORS[stdnum_errors.InvalidFormat], code="invalid_id_number")
     try:
         number = _validate(number)
@@ -82,6 +87,37 @@ def gender_of(number: str) -> str:
 def id_number_hash(number: str) -> str:
     """Keyed hash (HMAC-SHA256) of a normalised number: the blind index for uniqueness and search."""
     return hmac.new(settings.ID_HMAC_KEY.encode(), number.encode(), hashlib.sha256).hexdigest()
+
+
+# A query holding 15 digits or more in a row may be (part of) an ID number, 11 starting with 1 a
+# mobile number: neither goes into a URL.
+LONG_NUMBER = re.compile(r"[0-9]{15,}|(?<![0-9])1[0-9]{10}(?![0-9])")
+# Shaped like a whole ID number (15 digits, or 17 and a check digit or X), valid or not.
+ID_SHAPED = re.compile(r"[0-9]{15}|[0-9]{17}[0-9Xx]")
+
+
+def _compact(query: str) -> str:
+    """A typed number in ASCII (full-width digits and Ｘ too), without spaces or dashes."""
+    return re.sub(r"[\s-]", "", normalise_digits(query or "").replace("Ｘ", "X").replace("ｘ", "X")).upper()
+
+
+def holds_long_number(query: str) -> bool:
+    return bool(LONG_NUMBER.search(_compact(query)))
+
+
+def is_id_shaped(query: str) -> bool:
+    return bool(ID_SHAPED.fullmatch(_compact(query)))
+
+
+def id_search_hash(query: str) -> str | None:
+    """The keyed hash to search by when `query` is a valid ID number (15 or 18 digits), else None."""
+    query = _compact(query)
+    if not ID_SHAPED.fullmatch(query):
+        return None
+    try:
+        return id_number_hash(normalize_id_number(query))
+    except ValidationError:
+        return None
 
 
 def mask_id_number(number: str) -> str:

@@ -519,7 +519,8 @@ class ImportJob(TransferJob):
     households_done = models.PositiveIntegerField("已处理户数", default=0)
     households_total = models.PositiveIntegerField("总户数", default=0)
     counts = models.JSONField("预览统计", default=dict, blank=True)
-    errors = models.JSONField("错误", default=list, blank=True)
+    errors = models.JSONField("错误", default=list, blank=True)  # the first jobs.MAX_STORED_ERRORS
+    errors_total = models.PositiveIntegerField("错误总数", default=0)
     message = models.CharField("说明", max_length=500, blank=True)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
@@ -541,6 +542,19 @@ class ImportJob(TransferJob):
 
     def __str__(self):
         return f"{self.original_name} #{self.pk}"
+
+    @property
+    def error_count(self) -> int:
+        """Every error of the file, of which `errors` lists the first."""
+        return max(self.errors_total, len(self.errors))
+
+    @property
+    def errors_unlisted(self) -> int:
+        return self.error_count - len(self.errors)
+
+    def queue_options(self) -> dict:
+        """The options of a run sent again (core.tasks.redispatch_transfer_jobs): a job in 导入中 commits."""
+        return {"commit": self.status == self.Status.COMMITTING}
 
 
 class HistoricalLoad(models.Model):

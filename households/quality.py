@@ -11,6 +11,7 @@ from datetime import date
 from django.utils import timezone
 
 from core.codes import ParameterKey
+from core.parsing import is_ascii_digits
 from core.policy import PolicyParameterMissing, policy_value
 
 from .codes import (
@@ -92,7 +93,7 @@ def household_warnings(household, *, members=None, incomes=None, open_assignment
     if active and not members:
         warn("no_members", "在册户没有家庭成员。")
     phone = household.phone or ""
-    if phone and (len(phone) != 11 or not phone.isdigit()):
+    if phone and (len(phone) != 11 or not is_ascii_digits(phone)):
         warn("phone_length", "联系电话不是11位数字。")
     if household.status == HouseholdStatus.POOR and not open_assignments:
         warn("no_helper", "未脱贫户没有结对帮扶责任人。")

@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q
 
 from core.codes import ParameterKey
 from core.models import User
+from core.parsing import is_ascii_digits, optional_region_code
 from core.policy import PolicyParameterMissing, policy_value
 from core.regions import RegionLevel, code_at, code_prefix, level_of
 
@@ -14,6 +15,7 @@ from .idnumbers import id_number_hash, normalize_id_number
 from .income import net_income_per_capita
 from .models import AdjustmentRecord, AidMeasure, HelperAssignment, Household, HouseholdYearLock, IncomeRecord, Member
 
+MAX_ID_DIGITS = 19  # a bigint has at most 19 digits; a longer "after" token is not one of ours
 LIST_FILTERS = ("status", "attribute", "main_cause", "monitoring_category")
 
 
@@ -26,7 +28,7 @@ def search_condition(query: str) -> Q:
         number = None
     if number:
         return Q(pk__in=Member.objects.filter(id_number_hash=id_number_hash(number)).values("household_id"))
-    if query.isdigit():
+    if is_ascii_digits(query):
         return Q(household_no__startswith=query)
     if query.isascii() and query.isalpha():
         return Q(head_name_initials__startswith=query.upper())
@@ -37,7 +39,7 @@ def household_list(user, filters: dict | None = None):
     """Households the user may see, filtered, in (village, id) order: the index order, for keyset pages."""
     filters = filters or {}
     households = Household.objects.visible_to(user)
-    if region := filters.get("region"):
+    if region := optional_region_code(filters, "region"):
         households = households.within_prefix(code_prefix(region, level_of(region)))
     for field in LIST_FILTERS:
         if value := filters.get(field):
@@ -46,6 +48,9 @@ def household_list(user, filters: dict | None = None):
         households = households.filter(warning_count__gt=0)
     if query := (filters.get("q") or "").strip():
         households = households.filter(search_condition(query))
+    if id_hash := filters.get("id_hash"):
+        # An exact ID search by its keyed hash: the number itself never travels in a URL.
+        households = households.filter(pk__in=Member.objects.filter(id_number_hash=id_hash).values("household_id"))
     return households.select_related("village").order_by("village_id", "id")
 
 
@@ -53,7 +58,7 @@ def household_page(user, filters: dict, after: str = "", size: int = 50) -> tupl
     """One keyset page of `household_list`: `after` is the "village-id" token of the last row seen."""
     households = household_list(user, filters)
     village, _, last_id = (after or "").partition("-")
-    if village.isdigit() and last_id.isdigit():
+    if is_ascii_digits(village) and is_ascii_digits(last_id) and len(last_id) < MAX_ID_DIGITS:
         households = households.filter(Q(village_id__gt=village) | Q(village_id=village, pk__gt=int(last_id)))
     rows = list(households[: size + 1])
     next_after = f"{rows[size - 1].village_id}-{rows[size - 1].pk}" if len(rows) > size else None

@@ -1,3 +1,5 @@
+import re
+import secrets
 import tempfile
 
 from django.conf import settings
@@ -5,14 +7,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.downloads import private_download
 from core.excel import write_workbook
 from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
+from core.parsing import is_ascii_digits, parse_int
 from core.permissions import Action, allows, require
 from core.scoping import get_visible_or_404
 from villages.models import Region
@@ -29,12 +33,18 @@ from .forms import (
     MemberIncreaseForm,
     StatusChangeForm,
 )
+from .idnumbers import holds_long_number, id_search_hash
 from .imports import commit_import, error_workbook, start_import
 from .models import Helper, HistoricalLoad, Household, ImportJob
 from .quality import household_warnings
 from .reports import blank_template
 
 PAGE_SIZE = 50
+ID_HASH = re.compile(r"[0-9a-f]{64}")  # households.idnumbers.id_number_hash: HMAC-SHA256, hex
+SAVED_SEARCHES_KEY = "household_searches"
+SAVED_SEARCHES = 20
+MAX_VERSION = 2**31 - 1  # the version column is an integer
+MAX_FORM_INDEX_DIGITS = 4  # a household has far fewer than 10,000 member rows
 
 
 def filter_regions(user) -> list[tuple[str, str]]:
@@ -45,12 +55,57 @@ def filter_regions(user) -> list[tuple[str, str]]:
     return [(user.region_id, f"{user.region.name}（全部）")] + [(region.code, region.name) for region in children]
 
 
+def search_url(request, data) -> str:
+    """The list's URL for a search (post/redirect/get): a valid ID number becomes its keyed hash
+    (`id_hash`), any other query holding a long run of digits a token of this session (`qs`), so
+    neither lands in a URL or an access log; a name, pinyin or short number stays `q`."""
+    params = QueryDict(mutable=True)
+    for name in HouseholdFilterForm.base_fields:
+        if name != "q" and (value := data.get(name)):
+            params[name] = value
+    query = (data.get("q") or "").strip()
+    if id_hash := id_search_hash(query):
+        params["id_hash"] = id_hash
+    elif holds_long_number(query):
+        token = secrets.token_urlsafe(6)
+        # The newest searches only: a token lives as long as the session, at most SAVED_SEARCHES of them.
+        searches = {**request.session.get(SAVED_SEARCHES_KEY, {}), token: query}
+        request.session[SAVED_SEARCHES_KEY] = dict(list(searches.items())[-SAVED_SEARCHES:])
+        params["qs"] = token
+    elif query:
+        params["q"] = query
+    return f"{reverse('households:list')}?{params.urlencode()}"
+
+
+def saved_search(request) -> tuple[dict, str]:
+    """The search a URL names by `id_hash` or `qs`, and which kind it is ("id", "saved", "expired" or "")."""
+    id_hash = request.GET.get("id_hash", "")
+    if ID_HASH.fullmatch(id_hash):
+        return {"id_hash": id_hash}, "id"
+    if token := request.GET.get("qs"):
+        query = request.session.get(SAVED_SEARCHES_KEY, {}).get(token)
+        return ({"q": query}, "saved") if query else ({}, "expired")
+    return {}, ""
+
+
 @login_required
 def household_list(request):
-    """Scoped list with filters and search; keyset pages (`after`), never a COUNT over the province."""
+    """Scoped list with filters and search; keyset pages (`after`), never a COUNT over the province.
+
+    The search box posts; the answer redirects to a URL without the number (`search_url`)."""
+    if request.method == "POST":
+        return HttpResponseRedirect(search_url(request, request.POST), status=303)
+    if holds_long_number(request.GET.get("q", "")):
+        # Typed into the address bar: moved out of the URL at once (the log masks this one request).
+        return HttpResponseRedirect(search_url(request, request.GET))
     form = HouseholdFilterForm(request.GET or None, region_choices=filter_regions(request.user))
-    filters = form.cleaned_data if form.is_valid() else {}
-    page, next_after = selectors.household_page(request.user, filters, request.GET.get("after", ""), PAGE_SIZE)
+    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    search, searched = saved_search(request)
+    filters.update(search)
+    if searched == "expired":
+        page, next_after = [], None
+    else:
+        page, next_after = selectors.household_page(request.user, filters, request.GET.get("after", ""), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("after", None)
     template = "households/_table.html" if request.htmx else "households/list.html"
@@ -62,6 +117,7 @@ def household_list(request):
             "households": page,
             "next_after": next_after,
             "query": query.urlencode(),
+            "searched": searched,
             "nav_active": "households",
         },
     )
@@ -101,8 +157,18 @@ def household_edit(request, pk):
 
 def posted_version(request) -> int:
     """The version the form was loaded with; anything malformed counts as stale."""
-    version = request.POST.get("version", "")
-    return int(version) if version.isdigit() else 0
+    try:
+        return parse_int(request.POST.get("version", ""), field="version", minimum=0, maximum=MAX_VERSION)
+    except ValidationError:
+        return 0
+
+
+def member_masks(household) -> dict[int, str]:
+    """{member id: masked ID number} of the household being edited; a row sent back with its mask
+    unchanged keeps the stored number."""
+    if household is None:
+        return {}
+    return dict(household.members.filter(is_active=True).values_list("pk", "id_number_masked"))
 
 
 def household_form(request, household):
@@ -111,8 +177,8 @@ def household_form(request, household):
     # A role that may not save the form is told so before typing a household into it (403).
     require(request.user, Action.EDIT_HOUSEHOLD if editing else Action.REGISTER_HOUSEHOLD)
     if request.method == "POST":
-        form = HouseholdForm(request.POST, user=request.user, editing=editing)
-        formset = MemberFormSet(request.POST, prefix="members")
+        form = HouseholdForm(request.POST, user=request.user, household=household)
+        formset = MemberFormSet(request.POST, prefix="members", form_kwargs={"masks": member_masks(household)})
         if form.is_valid() and formset.is_valid():
             kept = formset.kept_forms()
             row_of = [index for index, _ in kept]
@@ -123,9 +189,7 @@ def household_form(request, household):
                         user=request.user,
                         household_id=household.pk,
                         data=form.service_data(),
-                        expected_version=int(request.POST["version"])
-                        if request.POST.get("version", "").isdigit()
-                        else 0,
+                        expected_version=posted_version(request),
                         members=member_data,
                     )
                     messages.success(request, "已保存。")
@@ -147,17 +211,22 @@ def household_form(request, household):
             except ValidationError as error:
                 apply_service_errors(error, form, formset, row_of)
     elif editing:
+        # Phones and ID numbers start masked; the full ones are shown only by the audited unmask.
         form = HouseholdForm(
-            initial={**{f: getattr(household, f) for f in services.HOUSEHOLD_FIELDS}, "village": household.village_id},
+            initial={
+                **{f: getattr(household, f) for f in services.HOUSEHOLD_FIELDS if f != "phone"},
+                "village": household.village_id,
+            },
             user=request.user,
-            editing=True,
+            household=household,
         )
         formset = MemberFormSet(
             prefix="members",
             initial=[
-                {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk, "id_number": ""}
+                {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk, "id_number": m.id_number_masked}
                 for m in household.members.filter(is_active=True).order_by("pk")
             ],
+            form_kwargs={"masks": member_masks(household)},
         )
     else:
         form = HouseholdForm(user=request.user, initial={"identified_year": 2020})
@@ -179,7 +248,7 @@ def household_form(request, household):
 def member_row(request):
     """htmx: one more empty member row for the formset."""
     index = request.GET.get("index", "")
-    if not index.isdigit():
+    if not is_ascii_digits(index) or len(index) > MAX_FORM_INDEX_DIGITS:
         raise Http404
     member_form = MemberFormSet(prefix="members").empty_form  # carries the DELETE box
     member_form.prefix = f"members-{index}"

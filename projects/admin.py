@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from core.admin import CheckedTextAdmin
+
 from .models import Beneficiary, Notice, NoticeObjection, Project, ProjectEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CheckedTextAdmin):
     """Written only through projects/services.py (the web pages, the API and the seed)."""
 
     def has_add_permission(self, request):

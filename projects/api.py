@@ -9,13 +9,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.pagination import IdCursorPagination
+from core.parsing import date_validator
 from core.years import YEAR_LIMITS
 
 from . import selectors, services
 from .codes import NoticeKind, ProjectCategory, ProjectStatus
 from .models import Beneficiary, Notice, NoticeObjection, Project, ProjectEvent
 
-REGION_CODE = r"^\d{12}$"
+REGION_CODE = r"^[0-9]{12}$"
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -177,8 +178,12 @@ class ProjectViewSet(
         )
         return self.respond(project)
 
-    @extend_schema(request=BeneficiaryWriteSerializer, responses={200: BeneficiaryReadSerializer(many=True)})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], request=None, responses={200: BeneficiaryReadSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request=BeneficiaryWriteSerializer, responses={201: BeneficiaryReadSerializer(many=True)}
+    )
+    # All of them, never paged; the list's filters are not this action's.
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def beneficiaries(self, request, pk=None):
         """受益户：GET 列出，POST 添加或修改计划受益金额（已实施的项目同时生成帮扶措施）。"""
         project = self.get_object()
@@ -197,7 +202,7 @@ class ProjectViewSet(
         return Response(BeneficiaryReadSerializer(rows, many=True).data, status=code)
 
     @extend_schema(request=BeneficiaryRemoveSerializer, responses={200: BeneficiaryReadSerializer(many=True)})
-    @action(detail=True, methods=["post"], url_path="remove-beneficiary")
+    @action(detail=True, methods=["post"], url_path="remove-beneficiary", pagination_class=None, filter_backends=[])
     def remove_beneficiary(self, request, pk=None):
         """移除受益户（项目实施前）。"""
         project = self.get_object()
@@ -216,7 +221,7 @@ class ProjectViewSet(
 
 class NoticeObjectionSerializer(serializers.ModelSerializer):
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
-    resolved_by = serializers.CharField(source="resolved_by.username", default=None, read_only=True)
+    resolved_by = serializers.CharField(source="resolved_by.username", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = NoticeObjection
@@ -257,16 +262,18 @@ class NoticeWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     content = serializers.CharField()
     place = serializers.CharField(max_length=200)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField(required=False, help_text="公示留空则按最短公示天数计算")
+    start_date = serializers.DateField(validators=[date_validator])
+    end_date = serializers.DateField(
+        validators=[date_validator], required=False, help_text="公示留空则按最短公示天数计算"
+    )
 
 
-class ObjectionCreateSerializer(serializers.Serializer):
+class NoticeObjectionCreateSerializer(serializers.Serializer):
     content = serializers.CharField()
-    received_on = serializers.DateField(required=False, help_text="默认今天；须在公示期内")
+    received_on = serializers.DateField(validators=[date_validator], required=False, help_text="默认今天；须在公示期内")
 
 
-class ObjectionResolveSerializer(serializers.Serializer):
+class NoticeObjectionResolveSerializer(serializers.Serializer):
     objection = serializers.IntegerField()
     outcome = serializers.CharField()
 
@@ -307,14 +314,18 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         )
         return self.respond(notice, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ObjectionCreateSerializer, responses={200: NoticeObjectionSerializer(many=True)})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], request=None, responses={200: NoticeObjectionSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request=NoticeObjectionCreateSerializer, responses={201: NoticeObjectionSerializer(many=True)}
+    )
+    # All of them, never paged; the list's filters are not this action's.
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def objections(self, request, pk=None):
         """公示异议：GET 列出，POST 登记（须在公示期内收到）。"""
         notice = self.get_object()
         code = status.HTTP_200_OK
         if request.method == "POST":
-            serializer = ObjectionCreateSerializer(data=request.data)
+            serializer = NoticeObjectionCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             services.record_notice_objection(
                 user=request.user,
@@ -327,12 +338,12 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         rows = rows.select_related("recorded_by", "resolved_by")
         return Response(NoticeObjectionSerializer(rows, many=True).data, status=code)
 
-    @extend_schema(request=ObjectionResolveSerializer, responses={200: NoticeObjectionSerializer})
+    @extend_schema(request=NoticeObjectionResolveSerializer, responses={200: NoticeObjectionSerializer})
     @action(detail=True, methods=["post"], url_path="resolve-objection")
     def resolve_objection(self, request, pk=None):
         """处理异议：写明处理结果。"""
         notice = self.get_object()
-        serializer = ObjectionResolveSerializer(data=request.data)
+        serializer = NoticeObjectionResolveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         objection = get_object_or_404(
             NoticeObjection.objects.visible_to(request.user).filter(notice=notice),

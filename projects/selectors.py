@@ -3,6 +3,7 @@
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from core.parsing import optional_region_code, optional_year
 from core.regions import RegionLevel, code_prefix, county_of
 from households.models import Household
 from villages.models import Region
@@ -17,14 +18,13 @@ def project_list(user, filters: dict | None = None):
     """Projects the user may see, newest year first, filtered by year, status, category and county."""
     filters = filters or {}
     projects = Project.objects.visible_to(user)
-    year = str(filters.get("year") or "")
-    if year.isdigit():
-        projects = projects.filter(year=int(year))
+    if (year := optional_year(filters, "year")) is not None:
+        projects = projects.filter(year=year)
     if (status := filters.get("status")) in ProjectStatus.values:
         projects = projects.filter(status=status)
     if (category := filters.get("category")) in ProjectCategory.values:
         projects = projects.filter(category=category)
-    if county := filters.get("county"):
+    if county := optional_region_code(filters, "county"):
         projects = projects.filter(county_id=county)
     return (
         projects.select_related("county", "region")

@@ -3,13 +3,14 @@ an objection goes through these functions (views, API and the demo seed call the
 """
 
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from core.codes import ParameterKey
+from core.parsing import parse_date, parse_money
 from core.permissions import Action, allows, require
 from core.policy import policy_value
 from core.regions import RegionLevel, code_prefix, same_county
@@ -41,19 +42,6 @@ PROJECT_FIELDS = [
 
 def _today(today: date | None) -> date:
     return today or timezone.localdate()
-
-
-def money(value, field: str) -> Decimal:
-    """A non-negative amount in 元 with at most two decimals, or a Chinese error on `field`."""
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, AttributeError) as error:
-        raise ValidationError({field: ["请输入金额（元），最多两位小数。"]}) from error
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({field: ["请输入金额（元），最多两位小数。"]})
-    if amount < 0:
-        raise ValidationError({field: ["金额不能为负数。"]})
-    return amount
 
 
 def _project_place(user, county_code: str | None, village_codes: list[str]) -> tuple[Region, Region, list[Region]]:
@@ -91,7 +79,7 @@ def _fill(project: Project, data: dict) -> None:
     for name in ("name", "implementing_unit", "content", "performance_target", "poverty_link"):
         setattr(project, name, (getattr(project, name) or "").strip())
     try:
-        project.budget = money(data.get("budget", project.budget), "budget")
+        project.budget = parse_money(data.get("budget", project.budget), field="budget")
     except ValidationError as error:
         errors.update(error.message_dict)
         project.budget = Decimal(0)
@@ -242,7 +230,7 @@ def set_beneficiary(*, user, project_id: int, household_id: int, planned_amount)
     require(user, Action.DECLARE_PROJECT)
     if not beneficiaries_can_be_added(project):
         raise ValidationError({"household": ["项目已验收，受益户不能再调整。"]})
-    amount = money(planned_amount, "planned_amount")
+    amount = parse_money(planned_amount, field="planned_amount")
     households = Household.objects.visible_to(user).filter(pk=household_id)
     villages = list(project.villages.values_list("code", flat=True))
     household = (
@@ -321,6 +309,10 @@ def post_notice(
         raise ValidationError({"region": ["公示区划须在项目或资金所在县内。"]})
     if start_date is None:
         raise ValidationError({"start_date": ["请填写开始日期。"]})
+    # Bounded before the arithmetic below: 9999-12-31 plus the notice days would overflow.
+    start_date = parse_date(start_date, field="start_date")
+    if end_date is not None:
+        end_date = parse_date(end_date, field="end_date")
     days = notice_days(region.code, start_date.year)
     minimum_end = start_date + timedelta(days=days - 1)
     if end_date is None:

@@ -1,13 +1,40 @@
+import logging
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from assessment.defaults import ensure_default_scheme
 from core.codes import Role
+from core.logging import PERSONAL_NUMBER
 from core.policy_defaults import ensure_default_parameters
 
 from .factories import TEST_PASSWORD, UserFactory, region
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_log(tmp_path_factory):
+    """The handlers of LOGGING write the whole run to one file, which must hold no full ID number
+    or phone at the end (tests/fupin/test_log_masking.py checks that each source reaches it)."""
+    path = tmp_path_factory.mktemp("logs") / "session.log"
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    names = settings.LOGGING["handlers"]
+    configured = {handler for logger in loggers for handler in logger.handlers if handler.get_name() in names}
+    with path.open("a", encoding="utf-8") as stream:
+        previous = {handler: handler.stream for handler in configured}
+        for handler in configured:
+            handler.setStream(stream)
+        yield path
+        for handler, old in previous.items():
+            handler.setStream(old)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    leaks = [number for number, line in enumerate(lines, 1) if PERSONAL_NUMBER.search(line)]
+    # Line numbers only: the report must not print the numbers it found.
+    assert not leaks, f"{path}: a full ID number or phone in the log, lines {leaks[:20]}"
 
 
 @pytest.fixture(autouse=True)

@@ -366,6 +366,9 @@ API: dict[tuple[str, str], list[Case]] = {
         Case(Action.RECORD_INCOME, H, lambda w, u: {"year": TODAY.year, "wage_income": "3000.00"})
     ],
     ("POST", "/api/v1/households/{id}/unmask/"): [Case(Action.UNMASK_PERSONAL_DATA, H)],
+    ("POST", "/api/v1/households/search/"): [
+        Case(READ, data=lambda w, u: {"id_number": w.household.members.first().id_number}, visible=anyone)
+    ],
     ("POST", "/api/v1/aid-measures/"): [
         Case(
             Action.RECORD_AID_MEASURE,
@@ -991,6 +994,8 @@ HTML: dict[str, list[Page] | str] = {
         )
     ],
     "public:village_notices": "public",
+    # Check names and ok/failed only, no data: docker-compose and the load balancer call it unauthenticated.
+    "health": "public",
 }
 # The shared action URLs, one entry per action their views offer (a new action must be added here).
 PROJECT_ACTIONS: dict[str, tuple[str, Case]] = {

@@ -32,7 +32,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
     filterset_class = RegionFilter
     lookup_field = "code"
-    lookup_value_regex = r"\d{12}"
+    lookup_value_regex = r"[0-9]{12}"
     pagination_class = CodeCursorPagination
 
     def get_queryset(self):

@@ -1,6 +1,7 @@
-"""采集表 import, by stage: guard the upload (`guard`), read the two official sheets (`sheets`),
-map rows to the registry services' arguments and their errors back to cells (`rows`), validate
-into a preview and commit all or nothing (`run`), and the import as a transfer job (`jobs`).
+"""采集表 import, by stage: guard the upload (`guard`), read the two official sheets (`sheets`,
+through a child process under memory and CPU limits, `bounded_read`), map rows to the registry
+services' arguments and their errors back to cells (`rows`), validate into a preview and commit
+all or nothing (`run`), and the import as a transfer job (`jobs`).
 
 No registry rule is repeated here: every household goes through
 households.services.register_households / update_household.

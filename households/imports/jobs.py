@@ -24,7 +24,8 @@ from .guard import MAX_UPLOAD_BYTES, UploadRefused, check_upload
 from .run import import_rows
 from .sheets import read_sheets
 
-MAX_STORED_ERRORS = 5000
+# The preview lists this many errors (and counts the rest): the page and the row stay small.
+MAX_STORED_ERRORS = 500
 
 
 def start_import(*, user, uploaded, commit: bool = False, historical: bool = False) -> ImportJob:
@@ -71,7 +72,8 @@ def commit_import(*, user, job_id: int) -> ImportJob:
         raise ValidationError({"job": ["只有校验无误的导入可以确认导入。"]})
     job.status = ImportJob.Status.COMMITTING
     job.households_done = 0
-    job.save(update_fields=["status", "households_done"])
+    job.heartbeat_at, job.attempts = None, 0  # a new step: the validation's beats and runs do not count
+    job.save(update_fields=["status", "households_done", "heartbeat_at", "attempts"])
     queue_transfer_job(job, commit=True)
     return job
 
@@ -111,6 +113,7 @@ def validate_or_commit(job: ImportJob, *, commit: bool) -> None:
         ImportJob.Status.DONE if result.committed else ImportJob.Status.PREVIEW,
         counts=result.counts(),
         errors=[error.as_dict() for error in result.errors[:MAX_STORED_ERRORS]],
+        errors_total=len(result.errors),
         households_done=len(household_rows),
     )
 
@@ -132,8 +135,9 @@ def error_workbook(job: ImportJob, path: Path | str) -> int:
         for title in (HOUSEHOLD_SHEET, MEMBER_SHEET):
             if title not in source.sheetnames:
                 continue
-            rows = list(source[title].iter_rows(values_only=True))
-            headers = [str(value or "") for value in rows[0]] if rows else []
+            rows = source[title].iter_rows(values_only=True)  # streamed: only the bad rows are kept
+            first = next(rows, None)
+            headers = [str(value or "") for value in first] if first else []
             masked = {position: masks[header] for position, header in enumerate(headers) if header in masks}
 
             def shown(position, value, masked=masked):
@@ -144,7 +148,7 @@ def error_workbook(job: ImportJob, path: Path | str) -> int:
             bad = [
                 [shown(position, value) for position, value in enumerate(row)]
                 + ["；".join(reasons[(title, number)]), number]
-                for number, row in enumerate(rows[1:], start=2)
+                for number, row in enumerate(rows, start=2)
                 if (title, number) in reasons
             ]
             sheets.append(Sheet(title, [*headers, "原因", "原行号"], iter(bad)))

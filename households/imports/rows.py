@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
+from core.parsing import is_ascii_digits
+
 from ..codes import Relation
 from ..resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from .sheets import HISTORICAL_FIELDS, ParsedRow, SheetError
@@ -59,7 +61,7 @@ def map_errors(error: ValidationError, household_row: ParsedRow, member_rows: li
     messages = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
     for key, reasons in messages.items():
         parts = key.split(".")
-        if parts[0] == "members" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(member_rows):
+        if parts[0] == "members" and len(parts) == 3 and is_ascii_digits(parts[1]) and int(parts[1]) < len(member_rows):
             row = member_rows[int(parts[1])].row
             mapped += [SheetError(MEMBER_SHEET, row, HEADER_OF.get(parts[2], parts[2]), reason) for reason in reasons]
         elif parts[0] == "members":

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 
 from core.bulk import copy_insert
 from core.errors import DuplicatePerson
+from core.parsing import is_ascii_digits, parse_year
 from core.permissions import Action, require
 from core.regions import RegionLevel
 from villages.models import Region
@@ -55,7 +56,7 @@ def next_household_serial(village: Region) -> int:
         .first()
     )
     serial = last.removeprefix(village.code) if last else ""
-    return int(serial) + 1 if serial.isdigit() else 1
+    return int(serial) + 1 if is_ascii_digits(serial) else 1
 
 
 def insert_members(user, members: list[Member], numbers: list[str | None]) -> None:
@@ -204,7 +205,7 @@ def _historical_status(entry) -> tuple[str, int | None]:
         raise ValidationError({"exit_year": ["已脱贫的户须填写脱贫年度。"]})
     if status != HouseholdStatus.EXITED and exit_year:
         raise ValidationError({"exit_year": ["只有已脱贫的户填写脱贫年度。"]})
-    return status, (int(exit_year) if exit_year else None)
+    return status, (parse_year(exit_year, field="exit_year") if exit_year else None)
 
 
 def _build_household(user, entry, numbers, villages, registered, taken, next_serial, historical):

@@ -19,6 +19,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from core.errors import DuplicatePerson
+from core.parsing import parse_year
 from core.permissions import Action, require
 
 from ..codes import INCREASE_REASONS, AdjustmentKind, HouseholdStatus, MemberChangeReason, Relation
@@ -134,8 +135,9 @@ def change_status(
             }
         )
     when = effective_date or timezone.localdate()
-    effective_year = int(
-        effective_year or exit_year or (application.year if application is not None else None) or current_year()
+    effective_year = parse_year(
+        effective_year or exit_year or (application.year if application is not None else None) or current_year(),
+        field="effective_year",
     )
     if kind == AdjustmentKind.EXITED and effective_year < household.identified_year:
         raise ValidationError(

@@ -9,7 +9,9 @@ import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.parsing import parse_money, parse_year
 from core.permissions import Action, require
+from core.years import FIRST_INCOME_YEAR
 from villages.models import Region
 
 from ..income import INCOME_ITEMS
@@ -26,6 +28,15 @@ def save_income(*, user, household_id: int, year: int, items: dict) -> IncomeRec
 
     A locked year (an approval settled it) is refused until the lock is lifted.
     """
+    year = parse_year(year, field="year", minimum=FIRST_INCOME_YEAR)
+    amounts, errors = {}, {}
+    for field in INCOME_ITEMS:
+        try:
+            amounts[field] = parse_money(items.get(field) or 0, field=field)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
     household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
     require(user, Action.RECORD_INCOME)
     if household.member_count < 1:
@@ -38,8 +49,8 @@ def save_income(*, user, household_id: int, year: int, items: dict) -> IncomeRec
     income, _ = IncomeRecord.objects.get_or_create(
         household=household, year=year, defaults={"household_size": household.member_count}
     )
-    for field in INCOME_ITEMS:
-        setattr(income, field, Decimal(str(items.get(field, 0) or 0)))
+    for field, amount in amounts.items():
+        setattr(income, field, amount)
     income.household_size = household.member_count
     full_clean_or_raise(income, exclude=["household"])
     with pghistory.context(reason=f"登记{year}年度收入"):
@@ -61,6 +72,8 @@ def add_aid_measure(
 ) -> AidMeasure:
     """帮扶措施 for a household in the user's scope (from a project when `project` is given)."""
     # The household's row lock serialises this write with lock_year (the year-lock check below).
+    year = parse_year(year, field="year")
+    amount = parse_money(amount or 0, field="amount")
     household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
     require(user, Action.RECORD_AID_MEASURE)
     measure = AidMeasure(
@@ -68,7 +81,7 @@ def add_aid_measure(
         category=category,
         year=year,
         description=description,
-        amount=Decimal(str(amount or 0)),
+        amount=amount,
         project=project,
         created_by=user,
     )

@@ -12,6 +12,7 @@ from core.codes import ParameterKey
 from core.errors import DuplicatePerson
 from core.policy import policy_value
 from core.scoping import scope_prefix
+from core.text import text_errors
 from villages.models import Region
 
 from ..codes import PovertyCause, Relation
@@ -115,10 +116,14 @@ def check_not_registered(user, numbers: list[str | None], *, prefix="members", e
 
 
 def full_clean_or_raise(instance, exclude=(), prefix="") -> None:
+    # Text hygiene (core/text.py) is checked here too, so a member's error carries its prefix.
+    errors = text_errors(instance, exclude=exclude)
     try:
         instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
     except ValidationError as error:
-        raise ValidationError({f"{prefix}{key}": value for key, value in error.message_dict.items()}) from error
+        errors = {**errors, **error.message_dict}
+    if errors:
+        raise ValidationError({f"{prefix}{key}": value for key, value in errors.items()})
 
 
 def build_member(household: Household, data: dict, number: str, index: int) -> Member:

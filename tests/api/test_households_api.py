@@ -163,7 +163,11 @@ def test_list_searches_by_pinyin_initials_number_and_id(clerk_client):
 
     assert names(q="hxy") == ["何秀英"]
     assert names(q="马") == ["马成"]
-    assert names(q=numbers[1]) == ["何秀英"]
+    # An ID number goes in a POST body, never into a URL; its keyed hash may (households/api.py::search).
+    found = clerk_client.post("/api/v1/households/search/", {"id_number": numbers[1]}, format="json").json()
+    assert [row["head_name"] for row in found["results"]] == ["何秀英"]
+    assert names(id_hash=found["id_hash"]) == ["何秀英"]
+    assert clerk_client.get("/api/v1/households/", {"q": numbers[1]}).status_code == 400
     assert names(q="6229261012010002") == ["何秀英"]
     assert names(status="POOR") == ["马成", "何秀英"]
     assert clerk_client.get("/api/v1/households/", {"status": "nonsense"}).status_code == 400

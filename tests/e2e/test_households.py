@@ -125,7 +125,10 @@ def test_clerk_registers_four_members_and_finds_the_household_by_pinyin(clerk_pa
     table_rows = page.locator("#household-table tbody tr")
     expect(table_rows).to_have_count(2)
     page.evaluate("window.notReloaded = true")  # survives only if htmx swaps the table in place
-    with page.expect_response(lambda r: "q=mc" in r.url and r.request.headers.get("hx-request") == "true") as response:
+    # The search box posts; the table comes from the redirect to ?q=mc (all_headers: a redirected request's own).
+    with page.expect_response(
+        lambda r: "q=mc" in r.url and r.request.all_headers().get("hx-request") == "true"
+    ) as response:
         page.locator("#id_q").press_sequentially("mc", delay=50)
     assert response.value.ok
     expect(table_rows).to_have_count(1)

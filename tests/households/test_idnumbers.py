@@ -58,3 +58,15 @@ def test_refusals_say_why(number, message):
 def test_a_valid_number_is_normalised():
     number = make_id_number()
     assert normalize_id_number(f" {number.lower()} ") == number
+
+
+def test_spaces_full_width_digits_and_a_full_width_x_are_read_as_typed():
+    first17 = next(
+        candidate
+        for serial in range(100, 1000)
+        if ric.calc_check_digit((candidate := f"11010519491231{serial}") + "0") == "X"
+    )
+    number = first17 + "X"
+    full_width = number.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    assert normalize_id_number(full_width[:6] + " " + full_width[6:14] + "\u3000" + full_width[14:]) == number
+    assert normalize_id_number(number.lower()) == number

@@ -1,0 +1,73 @@
+"""gunicorn settings for `make run`, the Dockerfile and docker-compose.yml (`--config python:fupin.gunicorn_conf`).
+
+Sized for a 2-core machine: a few processes, each with a few threads, so a page waiting on
+PostgreSQL does not hold a core. Every value can be overridden by the environment
+(GUNICORN_WORKERS …) or on the command line. Log lines pass through the personal-number
+mask (core.logging.MaskPersonalNumbers): an ID number typed into a URL never reaches a log.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Connections the kernel queues while every thread is busy: a burst of 200 clients must
+# wait, not be refused (runserver's queue of 10 dropped them).
+backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
+# Exports and imports run in Celery; a page that takes a minute is a fault, not work.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# A worker is replaced after this many requests (with jitter so they do not all restart together).
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Behind a TLS proxy on the same host or network: trust its X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+MASK = {"()": "core.logging.MaskPersonalNumbers"}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_personal_numbers": MASK},
+    "formatters": {
+        "generic": {
+            "format": "%(asctime)s [%(process)d] [%(levelname)s] %(message)s",
+            "datefmt": "[%Y-%m-%d %H:%M:%S %z]",
+        },
+        "access": {"format": "%(message)s"},
+    },
+    # The filter sits on the handlers too: a record propagated from another logger is masked as well.
+    "handlers": {
+        "error_console": {
+            "class": "logging.StreamHandler",
+            "formatter": "generic",
+            "stream": "ext://sys.stderr",
+            "filters": ["mask_personal_numbers"],
+        },
+        "access_console": {
+            "class": "logging.StreamHandler",
+            "formatter": "access",
+            "stream": "ext://sys.stdout",
+            "filters": ["mask_personal_numbers"],
+        },
+    },
+    "loggers": {
+        "gunicorn.error": {
+            "level": loglevel.upper(),
+            "handlers": ["error_console"],
+            "filters": ["mask_personal_numbers"],
+            "propagate": False,
+        },
+        "gunicorn.access": {
+            "level": "INFO",
+            "handlers": ["access_console"],
+            "filters": ["mask_personal_numbers"],
+            "propagate": False,
+        },
+    },
+    "root": {"level": "WARNING", "handlers": ["error_console"]},
+}
