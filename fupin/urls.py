@@ -24,7 +24,7 @@ SWAGGER_UI_STYLE = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 HEALTH_CHECKS = [
     "health_check.Database",
     "health_check.Cache",
-    ("health_check.contrib.redis.Redis", {"client_factory": broker_client}),
+    ("fupin.service_status.BrokerRedis", {"client_factory": broker_client}),
     ("fupin.service_status.CeleryPing", {"limit": 1, "timeout": timedelta(seconds=2)}),
 ]
 
