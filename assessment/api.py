@@ -65,6 +65,7 @@ class ApplicationReadSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region_id", read_only=True)
     target = serializers.CharField(source="target_label", read_only=True)
     submitted_by = serializers.CharField(source="submitted_by.username", default=None, allow_null=True, read_only=True)
+    withdrawn_by = serializers.CharField(source="withdrawn_by.username", default=None, allow_null=True, read_only=True)
     steps = StepSerializer(many=True, read_only=True)
 
     class Meta:
@@ -93,6 +94,9 @@ class ApplicationReadSerializer(serializers.ModelSerializer):
             "reopen_reason",
             "relocked_at",
             "relock_reason",
+            "withdrawn_by",
+            "withdrawn_at",
+            "withdraw_reason",
             "steps",
         ]
         read_only_fields = fields
@@ -124,7 +128,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
     submit = serializers.BooleanField(required=False, default=False, help_text="同时提交（运行标准核查）")
 
 
-CONFIRM_HELP = "确认办理不可撤回的操作：不予通过、改变农户状态的审定（县审定）、终止申请时须为 true"
+CONFIRM_HELP = "确认办理不可撤回的操作：不予通过、改变农户状态的审定（县审定）、终止申请、撤回申请时须为 true"
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -139,6 +143,12 @@ class SendBackSerializer(serializers.Serializer):
 class ResubmitSerializer(serializers.Serializer):
     figures = serializers.DictField(required=False, help_text="更正后的两不愁三保障答复（识别、户退出、返贫）")
     reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    # Blank passes: the engine refuses it (require_reason), with the same message as on the page.
+    reason = serializers.CharField(allow_blank=True, help_text="撤回理由（必填），记入办理过程")
+    confirm = serializers.BooleanField(required=False, default=False, help_text=CONFIRM_HELP)
 
 
 class BatchApprovalSerializer(serializers.Serializer):
@@ -282,6 +292,19 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         target = self.get_object()
         services.require_confirmation(target, ApplicationAction.REJECT, data["confirm"])
         application = services.reject_application(user=request.user, application_id=target.pk, comment=data["comment"])
+        return self.respond(application)
+
+    @extend_schema(request=WithdrawSerializer, responses={200: ApplicationDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """撤回申请（仅申请人，仅草稿或退回修改的申请；办结，不可恢复）：reason（理由）必填，confirm=true。
+        撤回的识别申请，其拟识别户即清退，成员可重新登记；该对象可重新提出同类申请。"""
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        target = self.get_object()
+        services.require_confirmation(target, ApplicationAction.WITHDRAW, data["confirm"])
+        application = services.withdraw_application(user=request.user, application_id=target.pk, reason=data["reason"])
         return self.respond(application)
 
     @extend_schema(request=BatchApprovalSerializer, responses={200: ApplicationReadSerializer(many=True)})

@@ -33,6 +33,8 @@ class ApplicationStatus(models.TextChoices):
     REJECTED = "REJECTED", "不予通过"
     # 终止: stopped by an upheld 异议 (docs/domain.md §5.10).
     ENDED = "ENDED", "已终止"
+    # 撤回: closed by its submitter before any review is pending (a draft, or 退回修改); final.
+    WITHDRAWN = "WITHDRAWN", "已撤回"
 
 
 # Statuses in which an application is still open: one per target and kind (the unique constraint).
@@ -50,6 +52,7 @@ class ApplicationAction(models.TextChoices):
     RESOLVE = "resolve", "处理异议"
     REOPEN = "reopen", "重新开放"
     RELOCK = "relock", "重新锁定"
+    WITHDRAW = "withdraw", "撤回申请"
 
 
 # What an upheld 异议 does to its application: the resolver chooses (docs/domain.md §5.10).

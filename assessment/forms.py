@@ -77,6 +77,12 @@ class DecisionForm(forms.Form):
     confirm = forms.BooleanField(label="我已核实，确认办理（办结后不可撤回）", required=False)
 
 
+class WithdrawForm(forms.Form):
+    # A blank reason is the engine's to refuse (require_reason): one message on the page and the API.
+    reason = forms.CharField(label="撤回理由", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    confirm = forms.BooleanField(label="我已核实，确认撤回（撤回后申请即办结，不可恢复）", required=False)
+
+
 class ObjectionForm(forms.Form):
     content = forms.CharField(label="异议内容", widget=forms.Textarea(attrs={"rows": 2}))
 

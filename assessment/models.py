@@ -36,7 +36,8 @@ class Application(models.Model):
     county for village and county exits. The standard check runs at submission and again, on
     current data, at every approval; the latest result and its reasons are kept, and a failing
     check is never approved (docs/domain.md §6.6). A reviewer may send it back (退回修改): the
-    submitter corrects and resubmits, which starts a new `round` of all the steps. An approved
+    submitter corrects and resubmits, which starts a new `round` of all the steps, or withdraws
+    it (撤回, as a draft may be), which closes it for good and frees its target. An approved
     application locks its year for the target until a county reviewer reopens it with a reason;
     for a household the lock itself is the registry's (households.HouseholdYearLock), written and lifted by the engine.
     """
@@ -83,6 +84,13 @@ class Application(models.Model):
     )
     relocked_at = models.DateTimeField("重新锁定时间", null=True, blank=True)
     relock_reason = models.TextField("重新锁定理由", blank=True)
+    # 撤回 by the submitter, with its reason: once, final, so fields (like the year lock's) and not a step
+    # row, which is a step of the kind's step table (assessment/workflow.py) in its round.
+    withdrawn_by = models.ForeignKey(
+        "fupin.User", verbose_name="撤回人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdraw_reason = models.TextField("撤回理由", blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     scope_code_field = "region__code"
@@ -107,6 +115,15 @@ class Application(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(kind__in=sorted(HOUSEHOLD_KINDS)) | models.Q(household__isnull=False),
                 name="application_household_kinds_name_household",
+            ),
+            # A withdrawal is on record with its time and reason, and only a withdrawn application has one.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status=ApplicationStatus.WITHDRAWN, withdrawn_at__isnull=False)
+                    & ~models.Q(withdraw_reason="")
+                )
+                | (~models.Q(status=ApplicationStatus.WITHDRAWN) & models.Q(withdrawn_at__isnull=True)),
+                name="application_withdrawal_on_record",
             ),
         ]
 

@@ -12,7 +12,7 @@ from .models import Application, ApplicationStep, CountyRating, IncidenceRate, O
 
 
 def _with_target(queryset):
-    return queryset.select_related("household", "region", "submitted_by").annotate(
+    return queryset.select_related("household", "region", "submitted_by", "withdrawn_by").annotate(
         open_objections=Count("objections", filter=Q(objections__resolved_at__isnull=True))
     )
 

@@ -16,6 +16,7 @@ from core.parsing import MAX_INTEGER, parse_int, parse_year
 from core.permissions import Action, allows, refusal, require
 from core.policy import policy_value
 from core.regions import RegionLevel
+from core.text import clean_text
 from households.codes import AdjustmentKind, HouseholdStatus
 from households.models import Household
 from households.services import change_status, lock_year, require_reason, unlock_year
@@ -51,6 +52,8 @@ APPROVAL_ADJUSTMENT = {
     ApplicationKind.REMOVAL: AdjustmentKind.REMOVED,
     ApplicationKind.CLOSURE: AdjustmentKind.CANCELLED,
 }
+# What the submitter may withdraw (撤回): nothing waits on a reviewer, nothing is decided yet.
+WITHDRAWABLE_STATUSES = {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}
 # Kinds whose submission must say why (the 错评 found, the evidence that the household has ceased).
 REASON_REQUIRED = {
     ApplicationKind.REMOVAL: "请填写清退理由（民主评议认定的错评情形）。",
@@ -382,6 +385,8 @@ def require_action(action: str, user, application: Application, today: date | No
             raise ValidationError({"status": ["只有退回修改的申请可以重新提交。"]})
         if application.submitted_by_id != user.pk:
             raise ValidationError({"status": ["只有申请人可以修改后重新提交。"]})
+    elif action == ApplicationAction.WITHDRAW:
+        _require_withdrawable(application, user)
     elif action == ApplicationAction.APPROVE:
         _require_reviewer(application, user, today, deciding=True)
         _require_standard_met(run_check(application))
@@ -406,6 +411,17 @@ def require_action(action: str, user, application: Application, today: date | No
         raise ValueError(f"unknown application action {action!r}")
 
 
+def _require_withdrawable(application: Application, user) -> None:
+    """撤回 is the submitter's, of a draft or an application sent back to them: while a reviewer holds
+    it, only the reviewer stops it (退回修改, 不予通过), and a decided application stays decided."""
+    if application.status == ApplicationStatus.IN_REVIEW:
+        raise ValidationError({"status": ["该申请审核中，不能撤回；须由审核人员退回修改后，申请人方可撤回。"]})
+    if application.status not in WITHDRAWABLE_STATUSES:
+        raise ValidationError({"status": [f"该申请已办结（{application.get_status_display()}），不能撤回。"]})
+    if application.submitted_by_id != user.pk:
+        raise ValidationError({"status": ["只有申请人可以撤回该申请。"]})
+
+
 def _require_standard_met(result: CheckResult) -> None:
     """A failing standard is a gate: no reason lets it through (docs/domain.md §6.6)."""
     if not result.passed:
@@ -418,9 +434,9 @@ def _require_standard_met(result: CheckResult) -> None:
 def needs_confirmation(application: Application, action: str, *, consequence: str = "") -> bool:
     """Whether `action` cannot be undone and the user must confirm it (the page's box, the API's `confirm`).
 
-    不予通过, ending an application, and the approval that changes a household's status.
+    不予通过, 撤回, ending an application, and the approval that changes a household's status.
     """
-    if action == ApplicationAction.REJECT:
+    if action in (ApplicationAction.REJECT, ApplicationAction.WITHDRAW):
         return True
     if action == ApplicationAction.RESOLVE:
         return consequence == ObjectionConsequence.END
@@ -667,12 +683,18 @@ def _finish_unapproved(user, application: Application, *, step_status: str, app_
     application.awaiting_since = None
     application.decided_at = now
     application.save()
+    _release_candidate(user, application, f"{application}未通过{action.name}：{comment}")
+
+
+def _release_candidate(user, application: Application, reason: str) -> None:
+    """A 识别 closed without approval: its 拟识别 household is 清退 in the registry, which frees its
+    people for another registration; the other kinds leave their target as it is."""
     if application.kind == ApplicationKind.IDENTIFICATION:
         change_status(
             user=user,
             household_id=application.household_id,
             kind=AdjustmentKind.REMOVED,
-            reason=f"{application}未通过{action.name}：{comment}",
+            reason=reason,
             effective_year=application.year,
             application=application,
         )
@@ -699,6 +721,31 @@ def reject_application(*, user, application_id: int, comment: str, today: date |
     _finish_unapproved(
         user, application, step_status=StepStatus.REJECTED, app_status=ApplicationStatus.REJECTED, comment=comment
     )
+    return application
+
+
+@transaction.atomic
+def withdraw_application(*, user, application_id: int, reason: str, today: date | None = None) -> Application:
+    """撤回: the submitter closes their draft or sent-back application for good, with a reason on record.
+
+    Final: no move leaves WITHDRAWN. The target may have a new application of the kind at once
+    (a withdrawn application is not open); a withdrawn 识别 candidate leaves the list as a refused
+    one does. The confirmation is the interface's (`require_confirmation`), as for 不予通过.
+    """
+    reason = clean_text(require_reason(reason), field="reason", multiline=True)
+    today = _today(today)
+    application = _locked_application(user, application_id)
+    require_action(ApplicationAction.WITHDRAW, user, application, today)
+    now = timezone.now()
+    application.status = ApplicationStatus.WITHDRAWN
+    application.withdrawn_by = user
+    application.withdrawn_at = now
+    application.withdraw_reason = reason
+    application.decided_at = now
+    application.awaiting_role = ""
+    application.awaiting_since = None
+    application.save()
+    _release_candidate(user, application, f"{application}已由申请人撤回：{reason}")
     return application
 
 

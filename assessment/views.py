@@ -25,6 +25,7 @@ from .forms import (
     ResolveObjectionForm,
     ResubmitForm,
     SampleSurveyForm,
+    WithdrawForm,
 )
 
 
@@ -61,6 +62,11 @@ def _reject(data, user, application):
     return services.reject_application(user=user, application_id=application.pk, comment=data["comment"])
 
 
+def _withdraw(data, user, application):
+    services.require_confirmation(application, ApplicationAction.WITHDRAW, data["confirm"])
+    return services.withdraw_application(user=user, application_id=application.pk, reason=data["reason"])
+
+
 def _resolve(data, user, application):
     consequence = data["consequence"] if data["upheld"] else ""
     services.require_confirmation(application, ApplicationAction.RESOLVE, data["confirm"], consequence=consequence)
@@ -90,6 +96,9 @@ ACTIONS = {
         lambda data, user, application: ResubmitForm(data, application=application),
         lambda data, user, application: services.resubmit_application(user=user, application_id=application.pk, **data),
         "已重新提交，标准核查已重新运行，各步骤重新办理。",
+    ),
+    ApplicationAction.WITHDRAW: FormAction(
+        "withdraw_form", form_of(WithdrawForm), _withdraw, "已撤回申请（已办结），该对象可重新提出同类申请。"
     ),
     ApplicationAction.OBJECT: FormAction(
         "objection_form",

@@ -18,7 +18,7 @@ from ..conftest import login
 from .conftest import GUARANTEES_MET, elapse_publicity
 
 # The moves of the page; "submit" exists only over the API (the page drafts and submits at once).
-PAGE_ACTIONS = {"approve", "send_back", "reject", "resubmit", "object", "resolve", "reopen", "relock"}
+PAGE_ACTIONS = {"approve", "send_back", "reject", "resubmit", "object", "resolve", "reopen", "relock", "withdraw"}
 
 
 class Accepted(Exception):
@@ -48,6 +48,7 @@ def engine_actions(user, application: Application) -> set[str]:
         "object": lambda: services.file_objection(user=user, application_id=pk, content="该户有车辆"),
         "reopen": lambda: services.reopen_application(user=user, application_id=pk, reason="审计发现收入漏记"),
         "relock": lambda: services.relock_application(user=user, application_id=pk, reason="收入已更正"),
+        "withdraw": lambda: services.withdraw_application(user=user, application_id=pk, reason="材料无法补齐"),
     }
     accepted = {action for action, move in moves.items() if engine_accepts(move)}
     open_objections = application.objections.filter(resolved_at__isnull=True)
@@ -105,7 +106,7 @@ def test_buttons_and_the_api_offer_exactly_what_the_engine_accepts_at_every_step
         figures={**GUARANTEES_MET, "consent": True},
         reason="民主评议通过",
     )
-    assert_everyone_agrees(client, api_client, people, application, {"clerk": {"submit"}})
+    assert_everyone_agrees(client, api_client, people, application, {"clerk": {"submit", "withdraw"}})
 
     services.submit_application(user=clerk, application_id=application.pk)
     # 村内公示 runs: anyone in scope may object; the township reviewer may only send it back or refuse yet.
@@ -171,7 +172,7 @@ def test_a_sent_back_application_offers_only_its_resubmission_to_the_applicant(
         figures={**GUARANTEES_MET, "consent": True},
     )
     services.send_back_application(user=clerk2, application_id=application.pk, comment="缺农户签字材料")
-    assert_everyone_agrees(client, api_client, people, application, {"clerk": {"resubmit"}})
+    assert_everyone_agrees(client, api_client, people, application, {"clerk": {"resubmit", "withdraw"}})
 
     services.resubmit_application(user=clerk, application_id=application.pk, reason="已补签字")
     # A new round: its 公示 runs again, as in the first round.

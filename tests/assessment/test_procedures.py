@@ -230,7 +230,7 @@ def test_send_back_resubmit_and_a_new_round_from_the_first_step(people, poor_hou
     # In the applicant's queue, and nobody else's.
     assert application in services_queue(clerk)
     assert application not in services_queue(clerk2) and application not in services_queue(county)
-    assert services.available_actions(clerk, application) == {"resubmit"}
+    assert services.available_actions(clerk, application) == {"resubmit", "withdraw"}
     with pytest.raises(ValidationError):
         services.resubmit_application(user=clerk2, application_id=application.pk)
     # The applicant corrects the answers and resubmits: the check reruns and every step runs again.
