@@ -20,6 +20,7 @@ COPY core core
 COPY fupin fupin
 COPY villages villages
 COPY households households
+COPY monitoring monitoring
 COPY projects projects
 COPY funds funds
 COPY assessment assessment

@@ -39,6 +39,8 @@ class Action(models.TextChoices):
     # Projects and funds.
     DECLARE_PROJECT = "declare_project", "申报、修改项目及公示"
     WRITE_LEDGER = "write_ledger", "记资金台账"
+    # 防返贫监测 (monitoring): a clerk's visit opens an identification (docs/domain.md §12.5).
+    START_MONITORING = "start_monitoring", "发起防返贫监测识别"
     # Reports.
     EXPORT = "export", "导出报表"
     EXPORT_PERSONAL_DATA = "export_personal_data", "导出完整个人信息"
@@ -69,6 +71,7 @@ POLICY: dict[str, frozenset[str]] = {
     Action.RECORD_ASSESSMENT_DATA: frozenset({_CITY, _PROVINCE}),
     Action.DECLARE_PROJECT: frozenset({_CLERK, _COUNTY}),
     Action.WRITE_LEDGER: frozenset({_COUNTY}),
+    Action.START_MONITORING: frozenset({_CLERK}),
     Action.EXPORT: frozenset(_READERS),
     Action.EXPORT_PERSONAL_DATA: frozenset(_READERS),  # and the households.view_full_id permission
 }

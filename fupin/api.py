@@ -11,6 +11,7 @@ from assessment.api import ApplicationViewSet, CountyRatingViewSet, IncidenceRat
 from funds.api import AllocationViewSet, DisbursementViewSet, FundSourceViewSet
 from fupin.export_api import ExportJobViewSet
 from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet, ImportJobViewSet
+from monitoring.api import MonitoringLineViewSet, MonitoringObjectViewSet
 from projects.api import NoticeViewSet, ProjectViewSet
 from villages.api import RegionViewSet
 
@@ -20,6 +21,8 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("aid-measures", AidMeasureViewSet, basename="aid-measure")
 router.register("helpers", HelperViewSet, basename="helper")
 router.register("adjustments", AdjustmentViewSet, basename="adjustment")
+router.register("monitoring-objects", MonitoringObjectViewSet, basename="monitoring-object")
+router.register("monitoring-lines", MonitoringLineViewSet, basename="monitoring-line")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("incidence-rates", IncidenceRateViewSet, basename="incidence-rate")
 router.register("county-ratings", CountyRatingViewSet, basename="county-rating")

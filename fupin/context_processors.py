@@ -25,6 +25,7 @@ def navigation(request):
         items.append(("新增贫困户", reverse("households:create"), "household_create"))
     if allows(user, Action.IMPORT_COLLECTION_FORM):
         items.append(("导入采集表", reverse("households:import"), "import"))
+    items.append(("防返贫监测", reverse("monitoring:list"), "monitoring"))
     if user.role != Role.ADMIN:
         items.append(("审核待办", reverse("assessment:queue"), "queue"))
     if user.region_id:

@@ -107,6 +107,9 @@ class HouseholdReadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+REQUIRED_ON_REGISTRATION = ("village", "attribute", "identified_year", "members")
+
+
 class HouseholdWriteSerializer(serializers.ModelSerializer):
     """A household as registered or corrected: the model's fields, every one optional on an update.
 
@@ -120,6 +123,12 @@ class HouseholdWriteSerializer(serializers.ModelSerializer):
     members = MemberWriteSerializer(many=True, required=False)
     version = serializers.IntegerField(required=False, write_only=True)
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    ordinary = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="登记一般农户（从未建档立卡、纳入监测的边缘易致贫户）：不填贫困户属性、致贫原因和识别年度",
+    )
 
     class Meta:
         model = Household
@@ -133,10 +142,10 @@ class HouseholdWriteSerializer(serializers.ModelSerializer):
             "main_cause",
             "other_causes",
             "identified_year",
-            "monitoring_category",
             "members",
             "version",
             "reason",
+            "ordinary",
             *services.LIVING_CONDITION_FIELDS,
         ]
         extra_kwargs = {
@@ -149,11 +158,9 @@ class HouseholdWriteSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         if self.instance is None:
-            missing = {
-                field: ["该字段是必填项。"]
-                for field in ("village", "attribute", "identified_year", "members")
-                if field not in attrs
-            }
+            # A 一般农户 has no poverty attributes: the service refuses them if given.
+            required = ("village", "members") if attrs.get("ordinary") else REQUIRED_ON_REGISTRATION
+            missing = {field: ["该字段是必填项。"] for field in required if field not in attrs}
             if missing:
                 raise serializers.ValidationError(missing)
         return attrs
@@ -327,6 +334,7 @@ class HouseholdViewSet(
         data = dict(serializer.validated_data)
         household = services.register_household(
             user=request.user,
+            ordinary=data.pop("ordinary", False),
             village_code=data.pop("village"),
             members=[dict(member) for member in data.pop("members")],
             reason=data.pop("reason", ""),
@@ -346,6 +354,7 @@ class HouseholdViewSet(
         data = dict(serializer.validated_data)
         data.pop("village", None)
         data.pop("version", None)
+        data.pop("ordinary", None)  # how a household registers, not a correction
         members = data.pop("members", None)
         household = services.update_household(
             user=request.user,

@@ -14,6 +14,9 @@ class HouseholdStatus(models.TextChoices):
     EXITED = "EXITED", "已脱贫"
     REMOVED = "REMOVED", "清退"
     CANCELLED = "CANCELLED", "自然销户"
+    # 一般农户: never poor, registered so it can be monitored (边缘易致贫户, docs/domain.md §12.2);
+    # no poverty attributes and no identification year, and it counts as poor nowhere.
+    ORDINARY = "ORDINARY", "一般农户"
 
 
 # 识别标准 (docs/domain.md §4.2).

@@ -1,4 +1,7 @@
-"""Registry counts per region: villages and households on the register (any status).
+"""Registry counts per region: villages and 建档立卡 households on the register (any status but 一般农户).
+
+A 一般农户 (registered only to be monitored, docs/domain.md §12.2) is no 建档立卡 household: it is
+left out of these counts as it is of every poverty figure.
 
 These are not incidence figures: the households and people poor in a year are the
 IncidenceRate rows of assessment (docs/domain.md §7.3), which the home page, the region pages
@@ -14,27 +17,31 @@ from core.regions import LEVEL_DIGITS, RegionLevel, ancestor_codes, code_prefix,
 from core.scoping import prefix_range
 from villages.models import Region
 
+from .codes import HouseholdStatus
+
+_REGISTERED = f"status <> '{HouseholdStatus.ORDINARY.value}'"  # 建档立卡 households only
+
 SUMMARY_CACHE_SECONDS = 600
 COUNT_KEYS = ("villages", "households")
 # The levels a summary is kept for: every level that has villages below it.
 SUMMARY_LEVELS = [level for level in LEVEL_DIGITS if level != RegionLevel.VILLAGE]
 
 # The counts of one subtree, in one statement.
-SUBTREE_COUNTS_SQL = """
+SUBTREE_COUNTS_SQL = f"""
 SELECT
     (SELECT count(*) FROM villages_region
       WHERE level = 'village' AND code LIKE %(pattern)s) AS villages,
     count(*) AS households
 FROM households_household
-WHERE village_id >= %(low)s AND (%(high)s::varchar IS NULL OR village_id < %(high)s)
-"""
+WHERE village_id >= %(low)s AND (%(high)s::varchar IS NULL OR village_id < %(high)s) AND {_REGISTERED}
+"""  # noqa: S608 - constant SQL text; every value is a parameter
 
 # The same counts for every region above village level, in one pass over the households:
 # GROUP BY GROUPING SETS over the code prefixes of SUMMARY_LEVELS.
 _PREFIXES = [sql_code_prefix("code", level) for level in SUMMARY_LEVELS]
 ALL_SUBTREE_COUNTS_SQL = f"""
 WITH village_households AS (
-    SELECT village_id, count(*) AS households FROM households_household GROUP BY village_id
+    SELECT village_id, count(*) AS households FROM households_household WHERE {_REGISTERED} GROUP BY village_id
 ), villages AS (
     SELECT r.code, coalesce(h.households, 0) AS households
     FROM villages_region r LEFT JOIN village_households h ON h.village_id = r.code
@@ -115,7 +122,8 @@ def child_region_counts(region: Region | None) -> list[tuple[Region, dict[str, i
     household_sql = f"""
         SELECT {sql_code_prefix("village_id", child_level)} AS prefix, count(*)
         FROM households_household
-        WHERE village_id >= %(low)s AND (%(high)s::varchar IS NULL OR village_id < %(high)s) GROUP BY 1
+        WHERE village_id >= %(low)s AND (%(high)s::varchar IS NULL OR village_id < %(high)s) AND {_REGISTERED}
+        GROUP BY 1
     """  # noqa: S608 - the level's digit count comes from LEVEL_DIGITS
     prefix = region.prefix if region else ""
     low, high = prefix_range(prefix) if prefix else ("", None)

@@ -36,7 +36,6 @@ HOUSEHOLD_FIELDS = [
     "main_cause",
     "other_causes",
     "identified_year",
-    "monitoring_category",
     *LIVING_CONDITION_FIELDS,
 ]
 MEMBER_FIELDS = [

@@ -77,7 +77,6 @@ class HouseholdForm(BootstrapMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     identified_year = model_field(Household, "identified_year", **YEAR_LIMITS)
-    monitoring_category = model_field(Household, "monitoring_category")
 
     def __init__(self, *args, user, household=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -90,8 +90,9 @@ class Household(models.Model):
     identification_standard = models.CharField(
         "识别标准", max_length=2, choices=IdentificationStandard.choices, default=IdentificationStandard.NATIONAL
     )
-    attribute = models.CharField("贫困户属性", max_length=2, choices=HouseholdAttribute.choices)
-    main_cause = models.CharField("主要致贫原因", max_length=2, choices=PovertyCause.choices)
+    # Blank only for a 一般农户 (no poverty attributes); the registry services require them of the others.
+    attribute = models.CharField("贫困户属性", max_length=2, choices=HouseholdAttribute.choices, blank=True)
+    main_cause = models.CharField("主要致贫原因", max_length=2, choices=PovertyCause.choices, blank=True)
     other_causes = ArrayField(
         models.CharField(max_length=2, choices=PovertyCause.choices),
         verbose_name="其他致贫原因",
@@ -102,7 +103,7 @@ class Household(models.Model):
     status = models.CharField(
         "状态", max_length=10, choices=HouseholdStatus.choices, default=HouseholdStatus.CANDIDATE, editable=False
     )
-    identified_year = models.PositiveSmallIntegerField("识别年度")
+    identified_year = models.PositiveSmallIntegerField("识别年度", null=True, blank=True)  # NULL: a 一般农户
     exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
     # Derived from the adjustment log by households/poverty.py (refresh_poverty_years), never typed:
     # the years at whose end the household was poor, and the years it exited in (docs/domain.md §7.4).
@@ -115,7 +116,11 @@ class Household(models.Model):
         blank=True,
         editable=False,
     )
-    monitoring_category = models.CharField("监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True)
+    # The category of the household's open monitoring record, written only by the monitoring services
+    # in the same transaction as that record (docs/domain.md §12.2); never typed.
+    monitoring_category = models.CharField(
+        "监测对象类别", max_length=2, choices=MonitoringCategory.choices, blank=True, editable=False
+    )
     # 二、生产生活条件 (docs/domain.md §3.3). Database defaults keep bulk COPY loads valid.
     arable_land_mu = AreaField("耕地面积（亩）")
     irrigated_land_mu = AreaField("其中有效灌溉面积（亩）")

@@ -89,7 +89,12 @@ def household_warnings(household, *, members=None, incomes=None, open_assignment
     def warn(code, message):
         found.append(QualityWarning(code, message))
 
-    active = household.status in (HouseholdStatus.CANDIDATE, HouseholdStatus.POOR, HouseholdStatus.EXITED)
+    active = household.status in (
+        HouseholdStatus.CANDIDATE,
+        HouseholdStatus.POOR,
+        HouseholdStatus.EXITED,
+        HouseholdStatus.ORDINARY,
+    )
     if active and not members:
         warn("no_members", "在册户没有家庭成员。")
     phone = household.phone or ""

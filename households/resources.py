@@ -79,7 +79,7 @@ HOUSEHOLD_COLUMNS = [
     model_column(Household, "identified_year"),
     model_column(Household, "exit_year", export_only=True),
     model_column(Household, "status", "户状态", export_only=True),
-    model_column(Household, "monitoring_category"),
+    model_column(Household, "monitoring_category", export_only=True),  # set by monitoring, never imported
     model_column(Household, "member_count", export_only=True),
     *(model_column(Household, name) for name in LIVING_CONDITION_FIELDS),
 ]

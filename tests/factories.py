@@ -100,7 +100,29 @@ def populate(village: Region, township: Region) -> Household:
     populate_assessment(household, village)
     populate_projects(household, village)
     populate_funds(household, village)
+    populate_monitoring(village)
     return household
+
+
+def populate_monitoring(village: Region) -> None:
+    """An exited household of the village in 识别中 (monitoring)."""
+    from monitoring.models import MonitoringObject
+
+    MonitoringObject.objects.create(
+        household=household_with_members(village, status=HouseholdStatus.EXITED),
+        category="1",
+        risk_types=["01"],
+        discovery_way="2",
+        discovered_on=date(2024, 3, 1),
+        income_12_months="12000.00",
+        member_count=3,
+        income_per_person="4000.00",
+        line_year=2024,
+        line_amount="7100.00",
+        line_verified=False,
+        consent_signed=True,
+        consent_signed_on=date(2024, 3, 1),
+    )
 
 
 def populate_projects(household: Household, village: Region) -> None:

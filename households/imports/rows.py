@@ -27,7 +27,7 @@ def household_data(values: dict, *, historical: bool = False) -> dict:
     if "*" in (data.get("phone") or ""):
         del data["phone"]  # a masked phone from an export keeps the stored number
     data["other_causes"] = values.get("other_causes") or []
-    for name in ("group_name", "phone", "monitoring_category", "main_cause"):
+    for name in ("group_name", "phone", "main_cause"):
         data.setdefault(name, "")
     return data
 

@@ -16,7 +16,14 @@ from ..models import Household, Member
 from ..names import pinyin_initials
 from ..poverty import current_year
 from .status import ACTIVE_STATUSES
-from .validation import check_not_registered, clean_id_numbers, full_clean_or_raise, validate_causes, validate_family
+from .validation import (
+    check_not_registered,
+    clean_id_numbers,
+    full_clean_or_raise,
+    validate_causes,
+    validate_family,
+    validate_poverty_fields,
+)
 from .warning_counts import refresh_warning_count
 from .year_locks import check_year_open
 
@@ -42,8 +49,14 @@ def update_household(
     check_year_open(household_id=household.pk, year=current_year(), what="修改户信息", key="household")
     merged = {field: data.get(field, getattr(household, field)) for field in HOUSEHOLD_FIELDS}
     merged["household_no"] = merged["household_no"] or household.household_no  # blank keeps the number
-    errors = validate_causes(merged["main_cause"], list(merged["other_causes"] or []), year=merged["identified_year"])
-    if household.status != HouseholdStatus.CANDIDATE and merged["identified_year"] != household.identified_year:
+    if household.status == HouseholdStatus.ORDINARY:  # a 一般农户 carries no poverty attributes (§12.2)
+        errors = validate_poverty_fields(merged, ordinary=True)
+    else:
+        causes = list(merged["other_causes"] or [])
+        errors = validate_causes(merged["main_cause"], causes, year=merged["identified_year"])
+    if household.status not in (HouseholdStatus.CANDIDATE, HouseholdStatus.ORDINARY) and (
+        merged["identified_year"] != household.identified_year
+    ):
         errors["identified_year"] = ["识别年度由审定的识别申请确定，不能修改。"]
     current = {member.pk: member for member in household.members.filter(is_active=True)}
     numbers: list[str | None] = []

@@ -1,4 +1,4 @@
-"""Registering new households: one, or a whole 采集表 at once. Every new household is 拟识别.
+"""Registering new households: one, or a whole 采集表 at once. Every new household is 拟识别 (or a 一般农户).
 
 Forms, the API and the Excel import all call `register_household` / `register_households`,
 which own the transaction, validate across rows, and refuse with `ValidationError` keyed by
@@ -6,7 +6,10 @@ field (`"main_cause"`, `"members"`, `"members.2.id_number"`). A new household en
 and becomes 未脱贫 only when its 识别 application is approved (docs/domain.md §5.1); the typed
 identification year is what the application asks for, never a year it already counts in.
 Only the 历史数据导入 (`historical=True`, services/historical.py) keeps a record's status and
-years. Large batches are written with COPY (core/bulk.py).
+years. A 一般农户 (`ordinary=True`: a never-poor household registered to be monitored as
+边缘易致贫户, docs/domain.md §12.2) follows the same member and ID rules but carries no poverty
+attributes, causes or identification year, and counts as poor nowhere. Large batches are
+written with COPY (core/bulk.py).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from .validation import (
     registered_elsewhere_message,
     validate_causes,
     validate_family,
+    validate_poverty_fields,
 )
 
 
@@ -78,18 +82,22 @@ class NewHousehold:
     village_code: str
     data: dict
     members: list[dict]
+    ordinary: bool = False  # a 一般农户: no poverty attributes, never poor
 
 
 @transaction.atomic
-def register_household(*, user, village_code: str, data: dict, members: list[dict], reason: str = "") -> Household:
-    """Register a new household (拟识别) with its members, all or nothing.
+def register_household(
+    *, user, village_code: str, data: dict, members: list[dict], reason: str = "", ordinary: bool = False
+) -> Household:
+    """Register a new household (拟识别, or with `ordinary` a 一般农户) with its members, all or nothing.
 
     Guarantees: the village is in the user's scope; exactly one 户主, at most one 配偶;
     valid causes; every ID number valid and not actively registered anywhere
     (concurrent attempts: exactly one wins). The household is 拟识别 and becomes 未脱贫
     only when its identification application is approved (docs/domain.md §5.1).
     """
-    (outcome,) = register_households(user=user, entries=[NewHousehold(village_code, data, members)], reason=reason)
+    entry = NewHousehold(village_code, data, members, ordinary=ordinary)
+    (outcome,) = register_households(user=user, entries=[entry], reason=reason)
     if isinstance(outcome, ValidationError):
         raise outcome
     return outcome
@@ -137,7 +145,11 @@ def register_households(
             errors["village"] = ["请选择您管辖范围内的行政村。"]
         year = entry.data.get("identified_year")
         main_cause, other_causes = entry.data.get("main_cause", ""), entry.data.get("other_causes") or []
-        errors.update(validate_causes(main_cause, other_causes, year=year, limit=limits[year]))
+        if entry.ordinary and historical:
+            errors["status"] = ["历史数据导入不登记一般农户。"]
+        errors.update(validate_poverty_fields(entry.data, ordinary=entry.ordinary))
+        if not entry.ordinary:
+            errors.update(validate_causes(main_cause, other_causes, year=year, limit=limits[year]))
         errors.update(validate_family(entry.members))
         numbers, id_errors = clean_id_numbers(entry.members)
         errors.update(id_errors)
@@ -154,7 +166,7 @@ def register_households(
     taken: set[str] = set()
     next_serial: dict[str, int] = {}
     valid = list(numbers_of)
-    reason = reason or "登记拟识别户"
+    reason = reason or ("登记一般农户（纳入监测）" if all(entry.ordinary for entry in entries) else "登记拟识别户")
     for start in range(0, len(valid), REGISTER_CHUNK):
         chunk = valid[start : start + REGISTER_CHUNK]
         hashes = [id_number_hash(number) for index in chunk for number in numbers_of[index]]
@@ -234,7 +246,7 @@ def _build_household(user, entry, numbers, villages, registered, taken, next_ser
         if historical:
             household.status, household.exit_year = _historical_status(entry)
         else:
-            household.status = HouseholdStatus.CANDIDATE
+            household.status = HouseholdStatus.ORDINARY if entry.ordinary else HouseholdStatus.CANDIDATE
         if not household.household_no:
             if village.code not in next_serial:
                 next_serial[village.code] = next_household_serial(village)

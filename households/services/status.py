@@ -42,7 +42,7 @@ STATUS_TRANSITIONS = {
     ),
     AdjustmentKind.CANCELLED: ({HouseholdStatus.POOR, HouseholdStatus.EXITED}, HouseholdStatus.CANCELLED),
 }
-ACTIVE_STATUSES = {HouseholdStatus.CANDIDATE, HouseholdStatus.POOR, HouseholdStatus.EXITED}
+ACTIVE_STATUSES = {HouseholdStatus.CANDIDATE, HouseholdStatus.POOR, HouseholdStatus.EXITED, HouseholdStatus.ORDINARY}
 
 # 新识别, 脱贫 and 返贫 follow the 公示 and review steps: only an approved application applies them.
 APPLICATION_ADJUSTMENTS = {

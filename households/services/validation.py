@@ -49,6 +49,23 @@ def validate_causes(
     return errors
 
 
+# What only a household registered as poor carries (a 一般农户 leaves them blank).
+POVERTY_FIELDS = ("attribute", "main_cause", "other_causes", "identified_year")
+
+
+def validate_poverty_fields(data: dict, *, ordinary: bool) -> dict[str, list[str]]:
+    """A 拟识别 household needs its 贫困户属性 and 识别年度; a 一般农户 may carry none of POVERTY_FIELDS."""
+    if ordinary:
+        given = [field for field in POVERTY_FIELDS if data.get(field) not in (None, "", [])]
+        return {field: ["一般农户不填写贫困户属性、致贫原因和识别年度。"] for field in given}
+    errors = {}
+    if not data.get("attribute"):
+        errors["attribute"] = ["请选择贫困户属性。"]
+    if data.get("identified_year") is None:
+        errors["identified_year"] = ["请填写识别年度。"]
+    return errors
+
+
 def validate_family(members: list[dict]) -> dict[str, list[str]]:
     """Exactly one 户主 and at most one 配偶 among the members."""
     relations = [member.get("relation") for member in members]

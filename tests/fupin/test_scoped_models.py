@@ -22,6 +22,7 @@ from households.models import (
     IncomeRecord,
     Member,
 )
+from monitoring.models import MonitoringObject
 from projects.models import Beneficiary, Notice, NoticeObjection, Project, ProjectEvent
 from tests.factories import populate
 from villages.models import County, Region, Village, VillagePopulation
@@ -63,6 +64,7 @@ def test_every_scoped_model_is_known_here():
         FundSource,
         Allocation,
         Disbursement,
+        MonitoringObject,
     }
 
 

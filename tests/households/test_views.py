@@ -25,7 +25,6 @@ def form_post(village_code, members, **extra):
         "main_cause": "1",
         "other_causes": ["7"],
         "identified_year": "2016",
-        "monitoring_category": "",
         "members-TOTAL_FORMS": str(len(members)),
         "members-INITIAL_FORMS": "0",
         "members-MIN_NUM_FORMS": "0",

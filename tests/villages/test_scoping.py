@@ -8,6 +8,8 @@ from core.scoping import scope_prefix
 from funds.models import Allocation, Disbursement, FundSource
 from households.models import AdjustmentRecord, AidMeasure, Helper, Household
 from households.poverty import current_year
+from monitoring.defaults import ensure_default_lines
+from monitoring.models import MonitoringObject
 from projects.models import Notice, Project
 from tests.conftest import login
 from tests.factories import UserFactory, household_with_members, populate, region
@@ -86,7 +88,10 @@ API_MODELS = {
     "incidence-rates": IncidenceRate,
     "projects": Project,
     "notices": Notice,
+    "monitoring-objects": MonitoringObject,
 }
+# Rows of a province: every user of the province lists its rows, none of another province's.
+PROVINCE_API_MODELS = {"monitoring-lines"}
 # Rows owned by a user, not a region: each user lists only their own (tests/fupin/test_exports.py).
 USER_OWNED = {"exports", "imports"}
 # County-level rows: a township clerk sees none of them, a county reviewer only their own county's.
@@ -103,9 +108,9 @@ def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):
     """Walk every registered viewset: a clerk of township A sees their objects and none of township B."""
     from fupin.api import router
 
-    assert {prefix for prefix, _, _ in router.registry} == set(API_MODELS) | set(COUNTY_API_MODELS) | USER_OWNED, (
-        "add the new endpoint here"
-    )
+    assert {prefix for prefix, _, _ in router.registry} == (
+        set(API_MODELS) | set(COUNTY_API_MODELS) | USER_OWNED | PROVINCE_API_MODELS
+    ), "add the new endpoint here"
     populate(two_townships["village_a"], two_townships["township_a"])
     populate(two_townships["village_b"], two_townships["township_b"])
     api_client.force_authenticate(clerk_a)
@@ -117,6 +122,10 @@ def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):
         codes = model.objects.filter(pk__in=keys).values_list(model.scope_code_field, flat=True)
         assert all(code.startswith("622926101") for code in codes), f"{prefix} leaks township B"
         assert len(codes) == len(keys), prefix
+    ensure_default_lines()  # the migration's rows, gone if a transactional test ran before on this worker
+    for prefix in PROVINCE_API_MODELS:
+        provinces = {row["province"] for row in api_client.get(f"/api/v1/{prefix}/").json()["results"]}
+        assert provinces == {"620000000000"}, prefix
 
 
 def test_county_level_api_lists_are_scoped_to_the_county(api_client, two_townships):
