@@ -394,6 +394,10 @@ def serving_environment(env: dict[str, str], *, development: bool) -> dict[str, 
     return child_env(env, FUPIN_DEMO="1", DEBUG="1" if development else "0")
 
 
+def raise_keyboard_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(development: bool = False) -> int:
     """`make run`: migrate, seed once, collect static files, start gunicorn + Celery worker + beat until Ctrl-C.
 
@@ -402,6 +406,10 @@ def run_demo(development: bool = False) -> int:
     """
     env, started = start(durable=True)
     environment = serving_environment(env, development=development)
+    # SIGTERM (a process manager, `kill`) and a SIGINT that a background shell ignored stop
+    # everything like Ctrl-C does, instead of leaving the web server and Celery orphaned.
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+    signal.signal(signal.SIGINT, raise_keyboard_interrupt)
     python = sys.executable
     manage = str(BASE_DIR / "manage.py")
     children: list[subprocess.Popen] = []

@@ -42,6 +42,9 @@ def test_other_numbers_are_left_alone():
     # 户编号 (16 digits), region codes (12), amounts, years and the number already masked.
     text = "户编号 6229261012010002 区划 622926101201 金额 2345678901.50 年 2020 138****2345 13893012345678"
     assert mask_personal_numbers(text) == text
+    # The decimals of a duration are not a phone: Celery's "succeeded in 0.030396123456784727s".
+    assert mask_personal_numbers("succeeded in 0.030396123456784727s") == "succeeded in 0.030396123456784727s"
+    assert mask_personal_numbers("电话:13893012345。") == "电话:138****2345。"
 
 
 def test_a_traceback_is_masked():
