@@ -89,9 +89,10 @@ def id_number_hash(number: str) -> str:
     return hmac.new(settings.ID_HMAC_KEY.encode(), number.encode(), hashlib.sha256).hexdigest()
 
 
-# A query holding 15 digits or more in a row may be (part of) an ID number, 11 starting with 1 a
-# mobile number: neither goes into a URL.
-LONG_NUMBER = re.compile(r"[0-9]{15,}|(?<![0-9])1[0-9]{10}(?![0-9])")
+# A query holding 7 digits or more in a row may be part of an ID number past its 6-digit region
+# code (the birth date follows), or of a phone: it does not go into a URL. The live search sends
+# every prefix as it is typed, so a shorter limit than a whole number is what keeps them out.
+LONG_NUMBER = re.compile(r"[0-9]{7,}")
 # Shaped like a whole ID number (15 digits, or 17 and a check digit or X), valid or not.
 ID_SHAPED = re.compile(r"[0-9]{15}|[0-9]{17}[0-9Xx]")
 
