@@ -39,6 +39,7 @@ from core.codes import Role
 from core.models import ExportJob
 from core.permissions import Action, allows
 from funds.models import Allocation, Disbursement, FundSource
+from households.income import INCOME_ITEMS
 from households.models import AdjustmentRecord, AidMeasure, Helper, ImportJob, IncomeRecord
 from monitoring.models import MonitoringLine
 from monitoring.services import start_identification
@@ -794,22 +795,7 @@ def own_pk(kind: str) -> Callable:
 
 INCOME_FORM = {
     "income-year": str(TODAY.year - 1),
-    **{
-        f"income-{item}": "0"
-        for item in (
-            "wage_income",
-            "business_income",
-            "asset_dividend_income",
-            "other_property_income",
-            "family_planning_subsidy",
-            "dibao_benefit",
-            "tekun_benefit",
-            "pension",
-            "eco_compensation",
-            "other_transfer_income",
-            "business_expense",
-        )
-    },
+    **{f"income-{item}": "0" for item in INCOME_ITEMS},
 }
 LEDGER_SOURCE = {
     "level": "1",
