@@ -49,3 +49,41 @@ class DiscoveryWay(models.TextChoices):
 class EliminationMode(models.TextChoices):
     AFTER_ASSISTANCE = "1", "帮扶后风险消除"
     NATURAL = "2", "风险自然消除"
+
+
+# 帮扶措施类别 of monitoring (docs/domain.md §12.10, the 2023 schema's list); codes the app's [PROPOSAL].
+class AssistanceCategory(models.TextChoices):
+    INDUSTRY = "01", "产业帮扶"
+    EMPLOYMENT = "02", "就业帮扶"
+    FINANCE = "03", "金融帮扶"
+    PUBLIC_POST = "04", "公益岗位帮扶"
+    HOUSING = "05", "住房安全保障"
+    WATER = "06", "饮水安全保障"
+    HEALTH = "07", "健康帮扶"
+    COMPULSORY_EDUCATION = "08", "义务教育保障"
+    OTHER_EDUCATION = "09", "其他教育帮扶"
+    SOCIAL_SECURITY = "10", "综合保障"
+    SOCIAL_ASSISTANCE = "11", "社会帮扶"
+    RELOCATION = "12", "搬迁"
+    LIVING_CONDITIONS = "13", "生产生活条件改善"
+    INFRASTRUCTURE = "14", "基础设施建设"
+
+
+# 线索状态: a self-report or a department alert waits in the township's queue until a clerk
+# starts an identification from it or closes it with a reason (docs/domain.md §12.5) [PROPOSAL].
+class LeadStatus(models.TextChoices):
+    NEW = "NEW", "待核实"
+    IDENTIFYING = "IDENTIFYING", "已发起识别"
+    CLOSED = "CLOSED", "核实后不纳入"
+
+
+# 预警部门: who sends a screening list (docs/domain.md §12.5); codes the app's [PROPOSAL].
+class Department(models.TextChoices):
+    MEDICAL_INSURANCE = "YB", "医保部门"
+    CIVIL_AFFAIRS = "MZ", "民政部门"
+    DISABLED_FEDERATION = "CL", "残联"
+    EMERGENCY = "YJ", "应急管理部门"
+    EDUCATION = "JY", "教育部门"
+    HOUSING = "ZJ", "住建部门"
+    HUMAN_RESOURCES = "RS", "人社部门"
+    OTHER = "QT", "其他部门"

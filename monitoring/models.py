@@ -15,9 +15,19 @@ from django.db.models.lookups import Regex
 
 from core.regions import RegionLevel, code_at
 from core.scoping import ScopedQuerySet, scope_prefix
+from core.transfer import TransferJob
 from households.codes import MonitoringCategory
 
-from .codes import OPEN_STATUSES, DiscoveryWay, EliminationMode, MonitoringStatus, RiskType
+from .codes import (
+    OPEN_STATUSES,
+    AssistanceCategory,
+    Department,
+    DiscoveryWay,
+    EliminationMode,
+    LeadStatus,
+    MonitoringStatus,
+    RiskType,
+)
 
 
 def money(verbose_name: str, **options):
@@ -160,3 +170,171 @@ class MonitoringObject(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+@pghistory.track()
+class AssistanceMeasure(models.Model):
+    """帮扶措施 of a monitoring record, each answering one of its risks (docs/domain.md §12.10)."""
+
+    monitoring_object = models.ForeignKey(
+        MonitoringObject, verbose_name="监测对象", on_delete=models.CASCADE, related_name="measures"
+    )
+    category = models.CharField("措施类别", max_length=2, choices=AssistanceCategory.choices)
+    risk_type = models.CharField("针对的风险", max_length=2, choices=RiskType.choices)
+    description = models.CharField("措施内容", max_length=500)
+    amount = money("金额（元）", default=0)
+    started_on = models.DateField("开始日期")
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+    created_by = models.ForeignKey(
+        "fupin.User", verbose_name="录入人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    scope_code_field = "monitoring_object__household__village__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "监测帮扶措施"
+        verbose_name_plural = "监测帮扶措施"
+        ordering = ["started_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=models.F("started_on")),
+                name="assistance_measure_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.monitoring_object_id} {self.get_category_display()}"
+
+
+class DepartmentList(TransferJob):
+    """One department's screening list (部门筛查预警) uploaded by a county, matched by the keyed ID hash.
+
+    Its personal data is not kept (docs/domain.md §12.5): the file is deleted once matched, a
+    matched row becomes a lead naming the registered member, and an unmatched row is reported by
+    its row number and reason only.
+    """
+
+    class Status(models.TextChoices):
+        MATCHING = "MATCHING", "比对中"
+        DONE = "DONE", "已比对"
+        FAILED = "FAILED", "失败"
+        EXPIRED = "EXPIRED", "已过期"
+
+    user = models.ForeignKey("fupin.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey(
+        "villages.Region", verbose_name="县", on_delete=models.PROTECT, related_name="department_lists"
+    )
+    department = models.CharField("预警部门", max_length=2, choices=Department.choices)
+    risk_type = models.CharField("风险类型", max_length=2, choices=RiskType.choices)
+    original_name = models.CharField("文件名", max_length=200)
+    stored_name = models.CharField("存储文件", max_length=100, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.MATCHING)
+    rows_done = models.PositiveIntegerField("已比对行数", default=0)
+    rows_total = models.PositiveIntegerField("总行数", default=0)
+    matched_count = models.PositiveIntegerField("匹配人数", default=0)
+    alert_count = models.PositiveIntegerField("生成预警数", default=0)
+    # Row numbers and reasons only, never a name or a number (the first MAX stored; the total beside).
+    unmatched = models.JSONField("未匹配行", default=list, blank=True)
+    unmatched_total = models.PositiveIntegerField("未匹配行数", default=0)
+    message = models.CharField("说明", max_length=500, blank=True)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    directory = "department_lists"
+    file_field = "stored_name"
+    file_time_field = "created_at"
+    done_field = "rows_done"
+    total_field = "rows_total"
+    message_field = "message"
+    active_statuses = (Status.MATCHING,)
+    expires_with_file = ()
+
+    scope_code_field = "county__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "部门筛查名单"
+        verbose_name_plural = "部门筛查名单"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_department_display()} {self.original_name} #{self.pk}"
+
+
+@pghistory.track()
+class MonitoringLead(models.Model):
+    """A lead in the township's queue (docs/domain.md §12.5): a self-report or a department alert.
+
+    Never a monitoring record by itself: a clerk checks it and either starts an identification
+    from it (which links the record) or closes it with the reason.
+    """
+
+    way = models.CharField(
+        "来源",
+        max_length=1,
+        choices=[
+            (DiscoveryWay.SELF_REPORT, DiscoveryWay.SELF_REPORT.label),
+            (DiscoveryWay.DEPARTMENT_ALERT, DiscoveryWay.DEPARTMENT_ALERT.label),
+        ],
+    )
+    village = models.ForeignKey("villages.Region", verbose_name="村", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=12, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    # 农户自主申报: what the person gave on the public page.
+    reporter_name = models.CharField("申报人姓名", max_length=50, blank=True)
+    reporter_phone = models.CharField("联系电话", max_length=20, blank=True)
+    description = models.TextField("困难情况", blank=True)
+    # 部门筛查预警: the registered person the list's row matched, and the list.
+    household = models.ForeignKey(
+        "households.Household", verbose_name="农户", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    member = models.ForeignKey(
+        "households.Member", verbose_name="成员", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    department_list = models.ForeignKey(
+        DepartmentList,
+        verbose_name="部门筛查名单",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
+    department = models.CharField("预警部门", max_length=2, choices=Department.choices, blank=True)
+    risk_type = models.CharField("风险类型", max_length=2, choices=RiskType.choices, blank=True)
+    monitoring_object = models.ForeignKey(
+        MonitoringObject, verbose_name="监测记录", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    closed_reason = models.TextField("不纳入理由", blank=True)
+    handled_by = models.ForeignKey(
+        "fupin.User", verbose_name="处理人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField("处理时间", null=True, blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+
+    scope_code_field = "village__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "监测线索"
+        verbose_name_plural = "监测线索"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "village"], name="monitoring_lead_queue_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(way=DiscoveryWay.DEPARTMENT_ALERT)
+                | (models.Q(member__isnull=False) & models.Q(household__isnull=False) & ~models.Q(department="")),
+                name="monitoring_lead_alert_names_member",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=LeadStatus.IDENTIFYING) | models.Q(monitoring_object__isnull=False),
+                name="monitoring_lead_identifying_has_record",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=LeadStatus.CLOSED) | ~models.Q(closed_reason=""),
+                name="monitoring_lead_closed_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_way_display()} #{self.pk}"
