@@ -19,6 +19,7 @@ from django.conf import settings
 from health_check.contrib.celery import Ping
 from health_check.contrib.redis import Redis as RedisCheck
 from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
 from kombu.exceptions import OperationalError
 
 CHECK_EVERY_SECONDS = 5.0
@@ -98,3 +99,16 @@ def background_status(request):
     if user is None or not user.is_authenticated or broker_reachable():
         return {}
     return {"background_delayed": BACKGROUND_DELAYED}
+
+
+class HealthView(HealthCheckView):
+    """/health/: 503 when a service is down (the package answers 500, which reads as a bug of ours).
+
+    A load balancer or docker-compose reads 503 as "not ready"; a 500 is kept for our own errors.
+    """
+
+    async def dispatch(self, request, *args, **kwargs):
+        response = await super().dispatch(request, *args, **kwargs)
+        if response.status_code == 500:  # the package's code for "a check failed"
+            response.status_code = 503
+        return response

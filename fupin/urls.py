@@ -7,10 +7,9 @@ from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from health_check.views import HealthCheckView
 
 from . import views
-from .service_status import broker_client
+from .service_status import HealthView, broker_client
 
 admin.site.site_header = "fupin 建档立卡系统管理"
 admin.site.site_title = "fupin"
@@ -52,6 +51,6 @@ urlpatterns = [
         csp_update({"style-src": [SWAGGER_UI_STYLE]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
         name="swagger-ui",
     ),
-    path("health/", HealthCheckView.as_view(checks=HEALTH_CHECKS), name="health"),
+    path("health/", HealthView.as_view(checks=HEALTH_CHECKS), name="health"),
     path("favicon.ico", lambda request: HttpResponseRedirect(static("favicon.svg"))),
 ]

@@ -148,8 +148,9 @@ def test_health_needs_no_login_and_names_only_its_checks(client):
     body = response.json()
     assert set(body) == {"Database(alias='default')", "Cache(alias='default')", "Redis()", "CeleryPing()"}
     assert body["Database(alias='default')"] == body["Cache(alias='default')"] == body["Redis()"] == "OK"
-    # No Celery worker in this test: the endpoint says so and fails, as docker-compose needs to see.
-    assert body["CeleryPing()"] != "OK" and response.status_code == 500
+    # No Celery worker in this test: the endpoint says so and answers 503 (not ready; a 500 would
+    # read as a fault of ours), as docker-compose and a load balancer need to see.
+    assert body["CeleryPing()"] != "OK" and response.status_code == 503
     assert response["Cache-Control"].startswith("max-age=0")
     assert "Content-Security-Policy" in response
 
