@@ -8,11 +8,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.pagination import IdCursorPagination
-from core.parsing import optional_region_prefix, optional_year
+from core.parsing import date_validator, money_validator, optional_region_prefix, optional_year
 from core.regions import RegionLevel
+from monitoring.api import StartIdentificationSerializer
+from monitoring.codes import EliminationMode
 
-from . import selectors, services
+from . import monitoring_workflows, selectors, services
 from .codes import ApplicationAction, ApplicationKind, ApplicationStatus, ObjectionConsequence
+from .elimination import FINDINGS, MAX_MONTHS
 from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, SampleSurvey
 
 
@@ -75,6 +78,7 @@ class ApplicationReadSerializer(serializers.ModelSerializer):
             "kind",
             "region",
             "household",
+            "monitoring_object",
             "target",
             "year",
             "status",
@@ -123,6 +127,9 @@ class ApplicationCreateSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     household = serializers.IntegerField(required=False)
     region = serializers.RegexField(r"^[0-9]{12}$", required=False)
+    monitoring_object = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="监测识别、风险消除：监测记录"
+    )
     figures = serializers.DictField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True)
     submit = serializers.BooleanField(required=False, default=False, help_text="同时提交（运行标准核查）")
@@ -160,6 +167,39 @@ class BatchApprovalSerializer(serializers.Serializer):
         if not value:
             raise serializers.ValidationError("批量同意须确认。")
         return value
+
+
+class MonitoringIdentificationSerializer(StartIdentificationSerializer):
+    """发起监测识别: the 入户核实 of monitoring's start, and the lead it came from (if any)."""
+
+    lead = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="由线索发起时：线索编号（发现方式取线索的）"
+    )
+
+
+class RiskEliminationSerializer(serializers.Serializer):
+    """申请风险消除: the clerk's new visit of a 监测中 record (docs/domain.md §12.7)."""
+
+    monitoring_object = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    visited_on = serializers.DateField(validators=[date_validator], help_text="入户核实日期（其年度的监测范围）")
+    income_12_months = serializers.DecimalField(
+        max_digits=12, decimal_places=2, validators=[money_validator], help_text="近12个月家庭纯收入（元）"
+    )
+    compliant_costs = serializers.DecimalField(
+        max_digits=12, decimal_places=2, validators=[money_validator], default=0, help_text="合规自付支出（元）"
+    )
+    months_above_range = serializers.IntegerField(
+        min_value=0, max_value=MAX_MONTHS, help_text="收入已连续高于监测范围的月数"
+    )
+    rigid_costs_solved = serializers.BooleanField(help_text=FINDINGS["rigid_costs_solved"])
+    housing_safe = serializers.BooleanField(help_text=FINDINGS["housing_safe"])
+    education_secured = serializers.BooleanField(help_text=FINDINGS["education_secured"])
+    medical_insured = serializers.BooleanField(help_text=FINDINGS["medical_insured"])
+    water_safe = serializers.BooleanField(help_text=FINDINGS["water_safe"])
+    new_risk = serializers.BooleanField(help_text=FINDINGS["new_risk"])
+    no_labour_capacity = serializers.BooleanField(default=False, help_text=FINDINGS["no_labour_capacity"])
+    mode = serializers.ChoiceField(choices=EliminationMode.choices, help_text="风险消除方式")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class ObjectionCreateSerializer(serializers.Serializer):
@@ -229,11 +269,45 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             year=data["year"],
             household_id=data.get("household"),
             region_code=data.get("region"),
+            monitoring_object_id=data.get("monitoring_object"),
             figures=data.get("figures"),
             reason=data.get("reason", ""),
         )
         if data["submit"]:
             application = services.submit_application(user=request.user, application_id=application.pk)
+        return self.respond(application, status.HTTP_201_CREATED)
+
+    @extend_schema(request=MonitoringIdentificationSerializer, responses={201: ApplicationDetailSerializer})
+    @action(detail=False, methods=["post"], url_path="monitoring-identification", pagination_class=None)
+    def monitoring_identification(self, request):
+        """发起监测识别（乡镇录入员）：入户核实（签署承诺授权书）建立识别中的监测记录，同时提交监测识别申请并运行标准核查；
+        由线索发起时该线索即为已发起识别。之后为信息比对、民主评议、村内公示、乡镇审核、县级审定、公告。"""
+        serializer = MonitoringIdentificationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        application = monitoring_workflows.start_monitoring_identification(
+            user=request.user, household_id=data.pop("household"), lead_id=data.pop("lead", None), **data
+        )
+        return self.respond(application, status.HTTP_201_CREATED)
+
+    @extend_schema(request=RiskEliminationSerializer, responses={201: ApplicationDetailSerializer})
+    @action(detail=False, methods=["post"], url_path="risk-elimination", pagination_class=None)
+    def risk_elimination(self, request):
+        """申请风险消除（乡镇录入员，监测中的记录）：录入新的入户核实情况，提交并按本年度监测范围运行标准核查。
+        整户无劳动能力的不能风险消除（继续兜底保障和监测）。"""
+        serializer = RiskEliminationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        record_id, reason = data.pop("monitoring_object"), data.pop("reason")
+        figures = {
+            **data,
+            "visited_on": data["visited_on"].isoformat(),
+            "income_12_months": str(data["income_12_months"]),
+            "compliant_costs": str(data["compliant_costs"]),
+        }
+        application = monitoring_workflows.request_risk_elimination(
+            user=request.user, monitoring_object_id=record_id, figures=figures, reason=reason
+        )
         return self.respond(application, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: ApplicationDetailSerializer})

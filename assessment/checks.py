@@ -11,13 +11,15 @@ from decimal import Decimal
 from core.codes import ParameterKey
 from core.policy import PolicyParameterMissing, policy_value
 from core.regions import RegionLevel, code_prefix_at_most
-from households.codes import DANGEROUS_GRADES
+from households.codes import DANGEROUS_GRADES, MonitoringCategory
 from households.income import net_income_per_capita
 from households.models import IncomeRecord
 from households.selectors import poverty_line
+from monitoring.income import assessed_income, line_for, within_range
 from villages.models import County, Village
 
 from .codes import ApplicationKind
+from .elimination import FINDINGS, SECURITIES
 from .models import SampleSurvey
 from .statistics import incidence_of
 
@@ -228,8 +230,137 @@ def stated_reason_check(application) -> CheckResult:
     return result
 
 
+def _monitoring_line(result: CheckResult, region_code: str, year: int):
+    """The province's monitoring range of `year` (monitoring.income.line_for), or a failing item without one."""
+    try:
+        return line_for(region_code, year)
+    except PolicyParameterMissing:
+        result.add("监测范围", False, f"未找到本省{year}年的监测范围，请先录入。")
+        return None
+
+
+def _line_text(line) -> str:
+    flag = "" if line.is_verified else "（未核实，以省里确认的数值为准）"
+    return f"本省{line.year}年监测范围{yuan(line.amount)}/人{flag}"
+
+
+def _income_text(income_12_months, compliant_costs, members: int, per_person) -> str:
+    return (
+        f"（近12个月家庭纯收入{yuan(Decimal(income_12_months))} − 合规自付支出{yuan(Decimal(compliant_costs))}）"
+        f"÷ {members}人 = {yuan(per_person)}/人"
+    )
+
+
+# What 入户核实 found wrong with 三保障 and drinking water (monitoring.MonitoringObject's findings).
+RECORD_PROBLEMS = [
+    ("housing_unsafe", "住房不安全"),
+    ("child_out_of_school", "有义务教育阶段适龄儿童少年失学辍学"),
+    ("without_medical_insurance", "有成员未参加基本医疗保险"),
+    ("water_unsafe", "饮水不安全"),
+]
+
+
+def monitoring_identification_check(application) -> CheckResult:
+    """监测识别 (docs/domain.md §12.2, §12.3, §12.12): the 承诺授权书 signed, and one of: income per person
+    within the province's range of the year; a 三保障 or water problem; a 突发严重困难户 whose shock is stated."""
+    record = application.monitoring_object
+    result = CheckResult()
+    consent = result.add(
+        "承诺授权书",
+        record.consent_signed,
+        f"农户已于{record.consent_signed_on:%Y年%m月%d日}签署。"
+        if record.consent_signed
+        else "农户未签署，不能开展核查。",
+    )
+    risks = result.add("风险类型", bool(record.risk_types), record.risk_types_display)
+    line = _monitoring_line(result, record.household.village_id, application.year)
+    within = False
+    if line is not None:
+        per_person = assessed_income(
+            income_12_months=record.income_12_months,
+            compliant_costs=record.compliant_costs,
+            members=record.member_count,
+        )
+        within = within_range(per_person, line)
+        relation = "不高于" if within else "高于"
+        result.add(
+            "人均纯收入（监测范围）",
+            within,
+            f"{_income_text(record.income_12_months, record.compliant_costs, record.member_count, per_person)}，"
+            f"{relation}{_line_text(line)}。",
+        )
+    problems = [label for name, label in RECORD_PROBLEMS if getattr(record, name)]
+    result.add("三保障和饮水安全", bool(problems), f"存在问题：{'、'.join(problems)}。" if problems else "均有保障。")
+    sudden = False
+    if record.category == MonitoringCategory.SUDDEN_HARDSHIP:
+        note = (record.note or "").strip()
+        sudden = bool(note)
+        result.add(
+            "突发严重困难情形",
+            sudden,
+            f"刚性支出较大或收入大幅缩减，可高于监测范围：{note}"
+            if note
+            else "未在情况说明中写明刚性支出或收入骤减的情况。",
+        )
+    result.passed = consent and risks and line is not None and (within or bool(problems) or sudden)
+    result.items.append(
+        {
+            "item": "判定规则",
+            "passed": result.passed,
+            "detail": "已签承诺授权书，且满足其一：人均纯收入在监测范围内（不高于）；三保障或饮水安全存在问题；"
+            "突发严重困难户（因病因灾因意外等刚性支出较大或收入大幅缩减，可高于监测范围）。",
+        }
+    )
+    return result
+
+
+def risk_elimination_check(application) -> CheckResult:
+    """风险消除 (docs/domain.md §12.7, §12.8, §12.12): every condition, on the new visit's figures."""
+    record = application.monitoring_object
+    figures = application.figures
+    household = application.household
+    result = CheckResult()
+    no_labour = record.no_labour_capacity or figures.get("no_labour_capacity") is True
+    result.add(
+        "整户无劳动能力",
+        not no_labour,
+        "整户无劳动能力，不标注风险消除，继续兜底保障和监测。" if no_labour else "有劳动能力成员。",
+    )
+    line = _monitoring_line(result, household.village_id, application.year)
+    members = household.member_count
+    if line is not None and members >= 1:
+        income, costs = figures.get("income_12_months", "0"), figures.get("compliant_costs", "0")
+        per_person = assessed_income(income_12_months=Decimal(income), compliant_costs=Decimal(costs), members=members)
+        above = not within_range(per_person, line)
+        result.add(
+            "人均纯收入（高于本年度监测范围）",
+            above,
+            f"{_income_text(income, costs, members, per_person)}，{'高于' if above else '不高于'}{_line_text(line)}"
+            + ("。" if above else "，仍在监测范围内，不能消除风险。"),
+        )
+    elif members < 1:
+        result.add("人均纯收入（高于本年度监测范围）", False, "该户没有在册成员，无法计算人均收入。")
+    months = int(figures.get("months_above_range") or 0)
+    stable = int(
+        policy_value(ParameterKey.MONITORING_STABLE_MONTHS, year=application.year, region_code=household.village_id)
+    )
+    result.add("收入持续稳定", months >= stable, f"收入已连续{months}个月高于监测范围，须不少于{stable}个月。")
+    solved = figures.get("rigid_costs_solved") is True
+    result.add("刚性支出", solved, "已稳定解决。" if solved else "医疗、教育等刚性支出尚未稳定解决。")
+    unmet = [FINDINGS[name] for name in SECURITIES if figures.get(name) is not True]
+    result.add("三保障和饮水安全", not unmet, f"未保障：{'、'.join(unmet)}。" if unmet else "均有保障。")
+    new_risk = figures.get("new_risk") is True
+    result.add("无新增风险", not new_risk, "出现新的风险。" if new_risk else "未发现新的风险。")
+    result.passed = all(item["passed"] for item in result.items)
+    return result
+
+
 def run_check(application) -> CheckResult:
     kind = application.kind
+    if kind == ApplicationKind.MONITORING_IDENTIFICATION:
+        return monitoring_identification_check(application)
+    if kind == ApplicationKind.RISK_ELIMINATION:
+        return risk_elimination_check(application)
     if kind in (ApplicationKind.REMOVAL, ApplicationKind.CLOSURE):
         return stated_reason_check(application)
     if kind == ApplicationKind.HOUSEHOLD_EXIT:

@@ -11,6 +11,9 @@ class ApplicationKind(models.TextChoices):
     # 清退 (错评剔除) and 自然销户 follow their procedures too (docs/domain.md §5.7, §5.8).
     REMOVAL = "REMOVAL", "清退"
     CLOSURE = "CLOSURE", "自然销户"
+    # 防止返贫动态监测 from 2021: a monitoring record's identification and its 风险消除 (docs/domain.md §12.12).
+    MONITORING_IDENTIFICATION = "MONITORING_IDENTIFICATION", "监测识别"
+    RISK_ELIMINATION = "RISK_ELIMINATION", "风险消除"
 
 
 HOUSEHOLD_KINDS = {
@@ -20,6 +23,8 @@ HOUSEHOLD_KINDS = {
     ApplicationKind.REMOVAL,
     ApplicationKind.CLOSURE,
 }
+# Kinds whose target is a monitoring record (and its household); the record's status is what they decide.
+MONITORING_KINDS = {ApplicationKind.MONITORING_IDENTIFICATION, ApplicationKind.RISK_ELIMINATION}
 # Household kinds whose village survey answers 两不愁三保障 (docs/domain.md §5.2).
 SURVEY_KINDS = {ApplicationKind.IDENTIFICATION, ApplicationKind.HOUSEHOLD_EXIT, ApplicationKind.RETURN}
 

@@ -1,9 +1,13 @@
 from django import forms
 
+from core.forms import BootstrapMixin, model_field
 from core.years import FIRST_YEAR
+from monitoring.codes import MAX_RISK_TYPES, EliminationMode, RiskType
+from monitoring.models import MonitoringObject
 
 from .checks import GUARANTEES
 from .codes import SURVEY_KINDS, ApplicationKind, ObjectionConsequence
+from .elimination import FINDINGS, MAX_MONTHS
 
 # What the submitter writes, by kind: 清退 and 销户 must say why (assessment/services.py REASON_REQUIRED).
 REASON_LABELS = {
@@ -121,3 +125,93 @@ class SampleSurveyForm(forms.Form):
 class ReductionPlanForm(forms.Form):
     year = forms.IntegerField(label="年度", min_value=FIRST_YEAR)
     planned_exit_population = forms.IntegerField(label="计划脱贫人口数", min_value=1)
+
+
+# --- 防止返贫动态监测 (docs/domain.md §12.12) ------------------------------------------------------
+
+
+def _date_input():
+    # ISO, the only value an <input type="date"> shows (the locale's format would leave it empty).
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _yes_no(label: str) -> forms.TypedChoiceField:
+    """A finding answered 是/否 explicitly (a checkbox cannot tell "no" from "not asked")."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[("", "—"), ("1", "是"), ("0", "否")],
+        coerce=lambda value: value == "1",
+        empty_value=None,
+    )
+
+
+class MonitoringIdentificationForm(BootstrapMixin, forms.Form):
+    """发起监测识别: what the clerk's 入户核实 found (monitoring.services.start_identification's arguments)."""
+
+    category = model_field(MonitoringObject, "category")
+    risk_types = forms.MultipleChoiceField(
+        label=f"风险类型（1至{MAX_RISK_TYPES}项）", choices=RiskType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    discovered_on = model_field(MonitoringObject, "discovered_on", widget=_date_input())
+    consent_signed_on = model_field(
+        MonitoringObject,
+        "consent_signed_on",
+        required=True,
+        widget=_date_input(),
+        help_text="农户授权核查存款、车辆、房产等",
+    )
+    income_12_months = model_field(MonitoringObject, "income_12_months", label="近12个月家庭纯收入（元）")
+    compliant_costs = model_field(
+        MonitoringObject, "compliant_costs", label="合规自付支出（元）", required=False, help_text="没有的填0或留空"
+    )
+    housing_unsafe = model_field(MonitoringObject, "housing_unsafe")
+    child_out_of_school = model_field(MonitoringObject, "child_out_of_school")
+    without_medical_insurance = model_field(MonitoringObject, "without_medical_insurance")
+    water_unsafe = model_field(MonitoringObject, "water_unsafe")
+    no_labour_capacity = model_field(MonitoringObject, "no_labour_capacity")
+    note = model_field(
+        MonitoringObject,
+        "note",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="突发严重困难户须写明刚性支出较大或收入大幅缩减的情况",
+    )
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["compliant_costs"] = data["compliant_costs"] or 0
+        return data
+
+
+class RiskEliminationForm(BootstrapMixin, forms.Form):
+    """申请风险消除: the clerk's new visit of a 监测中 record (assessment/elimination.py)."""
+
+    visited_on = forms.DateField(label="入户核实日期", widget=_date_input())
+    income_12_months = model_field(MonitoringObject, "income_12_months", label="近12个月家庭纯收入（元）")
+    compliant_costs = model_field(
+        MonitoringObject, "compliant_costs", label="合规自付支出（元）", required=False, help_text="没有的填0或留空"
+    )
+    months_above_range = forms.IntegerField(
+        label="收入已连续高于监测范围的月数", min_value=0, max_value=MAX_MONTHS, help_text="原则上须半年以上"
+    )
+    rigid_costs_solved = _yes_no(FINDINGS["rigid_costs_solved"])
+    housing_safe = _yes_no(FINDINGS["housing_safe"])
+    education_secured = _yes_no(FINDINGS["education_secured"])
+    medical_insured = _yes_no(FINDINGS["medical_insured"])
+    water_safe = _yes_no(FINDINGS["water_safe"])
+    new_risk = _yes_no(FINDINGS["new_risk"])
+    no_labour_capacity = _yes_no(FINDINGS["no_labour_capacity"])
+    mode = forms.ChoiceField(label="风险消除方式", choices=[("", "—"), *EliminationMode.choices])
+    reason = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, record: MonitoringObject, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("no_labour_capacity", "1" if record.no_labour_capacity else "0")
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        reason = data.pop("reason")
+        data["visited_on"] = data["visited_on"].isoformat()
+        for name in ("income_12_months", "compliant_costs"):
+            data[name] = str(data[name] if data[name] is not None else 0)
+        return {"figures": data, "reason": reason}

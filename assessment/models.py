@@ -9,6 +9,7 @@ from core.scoping import ScopedQuerySet
 
 from .codes import (
     HOUSEHOLD_KINDS,
+    MONITORING_KINDS,
     OPEN_STATUSES,
     ApplicationKind,
     ApplicationStatus,
@@ -23,9 +24,13 @@ from .workflow import STEPS
 
 class ApplicationQuerySet(ScopedQuerySet):
     def holding_year_lock(self):
-        """Approved and not reopened (or locked again since): the applications that keep their year locked."""
-        return self.filter(status=ApplicationStatus.APPROVED).filter(
-            models.Q(reopened_at__isnull=True) | models.Q(relocked_at__gt=models.F("reopened_at"))
+        """Approved and not reopened (or locked again since): the applications that keep their year locked.
+
+        Monitoring kinds lock no year (their decision is a monitoring record's)."""
+        return (
+            self.filter(status=ApplicationStatus.APPROVED)
+            .exclude(kind__in=sorted(MONITORING_KINDS))
+            .filter(models.Q(reopened_at__isnull=True) | models.Q(relocked_at__gt=models.F("reopened_at")))
         )
 
 
@@ -42,13 +47,22 @@ class Application(models.Model):
     for a household the lock itself is the registry's (households.HouseholdYearLock), written and lifted by the engine.
     """
 
-    kind = models.CharField("申请类别", max_length=20, choices=ApplicationKind.choices)
+    kind = models.CharField("申请类别", max_length=30, choices=ApplicationKind.choices)
     region = models.ForeignKey(
         "villages.Region", verbose_name="所在区划", on_delete=models.PROTECT, related_name="applications"
     )
     household = models.ForeignKey(
         "households.Household",
         verbose_name="贫困户",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    # 监测识别 and 风险消除 decide a monitoring record of the household (docs/domain.md §12.12).
+    monitoring_object = models.ForeignKey(
+        "monitoring.MonitoringObject",
+        verbose_name="监测记录",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -116,6 +130,11 @@ class Application(models.Model):
                 condition=~models.Q(kind__in=sorted(HOUSEHOLD_KINDS)) | models.Q(household__isnull=False),
                 name="application_household_kinds_name_household",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(kind__in=sorted(MONITORING_KINDS))
+                | models.Q(monitoring_object__isnull=False, household__isnull=False),
+                name="application_monitoring_kinds_name_record",
+            ),
             # A withdrawal is on record with its time and reason, and only a withdrawn application has one.
             models.CheckConstraint(
                 condition=(
@@ -144,8 +163,10 @@ class Application(models.Model):
     @property
     @admin.display(boolean=True, description="年度已锁定")
     def is_locked(self) -> bool:
-        """Approved and not reopened, or locked again since (the same test as `holding_year_lock`)."""
-        if self.status != ApplicationStatus.APPROVED:
+        """Approved and not reopened, or locked again since (the same test as `holding_year_lock`).
+
+        A monitoring decision changes a monitoring record, not the registry's year: it locks nothing."""
+        if self.status != ApplicationStatus.APPROVED or self.kind in MONITORING_KINDS:
             return False
         return self.reopened_at is None or (self.relocked_at is not None and self.relocked_at > self.reopened_at)
 

@@ -4,17 +4,18 @@ from django.db.models import Count, Prefetch, Q
 
 from core.codes import Role
 from core.regions import CHILD_LEVEL, RegionLevel
+from monitoring.deadlines import decision_limit_days, monitoring_deadline
 from villages.models import Region
 
 from .checks import exit_rate_limit
-from .codes import ApplicationStatus, RatingPeriod
+from .codes import ApplicationKind, ApplicationStatus, RatingPeriod
 from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, ReductionPlan, SampleSurvey
 
 
 def _with_target(queryset):
-    return queryset.select_related("household", "region", "submitted_by", "withdrawn_by").annotate(
-        open_objections=Count("objections", filter=Q(objections__resolved_at__isnull=True))
-    )
+    return queryset.select_related(
+        "household", "region", "submitted_by", "withdrawn_by", "monitoring_object__household"
+    ).annotate(open_objections=Count("objections", filter=Q(objections__resolved_at__isnull=True)))
 
 
 def review_queue(user, today):
@@ -51,6 +52,21 @@ def application_detail_queryset(user):
         Prefetch("steps", queryset=ApplicationStep.objects.select_related("acted_by").order_by("round", "index")),
         Prefetch("objections", queryset=Objection.objects.select_related("filed_by", "resolved_by", "step")),
     )
+
+
+def with_deadlines(applications, today) -> list:
+    """The applications, each 监测识别 with `deadline` (monitoring/deadlines.py: days since discovery, 超期)."""
+    applications = list(applications)
+    limits: dict[tuple[str, int], int] = {}
+    for application in applications:
+        record = application.monitoring_object
+        if application.kind != ApplicationKind.MONITORING_IDENTIFICATION or record is None:
+            continue
+        key = (application.region_id, record.discovered_on.year)
+        if key not in limits:
+            limits[key] = decision_limit_days(*key)
+        application.deadline = monitoring_deadline(record, today, limit_days=limits[key])
+    return applications
 
 
 def incidence_years() -> list[int]:

@@ -20,11 +20,14 @@ from core.text import clean_text
 from households.codes import AdjustmentKind, HouseholdStatus
 from households.models import Household
 from households.services import change_status, lock_year, require_reason, unlock_year
+from monitoring.codes import MonitoringStatus
+from monitoring.models import MonitoringObject
 from villages.models import County, Region, Village
 
 from .checks import GUARANTEES, CheckResult, run_check
 from .codes import (
     HOUSEHOLD_KINDS,
+    MONITORING_KINDS,
     SURVEY_KINDS,
     ApplicationAction,
     ApplicationKind,
@@ -32,7 +35,9 @@ from .codes import (
     ObjectionConsequence,
     StepStatus,
 )
+from .elimination import clean_elimination_figures
 from .models import Application, ApplicationStep, Objection, ReductionPlan, SampleSurvey
+from .monitoring_decisions import APPROVAL_HOOKS, RELEASE_HOOKS
 from .tasks import recompute_incidence, recompute_ratings, recompute_region_chain, years_from
 from .workflow import ANNOUNCEMENT, STEPS
 
@@ -51,6 +56,11 @@ APPROVAL_ADJUSTMENT = {
     ApplicationKind.RETURN: AdjustmentKind.RETURNED,
     ApplicationKind.REMOVAL: AdjustmentKind.REMOVED,
     ApplicationKind.CLOSURE: AdjustmentKind.CANCELLED,
+}
+# What a monitoring record must be for each monitoring kind (docs/domain.md §12.12).
+REQUIRED_RECORD_STATUS = {
+    ApplicationKind.MONITORING_IDENTIFICATION: MonitoringStatus.IDENTIFYING,
+    ApplicationKind.RISK_ELIMINATION: MonitoringStatus.MONITORED,
 }
 # What the submitter may withdraw (撤回): nothing waits on a reviewer, nothing is decided yet.
 WITHDRAWABLE_STATUSES = {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}
@@ -114,6 +124,32 @@ def _require_household_status(kind: str, household: Household) -> None:
         )
 
 
+def _monitoring_target(user, kind: str, monitoring_object_id) -> MonitoringObject:
+    record = (
+        MonitoringObject.objects.visible_to(user)
+        .filter(pk=monitoring_object_id)
+        .select_related("household__village")
+        .first()
+    )
+    if record is None:
+        raise ValidationError({"monitoring_object": ["未找到该监测记录，或不在您的管辖范围内。"]})
+    _require_record_status(kind, record)
+    return record
+
+
+def _require_record_status(kind: str, record: MonitoringObject) -> None:
+    required = REQUIRED_RECORD_STATUS[kind]
+    if record.status != required:
+        raise ValidationError(
+            {
+                "monitoring_object": [
+                    f"该监测记录为“{record.get_status_display()}”，{ApplicationKind(kind).label}申请要求"
+                    f"“{MonitoringStatus(required).label}”。"
+                ]
+            }
+        )
+
+
 def _region_target(user, kind: str, region_code: str) -> Region:
     region = Region.objects.visible_to(user).filter(pk=region_code).first()
     level = RegionLevel.VILLAGE if kind == ApplicationKind.VILLAGE_EXIT else RegionLevel.COUNTY
@@ -142,7 +178,10 @@ def clean_reason(kind: str, reason: str | None) -> str:
 
 
 def clean_figures(kind: str, figures: dict | None) -> dict:
-    """The submitter's answers: 两不愁三保障 for 识别, 户退出 and 返贫, and consent for an exit."""
+    """The submitter's answers: 两不愁三保障 for 识别, 户退出 and 返贫, and consent for an exit; the new
+    visit's figures for 风险消除 (a 监测识别's figures are its monitoring record's)."""
+    if kind == ApplicationKind.RISK_ELIMINATION:
+        return clean_elimination_figures(figures)
     figures = figures or {}
     if kind not in SURVEY_KINDS:
         return {}
@@ -166,6 +205,8 @@ def clean_figures(kind: str, figures: dict | None) -> dict:
 SUBMIT_ACTION = {
     ApplicationKind.VILLAGE_EXIT: Action.SUBMIT_VILLAGE_EXIT,
     ApplicationKind.COUNTY_EXIT: Action.SUBMIT_COUNTY_EXIT,
+    ApplicationKind.MONITORING_IDENTIFICATION: Action.START_MONITORING,
+    ApplicationKind.RISK_ELIMINATION: Action.REQUEST_RISK_ELIMINATION,
 }
 
 
@@ -177,6 +218,7 @@ def draft_application(
     year: int,
     household_id: int | None = None,
     region_code: str | None = None,
+    monitoring_object_id: int | None = None,
     figures: dict | None = None,
     reason: str = "",
 ) -> Application:
@@ -189,7 +231,12 @@ def draft_application(
         raise ValidationError({"kind": [f"{ApplicationKind(kind).label}申请应由{Role(first.role).label}提出。"]})
     current_year = timezone.localdate().year
     year = parse_year(year, field="year", maximum=current_year)
-    if kind in HOUSEHOLD_KINDS:
+    record = None
+    if kind in MONITORING_KINDS:
+        record = _monitoring_target(user, kind, monitoring_object_id)
+        household = record.household
+        region = household.village
+    elif kind in HOUSEHOLD_KINDS:
         household = _household_target(user, kind, household_id)
         region = household.village
     else:
@@ -199,6 +246,7 @@ def draft_application(
         kind=kind,
         region=region,
         household=household,
+        monitoring_object=record,
         year=year,
         figures=clean_figures(kind, figures),
         reason=clean_reason(kind, reason),
@@ -310,7 +358,9 @@ def resubmit_application(
     today = _today(today)
     application = _locked_application(user, application_id)
     require_action(ApplicationAction.RESUBMIT, user, application, today)
-    if application.household_id:
+    if application.kind in MONITORING_KINDS:
+        _require_record_status(application.kind, application.monitoring_object)
+    elif application.household_id:
         _require_household_status(application.kind, application.household)
     if figures is not None:
         application.figures = clean_figures(application.kind, figures)
@@ -397,6 +447,8 @@ def require_action(action: str, user, application: Application, today: date | No
     elif action == ApplicationAction.RESOLVE:
         if not resolvable_objection_ids(user, application):
             raise ValidationError({"objection": ["该申请没有您可以处理的异议。"]})
+    elif action in (ApplicationAction.REOPEN, ApplicationAction.RELOCK) and application.kind in MONITORING_KINDS:
+        raise ValidationError({"status": ["防返贫监测的申请不锁定年度，无需重新开放或锁定。"]})
     elif action == ApplicationAction.REOPEN:
         if user.role != Role.COUNTY_REVIEWER:
             raise ValidationError({"role": ["只有县级审核员可以重新开放已审定的年度。"]})
@@ -422,6 +474,21 @@ def _require_withdrawable(application: Application, user) -> None:
         raise ValidationError({"status": ["只有申请人可以撤回该申请。"]})
 
 
+def finding_label(application: Application) -> str:
+    """What the waiting step records in its comment (信息比对结果, 民主评议结果), or "" for a plain review."""
+    if application.status != ApplicationStatus.IN_REVIEW:
+        return ""
+    _publicity, action = _acting_steps(application)
+    return STEPS[application.kind][action.index].comment_label
+
+
+def _require_finding(application: Application, comment: str) -> None:
+    """A step that records a finding (信息比对, 民主评议) is approved with it written in the comment."""
+    label = finding_label(application)
+    if label and not (comment or "").strip():
+        raise ValidationError({"comment": [f"请在审核意见中填写{label}。"]})
+
+
 def _require_standard_met(result: CheckResult) -> None:
     """A failing standard is a gate: no reason lets it through (docs/domain.md §6.6)."""
     if not result.passed:
@@ -434,14 +501,15 @@ def _require_standard_met(result: CheckResult) -> None:
 def needs_confirmation(application: Application, action: str, *, consequence: str = "") -> bool:
     """Whether `action` cannot be undone and the user must confirm it (the page's box, the API's `confirm`).
 
-    不予通过, 撤回, ending an application, and the approval that changes a household's status.
+    不予通过, 撤回, ending an application, and the approval that changes a household's status or a
+    monitoring record's.
     """
     if action in (ApplicationAction.REJECT, ApplicationAction.WITHDRAW):
         return True
     if action == ApplicationAction.RESOLVE:
         return consequence == ObjectionConsequence.END
     if action == ApplicationAction.APPROVE:
-        return application.kind in HOUSEHOLD_KINDS and _is_final_action(application)
+        return application.kind in HOUSEHOLD_KINDS | MONITORING_KINDS and _is_final_action(application)
     return False
 
 
@@ -529,14 +597,17 @@ def _require_resolvable(user, objection: Objection, application: Application) ->
         raise ValidationError({"objection": ["登记人不能处理自己登记的异议。"]})
 
 
-def _apply_approval(user, application: Application, reason: str) -> None:
+def _apply_approval(user, application: Application, reason: str, today: date) -> None:
     """The registry change an approved application makes, through the registry's services.
 
     A household's change takes effect in the application's year (docs/domain.md §7.5) and locks
-    that year of the household in the registry, named by this application.
+    that year of the household in the registry, named by this application. A monitoring kind
+    decides its record instead (its hook, assessment/monitoring_decisions.py) and locks nothing.
     """
     kind = application.kind
-    if kind in APPROVAL_ADJUSTMENT:
+    if kind in APPROVAL_HOOKS:
+        APPROVAL_HOOKS[kind](application, reason, today)
+    elif kind in APPROVAL_ADJUSTMENT:
         change_status(
             user=user,
             household_id=application.household_id,
@@ -576,6 +647,7 @@ def approve_step(*, user, application_id: int, comment: str = "", today: date | 
     with transaction.atomic():
         application = _locked_application(user, application_id)
         _require_reviewer(application, user, today, deciding=True)
+        _require_finding(application, comment)
         result = _store_check(application)
         if result.passed:
             require_action(ApplicationAction.APPROVE, user, application, today)
@@ -612,9 +684,10 @@ def _approve(user, application: Application, comment: str, today: date) -> None:
         application.awaiting_role = ""
         application.awaiting_since = None
         application.decided_at = now
-        _apply_approval(user, application, f"{application}经{action.name}批准。{action.comment}".strip())
-        household_village = application.household.village_id if application.household_id else None
-        _enqueue_recompute(application.year, village_code=household_village)
+        _apply_approval(user, application, f"{application}经{action.name}批准。{action.comment}".strip(), today)
+        if application.kind not in MONITORING_KINDS:  # a monitoring record moves no incidence or rating figure
+            household_village = application.household.village_id if application.household_id else None
+            _enqueue_recompute(application.year, village_code=household_village)
     else:
         _open_step(application, action.index + 1, today)
     application.save()
@@ -676,20 +749,25 @@ def _send_back(user, application: Application, comment: str, today: date) -> Non
     application.save()
 
 
-def _finish_unapproved(user, application: Application, *, step_status: str, app_status: str, comment: str) -> None:
+def _finish_unapproved(
+    user, application: Application, *, step_status: str, app_status: str, comment: str, today: date
+) -> None:
     """不予通过 or 终止: final. A candidate not identified leaves the list, so the person may be registered again."""
     now = timezone.now()
     action = _stop(user, application, step_status=step_status, app_status=app_status, comment=comment, now=now)
     application.awaiting_since = None
     application.decided_at = now
     application.save()
-    _release_candidate(user, application, f"{application}未通过{action.name}：{comment}")
+    _release_candidate(user, application, f"{application}未通过{action.name}：{comment}", today)
 
 
-def _release_candidate(user, application: Application, reason: str) -> None:
+def _release_candidate(user, application: Application, reason: str, today: date) -> None:
     """A 识别 closed without approval: its 拟识别 household is 清退 in the registry, which frees its
-    people for another registration; the other kinds leave their target as it is."""
-    if application.kind == ApplicationKind.IDENTIFICATION:
+    people for another registration; a 监测识别's record closes as 未纳入 (its hook); the other
+    kinds leave their target as it is."""
+    if application.kind in RELEASE_HOOKS:
+        RELEASE_HOOKS[application.kind](application, reason, today)
+    elif application.kind == ApplicationKind.IDENTIFICATION:
         change_status(
             user=user,
             household_id=application.household_id,
@@ -719,7 +797,12 @@ def reject_application(*, user, application_id: int, comment: str, today: date |
     application = _locked_application(user, application_id)
     require_action(ApplicationAction.REJECT, user, application, today)
     _finish_unapproved(
-        user, application, step_status=StepStatus.REJECTED, app_status=ApplicationStatus.REJECTED, comment=comment
+        user,
+        application,
+        step_status=StepStatus.REJECTED,
+        app_status=ApplicationStatus.REJECTED,
+        comment=comment,
+        today=today,
     )
     return application
 
@@ -745,7 +828,7 @@ def withdraw_application(*, user, application_id: int, reason: str, today: date 
     application.awaiting_role = ""
     application.awaiting_since = None
     application.save()
-    _release_candidate(user, application, f"{application}已由申请人撤回：{reason}")
+    _release_candidate(user, application, f"{application}已由申请人撤回：{reason}", today)
     return application
 
 
@@ -802,7 +885,12 @@ def resolve_objection(
             _send_back(user, application, comment, today)
         else:
             _finish_unapproved(
-                user, application, step_status=StepStatus.CANCELLED, app_status=ApplicationStatus.ENDED, comment=comment
+                user,
+                application,
+                step_status=StepStatus.CANCELLED,
+                app_status=ApplicationStatus.ENDED,
+                comment=comment,
+                today=today,
             )
     return objection
 

@@ -6,24 +6,30 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.forms import FormAction, empty_forms, form_of, run_action
+from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
 from core.parsing import is_ascii_digits, optional_year
-from core.permissions import Action, allows
+from core.permissions import Action, allows, require
+from core.policy import PolicyParameterMissing
 from core.scoping import get_visible_or_404
 from households.models import Household
+from monitoring.deadlines import monitoring_deadline
+from monitoring.income import line_for
+from monitoring.models import MonitoringLead, MonitoringObject
 from villages.models import Region
 
-from . import selectors, services
-from .codes import HOUSEHOLD_KINDS, ApplicationAction, ApplicationKind, RatingPeriod
+from . import monitoring_workflows, selectors, services
+from .codes import HOUSEHOLD_KINDS, MONITORING_KINDS, ApplicationAction, ApplicationKind, RatingPeriod
 from .forms import (
     DecisionForm,
     HouseholdApplicationForm,
+    MonitoringIdentificationForm,
     ObjectionForm,
     ReductionPlanForm,
     RegionApplicationForm,
     ReopenForm,
     ResolveObjectionForm,
     ResubmitForm,
+    RiskEliminationForm,
     SampleSurveyForm,
     WithdrawForm,
 )
@@ -39,13 +45,13 @@ def error_messages(error: ValidationError) -> list[str]:
 def review_queue(request):
     """待我审核 (oldest first, with the check result) and what is still in 公示."""
     today = timezone.localdate()
-    waiting = list(selectors.review_queue(request.user, today)[:500])
+    waiting = selectors.with_deadlines(selectors.review_queue(request.user, today)[:500], today)
     return render(
         request,
         "assessment/queue.html",
         {
             "waiting": waiting,
-            "in_publicity": selectors.in_publicity(request.user, today)[:200],
+            "in_publicity": selectors.with_deadlines(selectors.in_publicity(request.user, today)[:200], today),
             "recent": selectors.application_list(request.user)[:20],
             "nav_active": "queue",
         },
@@ -135,6 +141,7 @@ def _detail_context(request, application, **extra):
     current = next((step for step in application.steps.all() if step.index == application.current_step), None)
     refusals = services.action_refusals(user, application, today)
     return {
+        **monitoring_context(application, today),
         "application": application,
         "current": current,
         "actions": set(ApplicationAction.values) - refusals.keys(),
@@ -146,6 +153,21 @@ def _detail_context(request, application, **extra):
         "nav_active": "queue",
         **extra,
     }
+
+
+def monitoring_context(application, today) -> dict:
+    """A monitoring kind's page: its record, the line of the application's year, the deadline of an identification."""
+    record = application.monitoring_object
+    if record is None:
+        return {}
+    try:
+        line = line_for(application.region_id, application.year)
+    except PolicyParameterMissing:
+        line = None
+    context = {"record": record, "line": line, "finding_label": services.finding_label(application)}
+    if application.kind == ApplicationKind.MONITORING_IDENTIFICATION:
+        context["deadline"] = monitoring_deadline(record, today)
+    return context
 
 
 @login_required
@@ -195,7 +217,7 @@ def batch_approve(request):
 @login_required
 def application_new(request, kind):
     """Start an application: a household kind from the household page, or a village/county exit."""
-    if kind not in ApplicationKind.values:
+    if kind not in ApplicationKind.values or kind in MONITORING_KINDS:  # those start on their own pages
         raise Http404
     household = region = None
     if kind in HOUSEHOLD_KINDS:
@@ -332,4 +354,76 @@ def county_figures(request, code):
             "nav_active": "dashboard",
         },
         status=400 if errors else 200,
+    )
+
+
+# --- 防止返贫动态监测: the pages that start the two workflows (docs/domain.md §12.12) -------------
+
+
+def _unprefixed(error: ValidationError) -> ValidationError:
+    """The service's "figures.<name>" keys as the form's field names."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({key.removeprefix("figures."): messages_ for key, messages_ in error.message_dict.items()})
+
+
+@login_required
+def monitoring_identify(request):
+    """发起监测识别 of a household (`?household=`), or from a lead (`?lead=`: its household and way)."""
+    user = request.user
+    lead = None
+    lead_id = request.GET.get("lead") or request.POST.get("lead")
+    if lead_id:
+        lead = get_visible_or_404(MonitoringLead.objects.select_related("village"), user, pk=lead_id)
+    household_id = request.GET.get("household") or request.POST.get("household") or (lead and lead.household_id)
+    household = get_visible_or_404(Household.objects.select_related("village"), user, pk=household_id or "")
+    require(user, Action.START_MONITORING)
+    initial = {"discovered_on": timezone.localdate(), "consent_signed_on": timezone.localdate()}
+    if lead is not None:
+        initial.update(
+            discovered_on=timezone.localtime(lead.created_at).date(),
+            risk_types=[lead.risk_type] if lead.risk_type else [],
+        )
+        initial["note"] = lead.description
+    form = MonitoringIdentificationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = monitoring_workflows.start_monitoring_identification(
+                user=user, household_id=household.pk, lead_id=lead.pk if lead else None, **form.service_data()
+            )
+            verdict = "通过" if application.check_passed else "未通过（审核人员不能同意，请更正后重新核查）"
+            messages.success(request, f"已发起监测识别（{application}），标准核查{verdict}。")
+            return redirect("assessment:detail", pk=application.pk)
+        except ValidationError as error:
+            apply_service_errors(error, form)
+    return render(
+        request,
+        "assessment/monitoring_identify.html",
+        {"form": form, "household": household, "lead": lead, "nav_active": "monitoring"},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def risk_eliminate(request, pk):
+    """申请风险消除 of a 监测中 record: the clerk's new visit."""
+    user = request.user
+    record = get_visible_or_404(MonitoringObject.objects.select_related("household__village"), user, pk=pk)
+    require(user, Action.REQUEST_RISK_ELIMINATION)
+    form = RiskEliminationForm(request.POST or None, record=record, initial={"visited_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = monitoring_workflows.request_risk_elimination(
+                user=user, monitoring_object_id=record.pk, **form.service_data()
+            )
+            verdict = "通过" if application.check_passed else "未通过（审核人员不能同意，请更正后重新核查）"
+            messages.success(request, f"已提交{application}，标准核查{verdict}。")
+            return redirect("assessment:detail", pk=application.pk)
+        except ValidationError as error:
+            apply_service_errors(_unprefixed(error), form)
+    return render(
+        request,
+        "assessment/risk_eliminate.html",
+        {"form": form, "record": record, "nav_active": "monitoring"},
+        status=400 if form.errors else 200,
     )

@@ -21,6 +21,8 @@ class Step:
     kind: str = ACTION
     role: str = ""
     notice_days_key: str = ""
+    # An action step whose approval records a finding: the comment is required and says it (its label).
+    comment_label: str = ""
 
     @property
     def is_publicity(self) -> bool:
@@ -39,6 +41,22 @@ _HOUSEHOLD_IDENTIFICATION = (
     Step("COUNTY_DECISION", "县审定", role=Role.COUNTY_REVIEWER),
     Step("ANNOUNCEMENT", "公告", ANNOUNCEMENT),
 )
+
+
+# 防止返贫动态监测 (docs/domain.md §12.6, §12.7, §12.12): the clerk's 入户核实 with the 承诺授权书 starts it
+# (the submitter's step); the township's other clerk records the comparison and the evaluation, one
+# 公示 in the village, the township reviews, the county decides, the village announces.
+def _monitoring_steps(visit: str, announcement: str) -> tuple[Step, ...]:
+    return (
+        Step("VISIT", visit, role=Role.TOWNSHIP_CLERK),
+        Step("COMPARISON", "信息比对", role=Role.TOWNSHIP_CLERK, comment_label="信息比对结果"),
+        Step("EVALUATION", "民主评议", role=Role.TOWNSHIP_CLERK, comment_label="民主评议结果"),
+        publicity("VILLAGE_NOTICE", "村内公示", ParameterKey.MONITORING_NOTICE_DAYS),
+        Step("TOWNSHIP_REVIEW", "乡镇审核", role=Role.TOWNSHIP_CLERK),
+        Step("COUNTY_DECISION", "县级审定", role=Role.COUNTY_REVIEWER),
+        Step("ANNOUNCEMENT", announcement, ANNOUNCEMENT),
+    )
+
 
 STEPS: dict[str, tuple[Step, ...]] = {
     ApplicationKind.IDENTIFICATION: _HOUSEHOLD_IDENTIFICATION,
@@ -79,4 +97,6 @@ STEPS: dict[str, tuple[Step, ...]] = {
         Step("PROVINCE_DECISION", "省审定", role=Role.PROVINCE_STAFF),
         Step("ANNOUNCEMENT", "批准退出", ANNOUNCEMENT),
     ),
+    ApplicationKind.MONITORING_IDENTIFICATION: _monitoring_steps("入户核实（签署承诺授权书）", "公告纳入监测"),
+    ApplicationKind.RISK_ELIMINATION: _monitoring_steps("入户核实（风险消除情况）", "公告风险消除"),
 }

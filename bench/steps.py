@@ -345,3 +345,90 @@ def import_households(context):
         "import_export": plain,
         "ratio": round(fupin["p50"] / plain["p50"], 2),
     }
+
+
+# --- issue 14: 部门筛查预警 ----------------------------------------------------------------------
+
+DEPARTMENT_LIST_ROWS = int(os.environ.get("BENCH_DEPARTMENT_LIST_ROWS", "100000"))
+
+
+@step("department_list_match")
+def department_list_match(context):
+    """A department's list of 100,000 rows (95 % registered members of one county, 5 % unknown)
+    matched end to end as the Celery job runs it: guard, bounded read, ID normalisation and keyed
+    hash per row, ONE set-based query joining the hashes on member_id_hash_idx, one lead per
+    household, the file deleted. Each run is rolled back; `match_query` times the query alone.
+    """
+    import shutil
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from openpyxl import Workbook
+
+    from core.codes import Role
+    from core.models import User
+    from fupin.demo import id_check_char
+    from households.idnumbers import id_number_hash
+    from households.models import Member
+    from monitoring.departments import match_hashes, run_department_list
+    from monitoring.models import DepartmentList, MonitoringLead
+
+    user, _ = User.objects.update_or_create(
+        username="bench_county", defaults={"role": Role.COUNTY_REVIEWER, "region_id": IMPORT_COUNTY}
+    )
+    registered_rows = DEPARTMENT_LIST_ROWS * 95 // 100
+    numbers = list(
+        Member.objects.filter(is_active=True, household__in=Household.objects.within_prefix(code_prefix(IMPORT_COUNTY)))
+        .order_by("id")
+        .values_list("id_number", flat=True)[:registered_rows]
+    )
+    unknown = []
+    for index in range(DEPARTMENT_LIST_ROWS - len(numbers)):  # born in 1901: no demo member is
+        first17 = f"622926{1901:04d}{1 + index // 28000:02d}{1 + index // 1000 % 28:02d}{index % 1000:03d}"
+        unknown.append(first17 + id_check_char(first17))
+    rows = numbers + unknown
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "名单.xlsx"
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("名单")
+        sheet.append(["姓名", "身份证号", "说明"])
+        for index, number in enumerate(rows, start=1):
+            sheet.append([f"名单人员{index}", number, "大额医疗自付"])
+        workbook.save(path)
+        file_mib = round(path.stat().st_size / 2**20, 2)
+        source = Path(directory) / "source.xlsx"
+        shutil.copy(path, source)
+        hashes = [id_number_hash(number) for number in rows]
+        outcome = {}
+
+        def one_run():
+            with rolled_back():
+                stored = f"bench-{uuid.uuid4().hex}.xlsx"
+                shutil.copy(source, DepartmentList.file_dir() / stored)
+                job = DepartmentList.objects.create(
+                    user=user, county_id=IMPORT_COUNTY, department="YB", risk_type="01", stored_name=stored
+                )
+                done = run_department_list(job.pk)
+                assert done.status == DepartmentList.Status.DONE, done.message
+                assert done.matched_count == len(numbers) and done.unmatched_total == len(unknown), (
+                    done.matched_count,
+                    done.unmatched_total,
+                )
+                assert MonitoringLead.objects.filter(department_list=job).count() == done.alert_count
+                outcome.update(matched=done.matched_count, alerts=done.alert_count, unmatched=done.unmatched_total)
+
+        repeats = int(os.environ.get("BENCH_DEPARTMENT_LIST_REPEATS", "3"))
+        full = median_of_runs(one_run, repeats)
+        query = timed_repeats(lambda: len(match_hashes(IMPORT_COUNTY, hashes)), repeats=3)
+    return {
+        "seconds": full["p50"],
+        "rows": len(rows),
+        "registered_rows": len(numbers),
+        "unknown_rows": len(unknown),
+        "file_mib": file_mib,
+        "full": full,
+        "match_query": query,
+        "households_in_db": Household.objects.count(),
+        **outcome,
+    }

@@ -41,6 +41,13 @@ class Action(models.TextChoices):
     WRITE_LEDGER = "write_ledger", "记资金台账"
     # 防返贫监测 (monitoring): a clerk's visit opens an identification (docs/domain.md §12.5).
     START_MONITORING = "start_monitoring", "发起防返贫监测识别"
+    REQUEST_RISK_ELIMINATION = "request_risk_elimination", "申请监测对象风险消除"
+    # The township's queue of leads and the county's department lists (docs/domain.md §12.11).
+    HANDLE_LEAD = "handle_lead", "核实监测线索"
+    UPLOAD_DEPARTMENT_LIST = "upload_department_list", "上传部门筛查名单"
+    # An open record's 帮扶措施 and its findings (docs/domain.md §12.10).
+    RECORD_MONITORING_MEASURE = "record_monitoring_measure", "登记防返贫监测帮扶措施"
+    EDIT_MONITORING_FINDINGS = "edit_monitoring_findings", "修改监测记录的风险和核实情况"
     # Reports.
     EXPORT = "export", "导出报表"
     EXPORT_PERSONAL_DATA = "export_personal_data", "导出完整个人信息"
@@ -72,6 +79,11 @@ POLICY: dict[str, frozenset[str]] = {
     Action.DECLARE_PROJECT: frozenset({_CLERK, _COUNTY}),
     Action.WRITE_LEDGER: frozenset({_COUNTY}),
     Action.START_MONITORING: frozenset({_CLERK}),
+    Action.REQUEST_RISK_ELIMINATION: frozenset({_CLERK}),
+    Action.HANDLE_LEAD: frozenset({_CLERK}),
+    Action.UPLOAD_DEPARTMENT_LIST: frozenset({_COUNTY}),
+    Action.RECORD_MONITORING_MEASURE: frozenset({_CLERK, _COUNTY}),
+    Action.EDIT_MONITORING_FINDINGS: frozenset({_CLERK, _COUNTY}),
     Action.EXPORT: frozenset(_READERS),
     Action.EXPORT_PERSONAL_DATA: frozenset(_READERS),  # and the households.view_full_id permission
 }

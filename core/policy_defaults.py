@@ -40,6 +40,8 @@ THRESHOLDS = [
     ("PROJECT_MGMT_FEE_MAX", "0.01", "MEM", "财农〔2017〕8号：项目管理费不超过1%"),
     ("PLAN_OVERRUN_REAPPROVAL", "0.10", "SRC", "超计划10%以上需重新审批（报账制，docs/domain.md §11.4）"),
     ("MAX_AMOUNT", "1000000000", "PROPOSAL", "单笔资金、预算、补助不超过10亿元：超出即视为录入错误"),
+    ("MONITORING_DECISION_MAX_DAYS", "15", "MEM", "从发现风险到识别认定原则上不超过15天（docs/domain.md §12.6）"),
+    ("MONITORING_STABLE_MONTHS", "6", "SRC", "风险消除：收入稳定超过监测范围原则上半年以上（docs/domain.md §12.7）"),
 ]
 
 

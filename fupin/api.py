@@ -12,6 +12,9 @@ from funds.api import AllocationViewSet, DisbursementViewSet, FundSourceViewSet
 from fupin.export_api import ExportJobViewSet
 from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet, ImportJobViewSet
 from monitoring.api import MonitoringLineViewSet, MonitoringObjectViewSet
+from monitoring.intake_api import DepartmentListViewSet, LeadViewSet
+from monitoring.measures_api import AssistanceMeasureViewSet
+from monitoring.statistics_api import MonitoringStatisticsViewSet
 from projects.api import NoticeViewSet, ProjectViewSet
 from villages.api import RegionViewSet
 
@@ -23,6 +26,10 @@ router.register("helpers", HelperViewSet, basename="helper")
 router.register("adjustments", AdjustmentViewSet, basename="adjustment")
 router.register("monitoring-objects", MonitoringObjectViewSet, basename="monitoring-object")
 router.register("monitoring-lines", MonitoringLineViewSet, basename="monitoring-line")
+router.register("monitoring-leads", LeadViewSet, basename="monitoring-lead")
+router.register("department-lists", DepartmentListViewSet, basename="department-list")
+router.register("monitoring-statistics", MonitoringStatisticsViewSet, basename="monitoring-statistics")
+router.register("monitoring-measures", AssistanceMeasureViewSet, basename="monitoring-measure")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("incidence-rates", IncidenceRateViewSet, basename="incidence-rate")
 router.register("county-ratings", CountyRatingViewSet, basename="county-rating")

@@ -26,6 +26,11 @@ def navigation(request):
     if allows(user, Action.IMPORT_COLLECTION_FORM):
         items.append(("导入采集表", reverse("households:import"), "import"))
     items.append(("防返贫监测", reverse("monitoring:list"), "monitoring"))
+    items.append(("监测统计", reverse("monitoring:dashboard"), "monitoring_dashboard"))
+    if user.region_id:
+        items.append(("监测线索", reverse("monitoring:leads"), "leads"))
+    if user.region_id and user.role != Role.TOWNSHIP_CLERK:
+        items.append(("部门筛查预警", reverse("monitoring:department_lists"), "department_lists"))
     if user.role != Role.ADMIN:
         items.append(("审核待办", reverse("assessment:queue"), "queue"))
     if user.region_id:

@@ -39,6 +39,11 @@ class ExportRequestSerializer(serializers.Serializer):
     year = serializers.IntegerField(required=False, allow_null=True, **INCOME_YEAR_LIMITS)
     full = serializers.BooleanField(required=False, default=False)
     split_by_county = serializers.BooleanField(required=False, default=False)
+    filters = serializers.DictField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        help_text="筛选条件（仅部分报表支持；防返贫监测对象花名册：status、category、risk_type）",
+    )
 
 
 class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

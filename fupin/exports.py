@@ -20,6 +20,7 @@ from core.regions import code_prefix, level_of
 from core.tasks import queue_transfer_job
 from funds.reports import funds_report
 from households import reports as household_reports
+from monitoring import exports as monitoring_exports
 from villages.models import Region
 
 
@@ -31,6 +32,8 @@ class Report:
     personal: bool = False  # has ID or phone columns
     count: Callable[..., int] | None = None
     village_only: bool = False
+    # The report's filters: checks a dict of them (keyed errors) and returns it cleaned; None: no filters.
+    filters: Callable[[dict], dict] | None = None
 
 
 def reports() -> dict[str, Report]:
@@ -53,11 +56,26 @@ def reports() -> dict[str, Report]:
         "aid_measures": Report("帮扶措施分类统计", household_reports.aid_measures_by_category, needs_year=True),
         "exits": Report("年度脱贫户名单", household_reports.exit_roster, needs_year=True),
         "funds": Report("扶贫资金台账（来源、分配、报账、报账率）", funds_report, needs_year=True),
+        "monitoring_roster": Report(
+            "防返贫监测对象花名册",
+            monitoring_exports.monitoring_roster,
+            personal=True,
+            count=monitoring_exports.roster_count,
+            filters=monitoring_exports.check_roster_filters,
+        ),
+        "monitoring_statistics": Report("防返贫监测统计", monitoring_exports.statistics_sheets),
     }
 
 
 def request_export(
-    *, user, report: str, region_code: str, year: int | None = None, full: bool = False, split_by_county: bool = False
+    *,
+    user,
+    report: str,
+    region_code: str,
+    year: int | None = None,
+    full: bool = False,
+    split_by_county: bool = False,
+    filters: dict | None = None,
 ) -> ExportJob:
     """Validate and queue an export; the Celery task runs it after commit."""
     require(user, Action.EXPORT)
@@ -77,6 +95,9 @@ def request_export(
         raise ValidationError({"region": ["公示名单按村导出，请选择一个村。"]})
     if full and not spec.personal:
         raise ValidationError({"full": ["该报表没有证件号码和电话，无需完整导出。"]})
+    if filters and spec.filters is None:
+        raise ValidationError({"filters": ["该报表不支持筛选条件。"]})
+    filters = spec.filters(filters or {}) if spec.filters else {}
     if full:
         require(user, Action.EXPORT_PERSONAL_DATA)  # the role and the households.view_full_id permission
     job = ExportJob.objects.create(
@@ -87,6 +108,7 @@ def request_export(
             "year": year,
             "full": bool(full),
             "split_by_county": bool(split_by_county) and region.level in ("province", "city"),
+            "filters": filters,
         },
     )
     queue_transfer_job(job)
@@ -96,7 +118,7 @@ def request_export(
 def _sheets(job: ExportJob, spec: Report) -> list[Sheet]:
     user, params = job.user, job.params
     code = params["region"]
-    kwargs = {"full": params.get("full", False), "year": params.get("year")}
+    kwargs = {"full": params.get("full", False), "year": params.get("year"), "filters": params.get("filters") or {}}
     if params.get("split_by_county"):
         counties = Region.objects.visible_to(user).within_prefix(code_prefix(code, level_of(code)))
         counties = counties.filter(level="county").order_by("code")

@@ -40,6 +40,7 @@ urlpatterns = [
     path("funds/", include("funds.urls")),
     path("projects/", include("projects.urls")),
     path("public/", include("projects.public_urls")),
+    path("report/", include("monitoring.report_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("fupin.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

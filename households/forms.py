@@ -59,7 +59,24 @@ def reason_input():
     return forms.Textarea(attrs={"rows": 2})
 
 
+# 登记为: a household to identify as poor, or a 一般农户 registered for 防返贫监测 (docs/domain.md §12.2).
+REGISTER_AS = [
+    (HouseholdStatus.CANDIDATE, "拟识别贫困户"),
+    (HouseholdStatus.ORDINARY, "一般农户（纳入防返贫监测排查）"),
+]
+# What a 一般农户 does not carry (services.validation.POVERTY_FIELDS): the form leaves them out for one.
+POVERTY_FORM_FIELDS = ("attribute", "main_cause", "other_causes", "identified_year")
+
+
 class HouseholdForm(BootstrapMixin, forms.Form):
+    register_as = forms.ChoiceField(
+        label="登记为",
+        choices=REGISTER_AS,
+        required=False,
+        initial=HouseholdStatus.CANDIDATE,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        help_text="一般农户从未建档立卡，不填贫困户属性、致贫原因和识别年度（填了也不保存）；成员和身份证号码规则相同。",
+    )
     village = forms.ChoiceField(label="所在村")
     household_no = model_field(Household, "household_no", required=False, help_text="留空则自动编号")
     group_name = model_field(Household, "group_name")
@@ -82,14 +99,28 @@ class HouseholdForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         villages = Region.objects.visible_to(user).filter(level=RegionLevel.VILLAGE).order_by("code")
         self.fields["village"].choices = [(v.code, f"{v.name}（{v.code}）") for v in villages[:2000]]
+        self.editing_ordinary = household is not None and household.status == HouseholdStatus.ORDINARY
         if household is not None:
+            del self.fields["register_as"]  # the kind is chosen once, at registration
             self.fields["village"].disabled = True
             self.fields["village"].required = False
             self.fields["phone"].keep(household.phone_masked)
             self.initial["phone"] = household.phone_masked
+        if self.editing_ordinary:
+            for name in POVERTY_FORM_FIELDS:
+                del self.fields[name]
+
+    @property
+    def ordinary(self) -> bool:
+        """Registering (or editing) a 一般农户."""
+        chosen = getattr(self, "cleaned_data", {}).get("register_as")
+        return self.editing_ordinary or chosen == HouseholdStatus.ORDINARY
 
     def service_data(self) -> dict:
         data = {field: self.cleaned_data[field] for field in HOUSEHOLD_FIELDS if field in self.cleaned_data}
+        if self.ordinary:  # the fields do not apply; the select of 贫困户属性 always sends a value
+            for name in POVERTY_FORM_FIELDS:
+                data.pop(name, None)
         # An empty number keeps the model's default rather than writing NULL.
         return {field: value for field, value in data.items() if value is not None or field == "housing_area_m2"}
 

@@ -11,7 +11,7 @@ from .codes import AidCategory, HouseholdStatus
 from .idnumbers import mask_phone
 from .income import net_income_per_capita
 from .models import AidMeasure, Household, IncomeRecord, Member
-from .resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
+from .resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET, REGISTRATION_FIELDS
 
 CHUNK = 5000
 
@@ -159,8 +159,9 @@ def collection_form(user, prefix: str, *, full: bool = False, **_) -> list[Sheet
 
 
 def blank_template() -> list[Sheet]:
-    """The empty 采集表 the import page offers: headers of every importable column."""
+    """The empty 采集表 the import page offers: headers of every importable column (户状态: blank or 一般农户)."""
+    household_headers = [c.header for c in HOUSEHOLD_COLUMNS if not c.export_only or c.field in REGISTRATION_FIELDS]
     return [
-        Sheet(HOUSEHOLD_SHEET, [c.header for c in HOUSEHOLD_COLUMNS if not c.export_only], iter(())),
+        Sheet(HOUSEHOLD_SHEET, household_headers, iter(())),
         Sheet(MEMBER_SHEET, [c.header for c in MEMBER_COLUMNS if not c.export_only], iter(())),
     ]

@@ -100,5 +100,8 @@ MEMBER_COLUMNS = [
     model_column(Member, "work_months"),
 ]
 
+# Exported columns the 采集表 import also reads: 户状态 marks a new household 一般农户 (blank: 拟识别).
+REGISTRATION_FIELDS = ("status",)
+
 HOUSEHOLD_SHEET = "贫困户"
 MEMBER_SHEET = "家庭成员"

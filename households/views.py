@@ -199,10 +199,14 @@ def household_form(request, household):
                         village_code=form.cleaned_data["village"],
                         data=form.service_data(),
                         members=member_data,
+                        ordinary=form.ordinary,
                     )
                     messages.success(
                         request,
-                        f"已登记为拟识别户：户编号 {household.household_no}。"
+                        f"已登记为一般农户：户编号 {household.household_no}。一般农户不是建档立卡贫困户，"
+                        "纳入防返贫监测排查；发现风险时发起监测识别。"
+                        if form.ordinary
+                        else f"已登记为拟识别户：户编号 {household.household_no}。"
                         "提交识别申请，经公示和县审定后成为未脱贫户。",
                     )
                 return redirect("households:detail", pk=household.pk)

@@ -8,19 +8,21 @@ same transaction, and the record's history (pghistory) says why it changed.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
+from core.errors import StaleEdit
 from core.parsing import parse_money
 from core.permissions import Action, require
 from core.policy import PolicyParameterMissing
 from core.scoping import get_visible_or_404
+from core.text import clean_text
 from households.codes import HouseholdStatus, MonitoringCategory
 from households.models import Household
 
@@ -198,4 +200,77 @@ def apply_decision(
     with pghistory.context(reason=reason):
         record.save()
         _set_household_category(record.household_id, record.category if record.is_open else "")
+    return record
+
+
+class StaleRecord(StaleEdit):
+    """The monitoring record changed since the user loaded it (the API answers 412, a page says so)."""
+
+    message = "该监测记录已被他人修改，请刷新页面后重新编辑。"
+
+
+NOTE_MAX = 2000  # 情况说明: a paragraph or two, as the API's note field accepts
+
+
+@transaction.atomic
+def update_findings(
+    *,
+    user,
+    monitoring_object_id: int,
+    expected_updated_at: datetime,
+    risk_types: list[str],
+    housing_unsafe: bool,
+    child_out_of_school: bool,
+    without_medical_insurance: bool,
+    water_unsafe: bool,
+    no_labour_capacity: bool,
+    note: str = "",
+    reason: str = "",
+) -> MonitoringObject:
+    """Correct an open record's risks and findings (三保障, water, labour capacity, note) (docs/domain.md §12.10).
+
+    Guarantees: the record is in scope (404) and the role may take EDIT_MONITORING_FINDINGS; the
+    record is open (识别中 or 监测中); it has not changed since the user loaded it
+    (`expected_updated_at`, else StaleRecord); 1–5 risk types; a risk that has a measure stays.
+    The income figures, the line and the category are what the decision was judged on and are
+    not edited here (new figures come with 风险消除). The history records `reason`.
+    """
+    record = get_visible_or_404(MonitoringObject.objects.select_for_update(), user, pk=monitoring_object_id)
+    require(user, Action.EDIT_MONITORING_FINDINGS)
+    if expected_updated_at is None or record.updated_at != expected_updated_at:
+        raise StaleRecord()
+    errors: dict[str, list[str]] = {}
+    if not record.is_open:
+        errors["status"] = [f"监测记录已{record.get_status_display()}，不能再修改。"]
+    risk_types = list(risk_types or [])
+    if problems := validate_risk_types(risk_types):
+        errors["risk_types"] = problems
+    else:
+        answered = dict(
+            record.measures.exclude(risk_type__in=risk_types).values_list("risk_type").annotate(n=Count("id"))
+        )
+        if answered:
+            named = "、".join(f"“{RiskType(code).label}”（{n}项）" for code, n in sorted(answered.items()))
+            errors["risk_types"] = [f"风险{named}已有帮扶措施，不能删除。"]
+    texts = {}
+    for field, value, multiline in (("note", note, True), ("reason", reason, False)):
+        value = (value or "").strip()
+        try:
+            texts[field] = clean_text(value, field=field, multiline=multiline) if value else ""
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if len(texts.get("note", "")) > NOTE_MAX:
+        errors["note"] = [f"情况说明最多{NOTE_MAX}字。"]
+    if errors:
+        raise ValidationError(errors)
+    record.risk_types = risk_types
+    record.housing_unsafe = bool(housing_unsafe)
+    record.child_out_of_school = bool(child_out_of_school)
+    record.without_medical_insurance = bool(without_medical_insurance)
+    record.water_unsafe = bool(water_unsafe)
+    record.no_labour_capacity = bool(no_labour_capacity)
+    record.note = texts["note"]
+    why = f"修改风险和核实情况：{texts['reason']}" if texts["reason"] else "修改风险和核实情况"
+    with pghistory.context(reason=why):
+        record.save()
     return record

@@ -10,7 +10,7 @@ from households.codes import MonitoringCategory
 
 from . import selectors
 from .codes import OPEN_STATUSES, MonitoringStatus, RiskType
-from .income import within_range
+from .record_views import record_context
 from .selectors import LIST_FILTERS
 
 PAGE_SIZE = 200  # the newest records first; a township holds a few dozen to a few hundred
@@ -51,12 +51,4 @@ def monitoring_list(request):
 @login_required
 def monitoring_detail(request, pk):
     record = get_visible_or_404(selectors.monitoring_list(request.user), request.user, pk=pk)
-    return render(
-        request,
-        "monitoring/detail.html",
-        {
-            "record": record,
-            "within_range": within_range(record.income_per_person, record.line_amount),
-            "nav_active": "monitoring",
-        },
-    )
+    return render(request, "monitoring/detail.html", record_context(request.user, record))

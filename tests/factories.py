@@ -105,10 +105,10 @@ def populate(village: Region, township: Region) -> Household:
 
 
 def populate_monitoring(village: Region) -> None:
-    """An exited household of the village in 识别中 (monitoring)."""
-    from monitoring.models import MonitoringObject
+    """An exited household of the village in 识别中 with a measure; a self-report; a list of the county."""
+    from monitoring.models import AssistanceMeasure, DepartmentList, MonitoringLead, MonitoringObject
 
-    MonitoringObject.objects.create(
+    record = MonitoringObject.objects.create(
         household=household_with_members(village, status=HouseholdStatus.EXITED),
         category="1",
         risk_types=["01"],
@@ -122,6 +122,15 @@ def populate_monitoring(village: Region) -> None:
         line_verified=False,
         consent_signed=True,
         consent_signed_on=date(2024, 3, 1),
+    )
+    AssistanceMeasure.objects.create(
+        monitoring_object=record, category="07", risk_type="01", description="医疗救助", started_on=date(2024, 3, 5)
+    )
+    MonitoringLead.objects.create(way="1", village=village, reporter_name="申报人", description="因病住院")
+    county = region(county_of(village.code))
+    uploader = UserFactory(role=Role.COUNTY_REVIEWER, region=county)
+    DepartmentList.objects.create(
+        user=uploader, county=county, department="YB", risk_type="01", original_name="名单.xlsx", status="DONE"
     )
 
 

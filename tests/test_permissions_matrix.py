@@ -41,8 +41,8 @@ from core.permissions import Action, allows
 from funds.models import Allocation, Disbursement, FundSource
 from households.income import INCOME_ITEMS
 from households.models import AdjustmentRecord, AidMeasure, Helper, ImportJob, IncomeRecord
-from monitoring.models import MonitoringLine
-from monitoring.services import start_identification
+from monitoring.models import AssistanceMeasure, DepartmentList, MonitoringLead, MonitoringLine, MonitoringObject
+from monitoring.services import apply_decision, start_identification
 from projects import views as project_views
 from projects.codes import ADVANCE_ROLES, ProjectStatus
 from projects.models import Beneficiary, Notice, NoticeObjection, Project, ProjectEvent
@@ -62,6 +62,16 @@ VISIT = {
     "risk_types": ["01"],
     "income_12_months": "12000.00",
     "consent_signed_on": TODAY,
+}
+# A clerk's new visit of a 监测中 record (assessment.monitoring_workflows.request_risk_elimination).
+ELIMINATION_VISIT = {
+    "visited_on": TODAY.isoformat(),
+    "income_12_months": "40000.00",
+    "compliant_costs": "0",
+    "months_above_range": 6,
+    **dict.fromkeys(["rigid_costs_solved", "housing_safe", "education_secured", "medical_insured", "water_safe"], True),
+    "new_risk": False,
+    "mode": "1",
 }
 # The roles walked, by name; "outsider" is a township clerk of another county (every object is out of its scope).
 ROLES = ("clerk", "county", "city", "province", "admin", "outsider")
@@ -129,8 +139,27 @@ class World:
         self.monitoring_object = start_identification(
             user=self.users["clerk"], household_id=household_with_members(self.village, status="EXITED").pk, **VISIT
         )
+        # A record the county has decided (监测中), for 风险消除.
+        self.monitored = start_identification(
+            user=self.users["clerk"], household_id=household_with_members(self.village, status="EXITED").pk, **VISIT
+        )
+        apply_decision(monitoring_object_id=self.monitored.pk, to_status="MONITORED", on=TODAY, reason="纳入监测")
+        self.monitoring_measure = AssistanceMeasure.objects.create(
+            monitoring_object=self.monitoring_object,
+            category="07",
+            risk_type="01",
+            description="医疗救助",
+            started_on=TODAY,
+        )
         self.monitoring_line, _ = MonitoringLine.objects.get_or_create(
             province_id="620000000000", year=2024, defaults={"amount": "7100", "source": "测试"}
+        )
+        # A self-report waiting in the township's queue, and a matched department list of the county.
+        self.lead = MonitoringLead.objects.create(
+            way="1", village=self.village, reporter_name="马小红", reporter_phone="13912345678", description="住院"
+        )
+        self.department_list = DepartmentList.objects.create(
+            user=self.users["county"], county=self.county, department="YB", risk_type="01", status="DONE"
         )
 
     def _projects(self):
@@ -363,6 +392,11 @@ def ident(attr: str) -> Callable:
     return lambda world, user: getattr(world, attr).pk
 
 
+def record_version(world) -> str:
+    """The record's updated_at as a reader has it (an edit sends it back: monitoring.services.update_findings)."""
+    return MonitoringObject.objects.get(pk=world.monitoring_object.pk).updated_at.isoformat()
+
+
 def monitoring_payload(world, user):
     return {"household": world.exited.pk, **{key: str(value) for key, value in VISIT.items() if key != "risk_types"}}
 
@@ -382,8 +416,48 @@ def household_payload(world, user):
 H, P, A = ident("household"), ident("project"), ident("allocation")
 API: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/households/"): [Case(Action.REGISTER_HOUSEHOLD, data=household_payload)],
-    ("POST", "/api/v1/monitoring-objects/"): [
+    ("POST", "/api/v1/monitoring-leads/{id}/close/"): [
+        Case(Action.HANDLE_LEAD, ident("lead"), lambda w, u: {"reason": "核实后收入稳定"})
+    ],
+    ("POST", "/api/v1/department-lists/"): [
+        Case(
+            Action.UPLOAD_DEPARTMENT_LIST,
+            data=lambda w, u: {"file": w.upload(), "department": "YB", "risk_type": "01"},
+            visible=anyone,
+        )
+    ],
+    ("PATCH", "/api/v1/monitoring-objects/{id}/"): [
+        Case(
+            Action.EDIT_MONITORING_FINDINGS,
+            ident("monitoring_object"),
+            lambda w, u: {"updated_at": record_version(w), "water_unsafe": True},
+        )
+    ],
+    ("POST", "/api/v1/monitoring-measures/"): [
+        Case(
+            Action.RECORD_MONITORING_MEASURE,
+            data=lambda w, u: {
+                "monitoring_object": w.monitoring_object.pk,
+                "category": "02",
+                "risk_type": "01",
+                "description": "就业推荐",
+                "started_on": TODAY.isoformat(),
+            },
+        )
+    ],
+    ("POST", "/api/v1/monitoring-measures/{id}/end/"): [
+        Case(
+            Action.RECORD_MONITORING_MEASURE, ident("monitoring_measure"), lambda w, u: {"ended_on": TODAY.isoformat()}
+        )
+    ],
+    ("POST", "/api/v1/applications/monitoring-identification/"): [
         Case(Action.START_MONITORING, data=lambda w, u: {**monitoring_payload(w, u), "risk_types": ["01"]})
+    ],
+    ("POST", "/api/v1/applications/risk-elimination/"): [
+        Case(
+            Action.REQUEST_RISK_ELIMINATION,
+            data=lambda w, u: {"monitoring_object": w.monitored.pk, **ELIMINATION_VISIT},
+        )
     ],
     ("PUT", "/api/v1/households/{id}/"): [
         Case(Action.EDIT_HOUSEHOLD, H, lambda w, u: {"group_name": "二组"}, {"HTTP_IF_MATCH": '"1"'})
@@ -690,10 +764,17 @@ API_READS: dict[str, Callable | None] = {
     "/api/v1/imports/": None,
     "/api/v1/imports/{id}/": own("imports"),
     "/api/v1/incidence-rates/": None,
+    "/api/v1/department-lists/": None,
+    "/api/v1/department-lists/{id}/": ident("department_list"),
+    "/api/v1/monitoring-leads/": None,
+    "/api/v1/monitoring-leads/{id}/": ident("lead"),
     "/api/v1/monitoring-lines/": None,
     "/api/v1/monitoring-lines/{id}/": ident("monitoring_line"),
     "/api/v1/monitoring-objects/": None,
     "/api/v1/monitoring-objects/{id}/": ident("monitoring_object"),
+    "/api/v1/monitoring-measures/": None,
+    "/api/v1/monitoring-measures/{id}/": ident("monitoring_measure"),
+    "/api/v1/monitoring-statistics/": None,
     "/api/v1/notices/": None,
     "/api/v1/notices/{id}/": ident("notice"),
     "/api/v1/notices/{id}/objections/": ident("notice"),
@@ -709,6 +790,7 @@ LEDGER_READS = {
     "/api/v1/allocations/{id}/",
     "/api/v1/disbursements/{id}/",
     "/api/v1/fund-sources/{id}/",
+    "/api/v1/department-lists/{id}/",  # a department list is the county's too (monitoring/departments.py)
 }
 # Reads of a province's figures: every user of the province (the outsider's county is in it too).
 PROVINCE_READS = {"/api/v1/monitoring-lines/{id}/"}
@@ -845,6 +927,40 @@ HTML: dict[str, list[Page] | str] = {
     "households:detail": READ,
     "monitoring:list": READ,
     "monitoring:detail": READ,
+    "monitoring:add_measure": [
+        Page(
+            pk("monitoring_object"),
+            Case(
+                Action.RECORD_MONITORING_MEASURE,
+                data=lambda w, u: {
+                    "measure-category": "02",
+                    "measure-risk_type": "01",
+                    "measure-description": "就业推荐",
+                    "measure-started_on": TODAY.isoformat(),
+                },
+            ),
+        )
+    ],
+    "monitoring:end_measure": [
+        Page(
+            pk("monitoring_object"),
+            Case(
+                Action.RECORD_MONITORING_MEASURE,
+                data=lambda w, u: {"end-measure": str(w.monitoring_measure.pk), "end-ended_on": TODAY.isoformat()},
+            ),
+        )
+    ],
+    "monitoring:findings": [
+        Page(
+            pk("monitoring_object"),
+            Case(
+                Action.EDIT_MONITORING_FINDINGS,
+                data=lambda w, u: {"findings-updated_at": record_version(w), "findings-risk_types": ["01"]},
+            ),
+        )
+    ],
+    "monitoring:dashboard": READ,
+    "monitoring:dashboard_export": READ,  # a GET of the EXPORT action (tests/monitoring/test_exports.py)
     "households:edit": [
         Page(pk("household"), Case(Action.EDIT_HOUSEHOLD, data=lambda w, u: household_form(w, u, editing=True)))
     ],
@@ -932,6 +1048,34 @@ HTML: dict[str, list[Page] | str] = {
                 },
             ),
             scoped=False,
+        )
+    ],
+    "assessment:monitoring_identify": [
+        Page(
+            None,
+            Case(
+                Action.START_MONITORING,
+                data=lambda w, u: {
+                    "household": str(w.exited.pk),
+                    **{key: str(value) for key, value in VISIT.items() if key != "risk_types"},
+                    "risk_types": ["01"],
+                },
+            ),
+        )
+    ],
+    "assessment:risk_eliminate": [
+        Page(
+            pk("monitored"),
+            Case(
+                Action.REQUEST_RISK_ELIMINATION,
+                data=lambda w, u: {
+                    **{
+                        key: ("1" if value else "0") if isinstance(value, bool) else str(value)
+                        for key, value in ELIMINATION_VISIT.items()
+                    },
+                    "no_labour_capacity": "0",
+                },
+            ),
         )
     ],
     "assessment:detail": READ,
@@ -1029,6 +1173,25 @@ HTML: dict[str, list[Page] | str] = {
         )
     ],
     "public:village_notices": "public",
+    # 农户自主申报: anyone, without login (monitoring/leads.py bounds it).
+    "report:index": "public",
+    "report:village": "public",
+    "monitoring:leads": READ,
+    "monitoring:lead_detail": READ,
+    "monitoring:lead_close": [Page(pk("lead"), Case(Action.HANDLE_LEAD, data=lambda w, u: {"reason": "已核实"}))],
+    "monitoring:lead_phone": [Page(pk("lead"), Case(Action.HANDLE_LEAD))],
+    "monitoring:department_lists": [
+        Page(
+            None,
+            Case(
+                Action.UPLOAD_DEPARTMENT_LIST,
+                data=lambda w, u: {"file": w.upload(), "department": "YB", "risk_type": "01"},
+                visible=anyone,
+            ),
+        )
+    ],
+    "monitoring:department_list_detail": READ,
+    "monitoring:department_list_report": READ,
     # Check names and ok/failed only, no data: docker-compose and the load balancer call it unauthenticated.
     "health": "public",
 }

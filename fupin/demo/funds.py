@@ -14,6 +14,7 @@ from core.regions import RegionLevel
 from funds import services
 from funds.codes import FundLevel
 from funds.models import FundSource
+from households.codes import HouseholdStatus
 from households.models import Household
 from projects import services as project_services
 from projects.codes import ProjectCategory
@@ -26,8 +27,15 @@ DEMO_DOCUMENT = f"甘财农〔{DEMO_YEAR}〕18号"
 
 
 def _demo_village(clerk) -> tuple[Region | None, list[Household]]:
-    """The village of the clerk's first poor households, and two of them as beneficiaries."""
-    poor = Household.objects.visible_to(clerk).filter(status="POOR").order_by("village_id", "id")
+    """The village of the clerk's first registered poor households (poor or exited; the project
+    helps both), and two of them as beneficiaries. Households whose DEMO_YEAR an approved exit
+    has locked take no new measure in it, so they are not chosen."""
+    poor = (
+        Household.objects.visible_to(clerk)
+        .filter(status__in=[HouseholdStatus.POOR, HouseholdStatus.EXITED])
+        .exclude(year_locks__year=DEMO_YEAR)
+        .order_by("village_id", "id")
+    )
     first = poor.first()
     if first is None:
         village = Region.objects.visible_to(clerk).filter(level=RegionLevel.VILLAGE).order_by("code").first()

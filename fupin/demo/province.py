@@ -1,7 +1,7 @@
 """The demo province: deterministic, realistic, and loaded by COPY so that it scales.
 
 One province (甘肃省, real codes so that ID numbers carry valid address codes),
-2 cities, 4 counties (东乡族自治县 is the poverty county), townships and villages
+2 cities, 4 poverty counties (东乡族自治县 is demo_county's), townships and villages
 with made-up names, and households whose members have valid 18-digit ID numbers
 (checksum, birth date and gender consistent). The same `households` and `seed`
 always give the same people.
@@ -11,6 +11,8 @@ from a generator, so 2,000,000 households load in minutes. They are records that
 before the system, so they come in as a 历史数据导入 (docs/domain.md §5): one load by the demo
 province user, recorded like an uploaded one, whose households keep their status and years
 and get their back-dated adjustment log (households.services.record_historical_load).
+What they went through 2014–2020, and the exits that follow the procedures, are the story's
+(fupin/demo/story.py): by the end of 2020 no household is left 未脱贫.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from households.codes import (
     HouseholdStatus,
     IdentificationStandard,
     LaborSkill,
-    MonitoringCategory,
     PovertyCause,
     Relation,
     SchoolStatus,
@@ -49,6 +50,8 @@ from households.names import pinyin_initials
 from households.services import record_historical_load
 from villages.models import County, Region, Village, VillagePopulation
 
+from . import story
+
 DEMO_PASSWORD = "fupin-demo-2026"  # noqa: S105 - published demo password, works only with FUPIN_DEMO=1
 DEFAULT_HOUSEHOLDS = 20_000
 HOUSEHOLDS_PER_VILLAGE = 100
@@ -56,24 +59,27 @@ VILLAGES_PER_TOWNSHIP = 40
 MIN_TOWNSHIPS_PER_COUNTY = 5
 POPULATION_YEARS = range(2014, 2021)
 DEMO_YEAR = 2020
+DEMO_COUNTY = "622926000000"  # 东乡族自治县: demo_county's
 
 PROVINCE = ("620000000000", "甘肃省")
 # (city code, name, [(county code, name, is_poverty_county, ethnicity weights)]).
 # County codes are real GB/T 2260 codes valid in every birth year, so ID numbers validate.
+# All four lie in the 六盘山 contiguous poor area and so among the 832 poverty counties [MEM?];
+# each 摘帽 in its batch of the story (story.COUNTY_EXIT_YEARS).
 CITIES = [
     (
         "620100000000",
         "兰州市",
         [
-            ("620121000000", "永登县", False, {"01": 93, "03": 6, "04": 1}),
-            ("620123000000", "榆中县", False, {"01": 96, "03": 4}),
+            ("620121000000", "永登县", True, {"01": 93, "03": 6, "04": 1}),
+            ("620123000000", "榆中县", True, {"01": 96, "03": 4}),
         ],
     ),
     (
         "622900000000",
         "临夏回族自治州",
         [
-            ("622921000000", "临夏县", False, {"01": 45, "03": 45, "26": 10}),
+            ("622921000000", "临夏县", True, {"01": 45, "03": 45, "26": 10}),
             ("622926000000", "东乡族自治县", True, {"26": 80, "03": 12, "01": 8}),
         ],
     ),
@@ -105,7 +111,8 @@ CAUSE_WEIGHTS = {
     "13": 1,
     "99": 1,
 }
-STATUS_WEIGHTS = {"POOR": 26, "EXITED": 68, "REMOVED": 4, "CANCELLED": 2}
+# 一般农户 per village: never poor, on record so that 边缘易致贫户 can be identified (docs/domain.md §12.2).
+ORDINARY_PER_VILLAGE = (3, 5)
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
@@ -294,6 +301,7 @@ class HouseholdGenerator:
         "exit_year",
         "monitoring_category",
         "member_count",
+        "closed_member_count",
         "version",
         "created_at",
         "updated_at",
@@ -319,8 +327,13 @@ class HouseholdGenerator:
         "updated_at",
     ]
 
-    def __init__(self, rng: random.Random, first_id: int, now: str):
+    def __init__(self, rng: random.Random, first_id: int, now: str, ledger: story.PoorLedger):
         self.rng = rng
+        self.ledger = ledger
+        self.returns: list[tuple[int, int, int]] = []  # (household id, first exit, 返贫 year)
+        self.ordinary_ids: list[int] = []
+        self.ordinary_members = 0
+        self.procedure_ids: list[int] = []  # 未脱贫 at load, exiting in 2020 through the procedure
         self.people = PersonFactory(rng)
         self.next_id = first_id
         self.now = now
@@ -335,39 +348,59 @@ class HouseholdGenerator:
         digest.update(number.encode())
         return digest.hexdigest()
 
-    def village(self, village_code: str, county_code: str, ethnicities: dict, count: int):
+    def village(self, village_code: str, county_code: str, ethnicities: dict, count: int, plan: VillagePlan):
+        """The village's households: registered poor ones first, then its 一般农户 (registered last)."""
         household_lines, member_lines = [], []
+        ordinary = min(count - 1, self.rng.randint(*ORDINARY_PER_VILLAGE)) if count > 1 else 0
+        procedure_slots = plan.procedure_exits
         for index in range(count):
             household_id = self.next_id
             self.next_id += 1
-            lines = self.household(household_id, village_code, county_code, ethnicities, index + 1)
+            years = None
+            if index < count - ordinary:
+                years = story.household_years(
+                    self.rng, plan.target_year, plan.county_year, procedure_slot=procedure_slots > 0
+                )
+                procedure_slots -= years.by_procedure
+            lines = self.household(household_id, village_code, county_code, ethnicities, index + 1, years)
             household_lines.append(lines[0])
             member_lines.extend(lines[1])
         return household_lines, member_lines
 
-    def household(self, household_id, village_code, county_code, ethnicities, number):
+    def household(self, household_id, village_code, county_code, ethnicities, number, years):
+        """One household; `years` is its story (story.HouseholdYears), None for a 一般农户."""
         rng = self.rng
         ethnicity = weighted(rng, ethnicities)
         surname = rng.choice(SURNAMES_BY_ETHNICITY.get(ethnicity, SURNAMES_BY_ETHNICITY["01"]))
         size = rng.choices([1, 2, 3, 4, 5, 6, 7], weights=[8, 14, 20, 26, 18, 9, 5])[0]
         cause = weighted(rng, CAUSE_WEIGHTS)
         others = [code for code in rng.sample(list(CAUSE_WEIGHTS), 3) if code != cause][: rng.choice([0, 0, 1, 1, 2])]
-        status = weighted(rng, STATUS_WEIGHTS)
-        identified_year = rng.choice([2014, 2014, 2014, 2015, 2016, 2017, 2018])
-        exit_year = rng.randint(max(identified_year, 2015), 2020) if status == HouseholdStatus.EXITED else None
-        monitoring = ""
-        if status == HouseholdStatus.EXITED and rng.random() < 0.06:
-            monitoring = MonitoringCategory.UNSTABLE_EXITED
-        elif status == HouseholdStatus.EXITED and rng.random() < 0.02:
-            monitoring = MonitoringCategory.SUDDEN_HARDSHIP
         attribute = weighted(
             rng, {HouseholdAttribute.GENERAL: 70, HouseholdAttribute.DIBAO: 22, HouseholdAttribute.TEKUN: 8}
         )
-        members = self.family(size, surname, ethnicity, county_code, cause)
+        if years is None:
+            # 一般农户: no 贫困户属性, 致贫原因 or 识别年度 (docs/domain.md §5.1).
+            status, identified_year, exit_year = HouseholdStatus.ORDINARY, None, None
+            standard, attribute, cause, others = IdentificationStandard.NATIONAL, "", "", []
+            self.ordinary_ids.append(household_id)
+        elif years.by_procedure:
+            status, identified_year, exit_year = HouseholdStatus.POOR, years.identified_year, None
+            standard = IdentificationStandard.NATIONAL
+            self.procedure_ids.append(household_id)
+        else:
+            status, identified_year, exit_year = years.status, years.identified_year, years.exit_year
+            standard = IdentificationStandard.NATIONAL
+            if years.returned:
+                self.returns.append((household_id, years.first_exit, years.returned))
+        members = self.family(size, surname, ethnicity, county_code, cause or PovertyCause.OTHER)
         head_name = members[0][0]
         initials = pinyin_initials(head_name)
         phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
-        active = status in (HouseholdStatus.POOR, HouseholdStatus.EXITED)
+        active = status in (HouseholdStatus.POOR, HouseholdStatus.EXITED, HouseholdStatus.ORDINARY)
+        if years is not None:
+            self.ledger.add(village_code, years, len(members))
+        else:
+            self.ordinary_members += len(members)
         household_line = "\t".join(
             copy_text(value)
             for value in (
@@ -378,15 +411,16 @@ class HouseholdGenerator:
                 head_name,
                 initials,
                 self.encrypt_phone(phone.encode()).decode(),
-                IdentificationStandard.NATIONAL,
+                standard,
                 attribute,
                 cause,
                 others,
                 status,
                 identified_year,
                 exit_year,
-                monitoring,
+                "",  # 监测对象类别: written only by the monitoring services, never by the demo
                 len(members) if active else 0,
+                None if active else len(members),
                 1,
                 self.now,
                 self.now,
@@ -531,6 +565,15 @@ def skip_history_triggers(cursor) -> None:
         pass
 
 
+def restore_history_triggers(cursor) -> None:
+    """After the bulk part, the story's procedures run with their triggers (history, foreign keys)."""
+    try:
+        with transaction.atomic():
+            cursor.execute("SET LOCAL session_replication_role = origin")
+    except DatabaseError:
+        pass
+
+
 def copy_lines(cursor, table: str, columns: list[str], lines: list[str]) -> None:
     if not lines:
         return
@@ -538,103 +581,188 @@ def copy_lines(cursor, table: str, columns: list[str], lines: list[str]) -> None
         copy.write("\n".join(lines) + "\n")
 
 
+@dataclass(frozen=True)
+class VillagePlan:
+    """What the story asks of a village: the year its households exit by, and how many through the procedure."""
+
+    is_poor: bool
+    target_year: int
+    county_year: int
+    procedure_exits: int = 0
+
+
+def village_plans(villages: list[Region], rng: random.Random) -> dict[str, VillagePlan]:
+    """Poor villages (about 40 %) and each village's target year within its county's batch.
+
+    demo_clerk's first village (the poverty county's first) is a poor village exiting in 2020,
+    the year its last households exit through the 户退出 procedure.
+    """
+    clerk_village = next(village.code for village in villages if county_of(village.code) == DEMO_COUNTY)
+    plans = {}
+    for village in villages:
+        county_year = story.COUNTY_EXIT_YEARS[county_of(village.code)]
+        if village.code == clerk_village:
+            plans[village.code] = VillagePlan(True, story.LAST_YEAR, county_year, story.PROCEDURE_EXITS)
+        else:
+            plans[village.code] = VillagePlan(rng.random() < 0.4, rng.randint(2016, county_year), county_year)
+    return plans
+
+
+def village_profile(village_code: str, plan: VillagePlan, rng: random.Random) -> Village:
+    """A poor village meets the exit conditions by its exit (docs/domain.md §6.3); the others vary."""
+    met = plan.is_poor
+    return Village(
+        region_id=village_code,
+        is_poor_village=plan.is_poor,
+        has_hardened_road=met or rng.random() < 0.9,
+        has_bus=rng.random() < 0.7,
+        has_safe_water=met or rng.random() < 0.92,
+        has_power=True,
+        has_broadband=met or rng.random() < 0.85,
+        has_clinic=met or rng.random() < 0.9,
+        has_culture_room=met or rng.random() < 0.8,
+        collective_income=Decimal(rng.randrange(20_000 if met else 0, 200_000, 100)),
+    )
+
+
+# The chapters told after the bulk load, in order, each a function of the StoryCast returning
+# what it made: 2014–2020 (fupin/demo/story.py).
+CHAPTERS = [story.tell_story]
+
+
 @transaction.atomic
 def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=None) -> dict:
-    """Load the demo province with about `households` households; returns what was written."""
+    """Load the demo province with about `households` households; returns what was written.
+
+    The records 2014–2020 come in by COPY as one 历史数据导入; then the story's chapters run
+    through the services (fupin/demo/story.py: village and county exits, the last household exits).
+    """
     rng = random.Random(seed)
     regions = build_regions(households, rng)
     Region.objects.bulk_create(regions, batch_size=5000)
-    county_info = {}
-    for _, _, counties in CITIES:
+    county_info, cities_of = {}, {}
+    for city_code, _, counties in CITIES:
         for code, _, is_poverty, ethnicities in counties:
             county_info[code] = ethnicities
+            cities_of[code] = city_code
             County.objects.create(
                 region_id=code,
                 is_poverty_county=is_poverty,
                 is_west=True,
-                planned_exit_year=2019 if is_poverty else None,
+                planned_exit_year=story.COUNTY_EXIT_YEARS[code] if is_poverty else None,
             )
     villages = [region for region in regions if region.level == RegionLevel.VILLAGE]
+    plans = village_plans(villages, rng)
     Village.objects.bulk_create(
-        [
-            Village(
-                region_id=village.code,
-                is_poor_village=rng.random() < 0.4,
-                has_hardened_road=rng.random() < 0.9,
-                has_bus=rng.random() < 0.7,
-                has_safe_water=rng.random() < 0.92,
-                has_power=True,
-                has_broadband=rng.random() < 0.85,
-                has_clinic=rng.random() < 0.9,
-                has_culture_room=rng.random() < 0.8,
-                collective_income=Decimal(rng.randrange(0, 200_000, 100)),
-            )
-            for village in villages
-        ],
-        batch_size=5000,
+        [village_profile(village.code, plans[village.code], rng) for village in villages], batch_size=5000
     )
     per_village = [households // len(villages)] * len(villages)
     for index in range(households - sum(per_village)):
         per_village[index] += 1
 
+    ledger = story.PoorLedger()
     with connection.cursor() as cursor:
         skip_history_triggers(cursor)
         cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM households_household")
         first_id = cursor.fetchone()[0]
         cursor.execute("SELECT now()")
         now = cursor.fetchone()[0].isoformat()
-        generator = HouseholdGenerator(rng, first_id, now)
+        generator = HouseholdGenerator(rng, first_id, now, ledger)
         populations = []
-        if True:
-            copy_cursor = cursor
-            household_batch, member_batch = [], []
-            for index, (village, count) in enumerate(zip(villages, per_village, strict=True)):
-                before = generator.members
-                county_code = county_of(village.code)
-                lines, member_lines = generator.village(village.code, county_code, county_info[county_code], count)
-                household_batch.extend(lines)
-                member_batch.extend(member_lines)
-                registered = generator.members - before
-                base = max(registered * 3, 300) + rng.randrange(200, 1500)
-                for year in POPULATION_YEARS:
-                    populations.append(
-                        VillagePopulation(
-                            village_id=village.code,
-                            year=year,
-                            rural_population=base + (year - POPULATION_YEARS[0]) * rng.randint(-5, 15),
-                        )
-                    )
-                if len(member_batch) >= 50_000 or index == len(villages) - 1:
-                    copy_lines(
-                        copy_cursor, "households_household", HouseholdGenerator.HOUSEHOLD_COLUMNS, household_batch
-                    )
-                    copy_lines(copy_cursor, "households_member", HouseholdGenerator.MEMBER_COLUMNS, member_batch)
-                    household_batch, member_batch = [], []
-                    if progress:
-                        progress(generator.households, generator.members)
+        household_batch, member_batch = [], []
+        for index, (village, count) in enumerate(zip(villages, per_village, strict=True)):
+            before = generator.members
+            county_code = county_of(village.code)
+            lines, member_lines = generator.village(
+                village.code, county_code, county_info[county_code], count, plans[village.code]
+            )
+            household_batch.extend(lines)
+            member_batch.extend(member_lines)
+            registered = generator.members - before
+            base = max(registered * 3, 300) + rng.randrange(200, 1500)
+            for year in POPULATION_YEARS:
+                rural = base + (year - POPULATION_YEARS[0]) * rng.randint(-5, 15)
+                ledger.population[village.code][year] = rural
+                populations.append(VillagePopulation(village_id=village.code, year=year, rural_population=rural))
+            if len(member_batch) >= 50_000 or index == len(villages) - 1:
+                copy_lines(cursor, "households_household", HouseholdGenerator.HOUSEHOLD_COLUMNS, household_batch)
+                copy_lines(cursor, "households_member", HouseholdGenerator.MEMBER_COLUMNS, member_batch)
+                household_batch, member_batch = [], []
+                if progress:
+                    progress(generator.households, generator.members)
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('households_household', 'id'), "
             "(SELECT coalesce(max(id), 1) FROM households_household))"
         )
         # The same procedure as an uploaded 历史数据导入, by the demo province user; the seed
         # recomputes the figures itself (fupin/demo/assessment.py), so nothing is announced.
-        loader = next(user for user in ensure_demo_users() if user.role == Role.PROVINCE_STAFF)
+        # The 一般农户 are not poverty records: they are on record for monitoring only.
+        users = {user.username: user for user in ensure_demo_users()}
+        loader = users["demo_province"]
+        load_name = f"演示省份历史数据（{generator.households - len(generator.ordinary_ids)}户，种子{seed}）"
+        ordinary = set(generator.ordinary_ids)
         record_historical_load(
             user=loader,
             region_code=PROVINCE[0],
-            original_name=f"演示省份历史数据（{generator.households}户，种子{seed}）",
-            household_ids=list(range(first_id, generator.next_id)),
-            member_count=generator.members,
+            original_name=load_name,
+            household_ids=[pk for pk in range(first_id, generator.next_id) if pk not in ordinary],
+            member_count=generator.members - generator.ordinary_members,
             announce=False,
         )
+        story.write_returns(
+            generator.returns, user=loader, reason=f"历史数据导入：{load_name}", today=date.fromisoformat(now[:10])
+        )
+        restore_history_triggers(cursor)
     VillagePopulation.objects.bulk_create(populations, batch_size=10_000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE households_household")
         cursor.execute("ANALYZE households_member")
         cursor.execute("ANALYZE villages_region")
+    cast = story_cast(users, villages, plans, ledger, generator.procedure_ids, cities_of)
+    told = {}
+    for chapter in CHAPTERS:
+        told |= chapter(cast) or {}
     return {
         "regions": len(regions),
         "villages": len(villages),
         "households": generator.households,
         "members": generator.members,
+        "ordinary_households": len(generator.ordinary_ids),
+        **told,
     }
+
+
+def story_cast(users, villages, plans, ledger, procedure_ids, cities_of) -> story.StoryCast:
+    """Who acts in the story, and each poor village's exit year: through the procedure in
+    demo_clerk's township, loaded with the records elsewhere."""
+    clerk = users["demo_clerk"]
+    township_prefix = code_prefix(clerk.region_id, RegionLevel.TOWNSHIP)
+    through_procedure, loaded = {}, {}
+    for village in villages:
+        plan = plans[village.code]
+        if not plan.is_poor:
+            continue
+        year = story.village_exit_year(
+            ledger, village.code, plan.target_year, lambda each: story.village_limit(each, PROVINCE[0])
+        )
+        (through_procedure if village.code.startswith(township_prefix) else loaded)[village.code] = year
+    villages_of = defaultdict(list)
+    for village in villages:
+        villages_of[county_of(village.code)].append(village.code)
+    offices = story.office_users()
+    return story.StoryCast(
+        province_code=PROVINCE[0],
+        ledger=ledger,
+        villages_of=dict(villages_of),
+        cities_of=cities_of,
+        county_users={DEMO_COUNTY: users["demo_county"]}
+        | {code: user for code, user in offices.items() if user.role == Role.COUNTY_REVIEWER},
+        city_users={"622900000000": users["demo_city"]}
+        | {code: user for code, user in offices.items() if user.role == Role.CITY_REVIEWER},
+        clerk=clerk,
+        clerk2=users["demo_clerk2"],
+        province_user=users["demo_province"],
+        procedure_households=procedure_ids,
+        procedure_villages=through_procedure,
+        loaded_village_exits=loaded,
+    )

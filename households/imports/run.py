@@ -2,7 +2,8 @@
 in one transaction or not at all.
 
 The preview runs every check and writes no new household (register_households(write=False));
-确认导入 runs them again in the transaction that writes. New households enter as 拟识别. A
+确认导入 runs them again in the transaction that writes. New households enter as 拟识别, or as
+一般农户 where the row's 户状态 says so (blank: 拟识别). A
 household already in the registry is left alone when the file says the same, else corrected
 through update_household. A 历史数据导入 (`historical`) loads only households not yet in the
 registry, each with its status and years, and records the load (services/historical.py).
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from .. import services
+from ..codes import HouseholdStatus
 from ..idnumbers import id_number_hash, normalize_id_number
 from ..models import Household, Member
 from ..resources import HOUSEHOLD_SHEET, MEMBER_SHEET
@@ -109,17 +111,44 @@ def _apply_existing(user, existing: Household, household_row: ParsedRow, member_
     result.members_unchanged += members_same.count(True)
 
 
+# 户状态 of a new household in a 采集表: blank or 拟识别 registers it 拟识别, 一般农户 a 一般农户
+# (docs/domain.md §12.2); any other status is reached only through its procedure.
+NEW_HOUSEHOLD_ORDINARY = {None: False, HouseholdStatus.CANDIDATE: False, HouseholdStatus.ORDINARY: True}
+NEW_STATUS_REFUSAL = (
+    "新登记的户，户状态只能填“一般农户”或留空（即拟识别）；未脱贫、已脱贫等由识别、退出程序产生，"
+    "系统启用前的户请用历史数据导入。"
+)
+
+
+def _with_known_status(
+    pending: list, result: ImportResult, *, historical: bool
+) -> list[tuple[ParsedRow, list[ParsedRow], bool]]:
+    """The new households whose 户状态 a registration accepts, each with whether it is a 一般农户."""
+    if historical:  # the row's 户状态 is the record's own (services/historical.py)
+        return [(row, members, False) for row, members in pending]
+    known = []
+    for row, members in pending:
+        status = row.values.get("status") or None
+        if status in NEW_HOUSEHOLD_ORDINARY:
+            known.append((row, members, NEW_HOUSEHOLD_ORDINARY[status]))
+        else:
+            result.errors.append(SheetError(HOUSEHOLD_SHEET, row.row, "户状态", NEW_STATUS_REFUSAL))
+    return known
+
+
 def _register_new(
     user, pending: list[tuple[ParsedRow, list[ParsedRow]]], result: ImportResult, *, commit, progress, historical
 ) -> list:
     """The file's new households through services.register_households (the preview writes nothing)."""
+    pending = _with_known_status(pending, result, historical=historical)
     entries = [
         services.NewHousehold(
             row.values.get("village_id") or "",
             household_data(row.values, historical=historical),
             [member_data(m.values) for m in members],
+            ordinary=ordinary,
         )
-        for row, members in pending
+        for row, members, ordinary in pending
     ]
     outcomes = services.register_households(
         user=user,
@@ -129,7 +158,7 @@ def _register_new(
         progress=progress,
         historical=historical,
     )
-    for (row, members), entry, outcome in zip(pending, entries, outcomes, strict=True):
+    for (row, members, _), entry, outcome in zip(pending, entries, outcomes, strict=True):
         if isinstance(outcome, ValidationError):
             result.errors += map_errors(outcome, row, members)
         else:

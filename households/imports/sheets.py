@@ -31,6 +31,7 @@ from ..resources import (
     MEMBER_COLUMNS,
     MEMBER_SHEET,
     MULTI,
+    REGISTRATION_FIELDS,
     Column,
 )
 from .guard import UploadRefused
@@ -128,9 +129,8 @@ class _SheetRows:
 
     def __init__(self, title: str, columns: list[Column], *, historical: bool, errors: list[SheetError]):
         self.title, self.errors, self.rows = title, errors, []
-        self.importable = [
-            column for column in columns if not column.export_only or (historical and column.field in HISTORICAL_FIELDS)
-        ]
+        extra = HISTORICAL_FIELDS if historical else REGISTRATION_FIELDS
+        self.importable = [column for column in columns if not column.export_only or column.field in extra]
         self.positions: dict[str, int] | None = None
 
     def header(self, cells: list) -> None:
@@ -181,7 +181,8 @@ def read_sheets(path: Path, *, historical: bool = False) -> tuple[list[ParsedRow
     """Rows of both sheets as registry values. Formulas are read as their stored values, never run.
 
     With `historical` the 户状态 and 脱贫年度 columns, exported and otherwise never imported,
-    are read too (the 历史数据导入, services/historical.py).
+    are read too (the 历史数据导入, services/historical.py); otherwise 户状态 is read only to
+    mark a new household 一般农户 (imports/run.py).
 
     python-calamine reads a 10,000-household file about 14× faster than openpyxl's read-only
     mode; its XML parser expands no entities. It runs in a child process (bounded_read.py)

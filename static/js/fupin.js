@@ -35,6 +35,22 @@
     }
   });
 
+  // A choice that makes fields not apply disables them (登记为一般农户: no poverty attributes): a group
+  // [data-disables-when=VALUE][data-disables="name …"]; the server leaves those fields out too.
+  function applyDisables(group) {
+    var checked = group.querySelector("input:checked");
+    var off = Boolean(checked) && checked.value === group.dataset.disablesWhen;
+    var form = group.closest("form");
+    group.dataset.disables.split(" ").forEach(function (name) {
+      form.querySelectorAll("[name='" + name + "']").forEach(function (field) { field.disabled = off; });
+    });
+  }
+  document.querySelectorAll("[data-disables-when]").forEach(applyDisables);
+  document.addEventListener("change", function (event) {
+    var group = event.target.closest("[data-disables-when]");
+    if (group) { applyDisables(group); }
+  });
+
   // + 添加成员: the new row's index is the formset's TOTAL_FORMS, counted up once the row arrived.
   document.addEventListener("htmx:configRequest", function (event) {
     var counter = event.detail.elt.dataset.countsInto;

@@ -47,6 +47,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FAULT_REDIS_DB = 14
 
 
+def per_kind(imports: int, exports: int) -> dict[str, int]:
+    """What a sweep reports per job kind; department lists (monitoring) keep no file to sweep here."""
+    return {"imports": imports, "exports": exports, "department_lists": 0}
+
+
 def fault_broker() -> str:
     url = settings.CELERY_BROKER_URL.split("?")[0]
     if url.startswith("redis+socket://"):
@@ -175,14 +180,14 @@ def test_a_job_whose_beat_stopped_is_failed_with_a_message_and_its_upload_purged
     ImportJob.objects.filter(pk=fresh.pk).update(heartbeat_at=now, attempts=1)
     upload = job.file_path()
 
-    assert transfer.reap_stale_jobs(now=now) == {"imports": 1, "exports": 0}
+    assert transfer.reap_stale_jobs(now=now) == per_kind(1, 0)
     job.refresh_from_db()
     assert (job.status, job.message) == ("FAILED", transfer.INTERRUPTED)
     assert status_of(fresh) == "VALIDATING"  # its worker beats
     # Failed, its upload goes at the next purge, whatever its age; the live job keeps its file.
-    assert transfer.expire_transfer_files(now=now) == {"imports": 1, "exports": 0}
+    assert transfer.expire_transfer_files(now=now) == per_kind(1, 0)
     assert not upload.exists() and fresh.file_path() is not None
-    assert transfer.reap_stale_jobs(now=now) == {"imports": 0, "exports": 0}
+    assert transfer.reap_stale_jobs(now=now) == per_kind(0, 0)
 
 
 def test_a_late_beat_of_a_run_that_holds_its_lock_is_waited_for_and_a_lost_one_is_not(clerk):
@@ -193,10 +198,10 @@ def test_a_late_beat_of_a_run_that_holds_its_lock_is_waited_for_and_a_lost_one_i
     try:
         with worker_session.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [lock_key(running)])
-        assert transfer.reap_stale_jobs(now=now) == {"imports": 1, "exports": 0}
+        assert transfer.reap_stale_jobs(now=now) == per_kind(1, 0)
         assert (status_of(running), status_of(lost)) == ("VALIDATING", "FAILED")
         # No beat at all for the stale period: failed even though a session still holds the lock.
-        assert transfer.reap_stale_jobs(now=now + timedelta(minutes=4)) == {"imports": 1, "exports": 0}
+        assert transfer.reap_stale_jobs(now=now + timedelta(minutes=4)) == per_kind(1, 0)
         assert status_of(running) == "FAILED"
     finally:
         worker_session.close()
@@ -205,9 +210,9 @@ def test_a_late_beat_of_a_run_that_holds_its_lock_is_waited_for_and_a_lost_one_i
 def test_a_job_that_never_started_fails_once_its_file_would_expire(clerk):
     job = ImportJob.objects.create(user=clerk, original_name="a.xlsx")
     report = ExportJob.objects.create(user=clerk, report="households", params={"region": "622926101000"})
-    assert transfer.reap_stale_jobs() == {"imports": 0, "exports": 0}  # queued: a worker may be busy
+    assert transfer.reap_stale_jobs() == per_kind(0, 0)  # queued: a worker may be busy
     later = timezone.now() + timedelta(hours=settings.TRANSFER_FILE_HOURS, minutes=1)
-    assert transfer.reap_stale_jobs(now=later) == {"imports": 1, "exports": 1}
+    assert transfer.reap_stale_jobs(now=later) == per_kind(1, 1)
     job.refresh_from_db()
     report.refresh_from_db()
     assert (job.message, report.error) == (transfer.NEVER_STARTED, transfer.NEVER_STARTED)
@@ -300,9 +305,9 @@ def test_an_export_killed_while_writing_is_failed_by_the_reaper_purged_and_a_rer
     job.refresh_from_db()
     assert job.status == "RUNNING" and job.heartbeat_at is not None  # what was stuck forever before
     assert wait_for(lambda: not transfer._running(ExportJob, job.pk), 10)  # PostgreSQL saw the connection go
-    assert transfer.reap_stale_jobs() == {"imports": 0, "exports": 0}  # two beats' grace
+    assert transfer.reap_stale_jobs() == per_kind(0, 0)  # two beats' grace
     later = timezone.now() + timedelta(seconds=transfer.LOST_SECONDS + 1)
-    assert transfer.reap_stale_jobs(now=later) == {"imports": 0, "exports": 1}
+    assert transfer.reap_stale_jobs(now=later) == per_kind(0, 1)
     job.refresh_from_db()
     assert (job.status, job.error, job.file_name) == ("FAILED", transfer.INTERRUPTED, "")
     # Whatever it had written goes with the next purge once old: nothing of it lingers.

@@ -22,7 +22,7 @@ from households.models import (
     IncomeRecord,
     Member,
 )
-from monitoring.models import MonitoringObject
+from monitoring.models import AssistanceMeasure, DepartmentList, MonitoringLead, MonitoringObject
 from projects.models import Beneficiary, Notice, NoticeObjection, Project, ProjectEvent
 from tests.factories import populate
 from villages.models import County, Region, Village, VillagePopulation
@@ -65,6 +65,9 @@ def test_every_scoped_model_is_known_here():
         Allocation,
         Disbursement,
         MonitoringObject,
+        AssistanceMeasure,
+        MonitoringLead,
+        DepartmentList,
     }
 
 

@@ -11,6 +11,12 @@ from core.tasks import run_transfer_job
 from fupin.exports import run_export
 from households.imports import run_import
 from households.models import ImportJob
+from monitoring.models import DepartmentList
+
+
+def per_kind(imports: int, exports: int) -> dict[str, int]:
+    """What a sweep reports per job kind; department lists (monitoring) keep no file to sweep here."""
+    return {"imports": imports, "exports": exports, "department_lists": 0}
 
 
 def stored(model, job, content: bytes = b"personal data"):
@@ -24,7 +30,7 @@ def stored(model, job, content: bytes = b"personal data"):
 
 
 def test_every_job_kind_is_registered_and_names_what_it_has():
-    assert set(transfer.kinds()) == {ImportJob, ExportJob}
+    assert set(transfer.kinds()) == {ImportJob, ExportJob, DepartmentList}
     for model in transfer.kinds():
         names = {field.name for field in model._meta.get_fields()}
         fields = (model.file_field, model.file_time_field, model.done_field, model.total_field, model.message_field)
@@ -42,10 +48,10 @@ def test_one_call_expires_the_old_files_of_both_kinds_and_spares_jobs_in_progres
     report = ExportJob.objects.create(user=clerk_a, report="households", status="DONE", finished_at=now)
     files = {job: stored(type(job), job) for job in (preview, imported, validating, report)}
 
-    assert transfer.expire_transfer_files(now=now) == {"imports": 0, "exports": 0}  # young files stay
+    assert transfer.expire_transfer_files(now=now) == per_kind(0, 0)  # young files stay
     later = now + timedelta(hours=24, minutes=1)
-    assert transfer.expire_transfer_files(now=later) == {"imports": 2, "exports": 1}
-    assert transfer.expire_transfer_files(now=later) == {"imports": 0, "exports": 0}
+    assert transfer.expire_transfer_files(now=later) == per_kind(2, 1)
+    assert transfer.expire_transfer_files(now=later) == per_kind(0, 0)
 
     for job in files:
         job.refresh_from_db()

@@ -36,26 +36,38 @@ def record(clerk, exited):
     )
 
 
+START = "/api/v1/applications/monitoring-identification/"
+
+
 def test_a_clerk_starts_an_identification_through_the_api(api_client, clerk, exited):
     api_client.force_authenticate(clerk)
-    response = api_client.post("/api/v1/monitoring-objects/", body(exited), format="json")
+    response = api_client.post(START, body(exited), format="json")
     assert response.status_code == 201, response.content
-    assert response.data["status"] == "IDENTIFYING" and response.data["income_per_person"] == "5500.00"
-    assert response.data["within_range"] is True and response.data["line_verified"] is False
-    again = api_client.post("/api/v1/monitoring-objects/", body(exited), format="json")
+    assert response.data["kind"] == "MONITORING_IDENTIFICATION" and response.data["status"] == "IN_REVIEW"
+    record = api_client.get(f"/api/v1/monitoring-objects/{response.data['monitoring_object']}/")
+    assert record.data["status"] == "IDENTIFYING" and record.data["income_per_person"] == "5500.00"
+    assert record.data["within_range"] is True and record.data["line_verified"] is False
+    again = api_client.post(START, body(exited), format="json")
     assert again.status_code == 400 and "已有识别中或监测中" in str(again.data)
+
+
+def test_a_record_opens_only_with_its_identification(api_client, clerk, exited):
+    """No record without its procedure: the records' endpoint opens none (405), nothing is written."""
+    api_client.force_authenticate(clerk)
+    assert api_client.post("/api/v1/monitoring-objects/", body(exited), format="json").status_code == 405
+    assert not MonitoringObject.objects.exists()
 
 
 def test_the_api_refusals(api_client, clerk, county_user, outsider, exited):
     api_client.force_authenticate(clerk)
     no_consent = body(exited)
     del no_consent["consent_signed_on"]
-    response = api_client.post("/api/v1/monitoring-objects/", no_consent, format="json")
+    response = api_client.post(START, no_consent, format="json")
     assert response.status_code == 400 and "承诺授权书" in str(response.data)
     api_client.force_authenticate(county_user)
-    assert api_client.post("/api/v1/monitoring-objects/", body(exited), format="json").status_code == 403
+    assert api_client.post(START, body(exited), format="json").status_code == 403
     api_client.force_authenticate(outsider)
-    assert api_client.post("/api/v1/monitoring-objects/", body(exited), format="json").status_code == 404
+    assert api_client.post(START, body(exited), format="json").status_code == 404
     assert not MonitoringObject.objects.exists()
 
 
@@ -157,4 +169,4 @@ def test_discovery_date_is_today_or_earlier(api_client, clerk, exited):
     api_client.force_authenticate(clerk)
     late = body(exited)
     late["discovered_on"] = late["consent_signed_on"] = str(date(today().year + 1, 1, 1))
-    assert api_client.post("/api/v1/monitoring-objects/", late, format="json").status_code == 400
+    assert api_client.post(START, late, format="json").status_code == 400

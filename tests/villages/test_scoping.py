@@ -9,7 +9,7 @@ from funds.models import Allocation, Disbursement, FundSource
 from households.models import AdjustmentRecord, AidMeasure, Helper, Household
 from households.poverty import current_year
 from monitoring.defaults import ensure_default_lines
-from monitoring.models import MonitoringObject
+from monitoring.models import AssistanceMeasure, DepartmentList, MonitoringLead, MonitoringObject
 from projects.models import Notice, Project
 from tests.conftest import login
 from tests.factories import UserFactory, household_with_members, populate, region
@@ -89,6 +89,8 @@ API_MODELS = {
     "projects": Project,
     "notices": Notice,
     "monitoring-objects": MonitoringObject,
+    "monitoring-measures": AssistanceMeasure,
+    "monitoring-leads": MonitoringLead,
 }
 # Rows of a province: every user of the province lists its rows, none of another province's.
 PROVINCE_API_MODELS = {"monitoring-lines"}
@@ -101,7 +103,10 @@ COUNTY_API_MODELS = {
     "fund-sources": FundSource,
     "allocations": Allocation,
     "disbursements": Disbursement,
+    "department-lists": DepartmentList,
 }
+# Figures of a region, not rows: their scope is tested with them (tests/monitoring/test_dashboard.py).
+FIGURES = {"monitoring-statistics"}
 
 
 def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):
@@ -109,7 +114,7 @@ def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):
     from fupin.api import router
 
     assert {prefix for prefix, _, _ in router.registry} == (
-        set(API_MODELS) | set(COUNTY_API_MODELS) | USER_OWNED | PROVINCE_API_MODELS
+        set(API_MODELS) | set(COUNTY_API_MODELS) | USER_OWNED | PROVINCE_API_MODELS | FIGURES
     ), "add the new endpoint here"
     populate(two_townships["village_a"], two_townships["township_a"])
     populate(two_townships["village_b"], two_townships["township_b"])

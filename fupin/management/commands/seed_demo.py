@@ -39,7 +39,7 @@ class Command(BaseCommand):
             self.stdout.write(f"已检查疑点：{refresh_warning_counts():,} 户。")
         users = ensure_demo_users()
         if not seed_demo_assessment().get("skipped"):
-            self.stdout.write("已生成演示审核申请、减贫计划和抽样调查。")
+            self.stdout.write("已生成今日待办的演示申请（自然销户：一件待县审定，一件退回修改）。")
         if not seed_demo_funds().get("skipped"):
             self.stdout.write("已生成演示项目（公示期满、已批复、实施中）、中央资金来源、分配和报账。")
         if not IncidenceRate.objects.exists():
