@@ -260,6 +260,10 @@ RECORD_PROBLEMS = [
 ]
 
 
+# The conditions of an identification of which one suffices (monitoring_identification_check).
+ALTERNATIVES = {"人均纯收入（监测范围）", "三保障和饮水安全", "突发严重困难情形"}
+
+
 def monitoring_identification_check(application) -> CheckResult:
     """监测识别 (docs/domain.md §12.2, §12.3, §12.12): the 承诺授权书 signed, and one of: income per person
     within the province's range of the year; a 三保障 or water problem; a 突发严重困难户 whose shock is stated."""
@@ -303,6 +307,11 @@ def monitoring_identification_check(application) -> CheckResult:
             else "未在情况说明中写明刚性支出或收入骤减的情况。",
         )
     result.passed = consent and risks and line is not None and (within or bool(problems) or sudden)
+    if result.passed:
+        # The three are alternatives: one met, the others are not failures (shown as 无需满足).
+        for item in result.items:
+            if item["item"] in ALTERNATIVES and not item["passed"]:
+                item["passed"] = None
     result.items.append(
         {
             "item": "判定规则",

@@ -108,7 +108,7 @@ def household_list_page(context):
 @step("household_list_page_search")
 def household_list_search(context):
     """The list filtered by pinyin initials and by status."""
-    return timed_requests(context, ["/households/?q=MC", "/households/?status=POOR", "/households/?q=W"])
+    return timed_requests(context, ["/households/?q=MC", "/households/?status=EXITED", "/households/?q=W"])
 
 
 @step("household_list_api_township")
