@@ -50,7 +50,7 @@ from households.names import pinyin_initials
 from households.services import record_historical_load
 from villages.models import County, Region, Village, VillagePopulation
 
-from . import story
+from . import monitoring, story
 
 DEMO_PASSWORD = "fupin-demo-2026"  # noqa: S105 - published demo password, works only with FUPIN_DEMO=1
 DEFAULT_HOUSEHOLDS = 20_000
@@ -626,8 +626,8 @@ def village_profile(village_code: str, plan: VillagePlan, rng: random.Random) ->
 
 
 # The chapters told after the bulk load, in order, each a function of the StoryCast returning
-# what it made: 2014–2020 (fupin/demo/story.py).
-CHAPTERS = [story.tell_story]
+# what it made: 2014–2020 (fupin/demo/story.py), then monitoring from 2021 (fupin/demo/monitoring.py).
+CHAPTERS = [story.tell_story, monitoring.tell_monitoring]
 
 
 @transaction.atomic
