@@ -194,6 +194,10 @@ if not DEBUG and not TESTING and not FUPIN_DEMO:
     # The flag only asks browsers' preload lists to take the domain; nothing happens until it is submitted.
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front add to X-Forwarded-For (0: clients connect directly). The
+# public self-report page's per-client limits and DRF's throttles count the client they report
+# (core/clients.py); a wrong count makes every farmer one client, or lets a client pick its address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Probes (docker-compose, a load balancer) ask over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
@@ -275,6 +279,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    # X-Forwarded-For is read only as far as the trusted proxies (core/clients.py); None would take it as sent.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_USER", default="6000/minute"),

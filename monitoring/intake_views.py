@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from core.clients import client_key
 from core.downloads import private_download
 from core.forms import BLANK, BootstrapMixin
 from core.permissions import Action, allows
@@ -80,7 +81,7 @@ def report_form(request, village_code):
             risk_type=data["risk_type"],
             challenge_token=data["challenge"],
             challenge_answer=data["challenge_answer"],
-            address=request.META.get("REMOTE_ADDR", ""),
+            address=client_key(request),
         )
     except ValidationError as error:
         # Typed values come back (the answer does not: a new question is asked).
