@@ -1,5 +1,6 @@
 """Applications, incidence and ratings over the API: thin serializers over the engine and selectors."""
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -15,7 +16,7 @@ from monitoring.codes import EliminationMode
 
 from . import monitoring_workflows, selectors, services
 from .codes import ApplicationAction, ApplicationKind, ApplicationStatus, ObjectionConsequence
-from .elimination import FINDINGS, MAX_MONTHS
+from .elimination import FINDINGS, MAX_MONTHS, unprefixed
 from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, SampleSurvey
 
 
@@ -305,9 +306,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "income_12_months": str(data["income_12_months"]),
             "compliant_costs": str(data["compliant_costs"]),
         }
-        application = monitoring_workflows.request_risk_elimination(
-            user=request.user, monitoring_object_id=record_id, figures=figures, reason=reason
-        )
+        try:
+            application = monitoring_workflows.request_risk_elimination(
+                user=request.user, monitoring_object_id=record_id, figures=figures, reason=reason
+            )
+        except ValidationError as error:
+            raise unprefixed(error) from error  # the body is flat: its fields' names, not "figures.<name>"
         return self.respond(application, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: ApplicationDetailSerializer})

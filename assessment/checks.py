@@ -306,7 +306,9 @@ def monitoring_identification_check(application) -> CheckResult:
             if note
             else "未在情况说明中写明刚性支出或收入骤减的情况。",
         )
-    result.passed = consent and risks and line is not None and (within or bool(problems) or sudden)
+    # Without the line the income alternative is unknown (its item fails), but a 三保障 or water
+    # problem, or a stated shock, qualifies by itself.
+    result.passed = consent and risks and (within or bool(problems) or sudden)
     if result.passed:
         # The three are alternatives: one met, the others are not failures (shown as 无需满足).
         for item in result.items:
@@ -324,7 +326,9 @@ def monitoring_identification_check(application) -> CheckResult:
 
 
 def risk_elimination_check(application) -> CheckResult:
-    """风险消除 (docs/domain.md §12.7, §12.8, §12.12): every condition, on the new visit's figures."""
+    """风险消除 (docs/domain.md §12.7, §12.8, §12.12): every condition, on the new visit's figures, with the
+    member count of the visit (a member joining or leaving during the steps does not move the
+    verdict; figures stored before it was kept fall back to the record's count)."""
     record = application.monitoring_object
     figures = application.figures
     household = application.household
@@ -336,7 +340,7 @@ def risk_elimination_check(application) -> CheckResult:
         "整户无劳动能力，不标注风险消除，继续兜底保障和监测。" if no_labour else "有劳动能力成员。",
     )
     line = _monitoring_line(result, household.village_id, application.year)
-    members = household.member_count
+    members = int(figures["member_count"]) if "member_count" in figures else record.member_count
     if line is not None and members >= 1:
         income, costs = figures.get("income_12_months", "0"), figures.get("compliant_costs", "0")
         per_person = assessed_income(income_12_months=Decimal(income), compliant_costs=Decimal(costs), members=members)

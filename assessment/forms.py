@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from core.forms import BootstrapMixin, model_field
 from core.years import FIRST_YEAR
@@ -7,7 +8,7 @@ from monitoring.models import MonitoringObject
 
 from .checks import GUARANTEES
 from .codes import SURVEY_KINDS, ApplicationKind, ObjectionConsequence
-from .elimination import FINDINGS, MAX_MONTHS
+from .elimination import FINDINGS, MAX_MONTHS, whole_months
 
 # What the submitter writes, by kind: 清退 and 销户 must say why (assessment/services.py REASON_REQUIRED).
 REASON_LABELS = {
@@ -207,6 +208,14 @@ class RiskEliminationForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("no_labour_capacity", "1" if record.no_labour_capacity else "0")
+        # What the service refuses (assessment/elimination.py), said before the clerk types.
+        if record.identified_on:
+            since = f"{record.identified_on:%Y-%m-%d}"
+            self.fields["visited_on"].help_text = f"须在本年度内，且不早于纳入监测之日（{since}）"
+        most = whole_months(record.discovered_on, timezone.localdate())
+        self.fields[
+            "months_above_range"
+        ].help_text = f"原则上须半年以上；自发现风险之日（{record.discovered_on:%Y-%m-%d}）起最多{most}个月"
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)

@@ -20,6 +20,7 @@ from core.text import clean_text
 from households.codes import AdjustmentKind, HouseholdStatus
 from households.models import Household
 from households.services import change_status, lock_year, require_reason, unlock_year
+from monitoring.codes import OPEN_STATUSES as OPEN_RECORD_STATUSES
 from monitoring.codes import MonitoringStatus
 from monitoring.models import MonitoringObject
 from villages.models import County, Region, Village
@@ -57,6 +58,10 @@ APPROVAL_ADJUSTMENT = {
     ApplicationKind.REMOVAL: AdjustmentKind.REMOVED,
     ApplicationKind.CLOSURE: AdjustmentKind.CANCELLED,
 }
+# The household kinds whose approval would leave an open monitoring record behind a household that
+# is no longer an exited household or a 一般农户 (docs/domain.md §12.2): refused while one is open,
+# and an identification is refused while one of them is open (assessment/monitoring_workflows.py).
+ENDS_MONITORING_CATEGORY = (ApplicationKind.CLOSURE, ApplicationKind.REMOVAL, ApplicationKind.RETURN)
 # What a monitoring record must be for each monitoring kind (docs/domain.md §12.12).
 REQUIRED_RECORD_STATUS = {
     ApplicationKind.MONITORING_IDENTIFICATION: MonitoringStatus.IDENTIFYING,
@@ -104,7 +109,11 @@ def _locked_application(user, application_id: int) -> Application:
 
 
 def _household_target(user, kind: str, household_id) -> Household:
-    household = Household.objects.visible_to(user).filter(pk=household_id).select_related("village").first()
+    households = Household.objects.visible_to(user).filter(pk=household_id).select_related("village")
+    if kind in ENDS_MONITORING_CATEGORY:
+        # Locked as an identification's start locks it: of the two, the second sees the first's row.
+        households = households.select_for_update(of=("self",))
+    household = households.first()
     if household is None:
         raise ValidationError({"household": ["未找到该户，或不在您的管辖范围内。"]})
     _require_household_status(kind, household)
@@ -122,6 +131,17 @@ def _require_household_status(kind: str, household: Household) -> None:
                 ]
             }
         )
+    if kind in ENDS_MONITORING_CATEGORY:
+        record = MonitoringObject.objects.filter(household=household, status__in=OPEN_RECORD_STATUSES).first()
+        if record is not None:
+            raise ValidationError(
+                {
+                    "household": [
+                        f"该户有{record.get_status_display()}的防返贫监测记录（#{record.pk}），须先办结（风险消除或未纳入）"
+                        f"后再申请{ApplicationKind(kind).label}。"
+                    ]
+                }
+            )
 
 
 def _monitoring_target(user, kind: str, monitoring_object_id) -> MonitoringObject:
@@ -145,6 +165,20 @@ def _require_record_status(kind: str, record: MonitoringObject) -> None:
                 "monitoring_object": [
                     f"该监测记录为“{record.get_status_display()}”，{ApplicationKind(kind).label}申请要求"
                     f"“{MonitoringStatus(required).label}”。"
+                ]
+            }
+        )
+
+
+def _require_elimination_year(kind: str, year: int, today: date) -> None:
+    """风险消除 is judged against this year's range (docs/domain.md §12.7): an application of another
+    year (drafted with an old year, or returned and resubmitted after the new year) is refused."""
+    if kind == ApplicationKind.RISK_ELIMINATION and year != today.year:
+        raise ValidationError(
+            {
+                "year": [
+                    f"风险消除按本年度监测范围核查，申请年度须为{today.year}年；"
+                    f"{year}年度的申请请撤回后重新入户核实并申请。"
                 ]
             }
         )
@@ -177,11 +211,11 @@ def clean_reason(kind: str, reason: str | None) -> str:
     return reason
 
 
-def clean_figures(kind: str, figures: dict | None) -> dict:
+def clean_figures(kind: str, figures: dict | None, *, record=None, today: date | None = None) -> dict:
     """The submitter's answers: 两不愁三保障 for 识别, 户退出 and 返贫, and consent for an exit; the new
-    visit's figures for 风险消除 (a 监测识别's figures are its monitoring record's)."""
+    visit's figures of `record` for 风险消除 (a 监测识别's figures are its monitoring record's)."""
     if kind == ApplicationKind.RISK_ELIMINATION:
-        return clean_elimination_figures(figures)
+        return clean_elimination_figures(figures, record=record, today=today)
     figures = figures or {}
     if kind not in SURVEY_KINDS:
         return {}
@@ -221,8 +255,12 @@ def draft_application(
     monitoring_object_id: int | None = None,
     figures: dict | None = None,
     reason: str = "",
+    today: date | None = None,
 ) -> Application:
-    """A draft for a target in the user's scope, by the role that starts this kind."""
+    """A draft for a target in the user's scope, by the role that starts this kind.
+
+    A 风险消除 is of `today`'s year: its visit is judged against this year's monitoring range
+    (docs/domain.md §12.7)."""
     if kind not in STEPS:
         raise ValidationError({"kind": ["不是有效的申请类别。"]})
     require(user, SUBMIT_ACTION.get(kind, Action.SUBMIT_HOUSEHOLD_APPLICATION))
@@ -234,6 +272,7 @@ def draft_application(
     record = None
     if kind in MONITORING_KINDS:
         record = _monitoring_target(user, kind, monitoring_object_id)
+        _require_elimination_year(kind, year, _today(today))
         household = record.household
         region = household.village
     elif kind in HOUSEHOLD_KINDS:
@@ -248,7 +287,7 @@ def draft_application(
         household=household,
         monitoring_object=record,
         year=year,
-        figures=clean_figures(kind, figures),
+        figures=clean_figures(kind, figures, record=record, today=today),
         reason=clean_reason(kind, reason),
         submitted_by=user,
     )
@@ -267,7 +306,7 @@ def draft_application(
 @transaction.atomic
 def draft_and_submit(*, user, today: date | None = None, **draft) -> Application:
     """The browser's one-step submission: draft and submit together, or nothing."""
-    application = draft_application(user=user, **draft)
+    application = draft_application(user=user, today=today, **draft)
     return submit_application(user=user, application_id=application.pk, today=today)
 
 
@@ -360,10 +399,13 @@ def resubmit_application(
     require_action(ApplicationAction.RESUBMIT, user, application, today)
     if application.kind in MONITORING_KINDS:
         _require_record_status(application.kind, application.monitoring_object)
+        _require_elimination_year(application.kind, application.year, today)
     elif application.household_id:
         _require_household_status(application.kind, application.household)
     if figures is not None:
-        application.figures = clean_figures(application.kind, figures)
+        application.figures = clean_figures(
+            application.kind, figures, record=application.monitoring_object, today=today
+        )
     if reason is not None:
         application.reason = clean_reason(application.kind, reason)
     application.round += 1

@@ -14,11 +14,13 @@ from core.scoping import get_visible_or_404
 from households.models import Household
 from monitoring.deadlines import monitoring_deadline
 from monitoring.income import line_for
+from monitoring.leads import lead_for_household
 from monitoring.models import MonitoringLead, MonitoringObject
 from villages.models import Region
 
 from . import monitoring_workflows, selectors, services
 from .codes import HOUSEHOLD_KINDS, MONITORING_KINDS, ApplicationAction, ApplicationKind, RatingPeriod
+from .elimination import unprefixed
 from .forms import (
     DecisionForm,
     HouseholdApplicationForm,
@@ -33,6 +35,7 @@ from .forms import (
     SampleSurveyForm,
     WithdrawForm,
 )
+from .monitoring_workflows import lead_day
 
 
 def error_messages(error: ValidationError) -> list[str]:
@@ -360,13 +363,6 @@ def county_figures(request, code):
 # --- 防止返贫动态监测: the pages that start the two workflows (docs/domain.md §12.12) -------------
 
 
-def _unprefixed(error: ValidationError) -> ValidationError:
-    """The service's "figures.<name>" keys as the form's field names."""
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({key.removeprefix("figures."): messages_ for key, messages_ in error.message_dict.items()})
-
-
 @login_required
 def monitoring_identify(request):
     """发起监测识别 of a household (`?household=`), or from a lead (`?lead=`: its household and way)."""
@@ -378,10 +374,19 @@ def monitoring_identify(request):
     household_id = request.GET.get("household") or request.POST.get("household") or (lead and lead.household_id)
     household = get_visible_or_404(Household.objects.select_related("village"), user, pk=household_id or "")
     require(user, Action.START_MONITORING)
+    if lead is not None and request.method == "GET":
+        # A lead already handled, or not of this household, is refused before the clerk fills in the
+        # visit: back to the lead, which shows what became of it (the POST is checked by the service).
+        try:
+            lead_for_household(user=user, lead_id=lead.pk, household_id=household.pk)
+        except ValidationError as error:
+            for message in error_messages(error):
+                messages.error(request, f"不能由线索 #{lead.pk} 发起识别：{message}")
+            return redirect("monitoring:lead_detail", pk=lead.pk)
     initial = {"discovered_on": timezone.localdate(), "consent_signed_on": timezone.localdate()}
     if lead is not None:
         initial.update(
-            discovered_on=timezone.localtime(lead.created_at).date(),
+            discovered_on=lead_day(lead),
             risk_types=[lead.risk_type] if lead.risk_type else [],
         )
         initial["note"] = lead.description
@@ -420,7 +425,7 @@ def risk_eliminate(request, pk):
             messages.success(request, f"已提交{application}，标准核查{verdict}。")
             return redirect("assessment:detail", pk=application.pk)
         except ValidationError as error:
-            apply_service_errors(_unprefixed(error), form)
+            apply_service_errors(unprefixed(error), form)
     return render(
         request,
         "assessment/risk_eliminate.html",

@@ -10,7 +10,7 @@ from core.parsing import date_validator, money_validator, optional_year
 from households.codes import MonitoringCategory
 
 from . import services
-from .codes import DiscoveryWay, MonitoringStatus, RiskType
+from .codes import MonitoringStatus, RiskType
 from .income import within_range
 from .measures_api import FindingsSerializer
 from .models import MonitoringLine, MonitoringObject
@@ -69,11 +69,15 @@ def Money(**options):
 
 
 class StartIdentificationSerializer(serializers.Serializer):
-    """入户核实 of 干部排查: what the visit found (docs/domain.md §12.6 step 1)."""
+    """入户核实: what the visit found (docs/domain.md §12.6 step 1). The way is not an input: it is the
+    lead's when the identification starts from one, else 干部排查 (assessment/monitoring_workflows.py)."""
 
     household = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    way = serializers.ChoiceField(choices=DiscoveryWay.choices, default=DiscoveryWay.CADRE_VISIT)
-    discovered_on = serializers.DateField(validators=[date_validator])
+    discovered_on = serializers.DateField(
+        validators=[date_validator],
+        required=False,
+        help_text="发现日期（必填；由线索发起时可省略，取线索登记之日，且不能晚于该日）",
+    )
     category = serializers.ChoiceField(choices=MonitoringCategory.choices)
     risk_types = serializers.ListField(child=serializers.ChoiceField(choices=RiskType.choices), allow_empty=True)
     income_12_months = Money(help_text="申请前12个月家庭纯收入（元）")

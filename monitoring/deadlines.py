@@ -3,7 +3,8 @@
 One rule for every page, the review queue and the dashboard: the limit is the PolicyParameter
 MONITORING_DECISION_MAX_DAYS (15 days by default) of the record's village and discovery year; a
 record is overdue when it is still 识别中 more than that many days after `discovered_on`, or was
-decided (纳入 on `identified_on`, 未纳入 when it was closed) later than that.
+decided (纳入 on `identified_on`, 未纳入 on `closed_on`) later than that. The dashboard counts
+the open ones by the same rule in SQL (statistics.overdue_aggregates).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import DateField, ExpressionWrapper, F, Q
-from django.db.models.functions import TruncDate
-from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from core.codes import ParameterKey
@@ -41,11 +39,11 @@ def decision_limit_days(region_code: str, year: int) -> int:
 
 
 def decided_on(record) -> date | None:
-    """When the identification was decided: 纳入 on `identified_on`; 未纳入 when the record was closed."""
+    """When the identification was decided: 纳入 on `identified_on`; 未纳入 on `closed_on`."""
     if record.identified_on:
         return record.identified_on
     if record.status == MonitoringStatus.NOT_INCLUDED:
-        return timezone.localtime(record.updated_at).date()
+        return record.closed_on
     return None
 
 
@@ -69,27 +67,4 @@ def monitoring_deadline(record, today: date | None = None, *, limit_days: int | 
         decided_on=decided,
         days_to_decision=days,
         is_overdue=days > limit,
-    )
-
-
-def is_overdue(record, today: date | None = None) -> bool:
-    return monitoring_deadline(record, today).is_overdue
-
-
-def overdue_filter(today: date, *, region_code: str = "", year: int | None = None) -> Q:
-    """A filter of MonitoringObject: the overdue identifications, open or decided late.
-
-    One limit for the whole query: the parameter of `region_code` (the page's region; the national
-    row for "") and `year` (today's year by default). A province that sets different limits for its
-    counties is counted per county by calling this once per county.
-    """
-    limit = timedelta(days=decision_limit_days(region_code, year or today.year))
-    due = ExpressionWrapper(F("discovered_on") + limit, output_field=DateField())
-    return (
-        Q(status=MonitoringStatus.IDENTIFYING, discovered_on__lt=today - limit)
-        | Q(identified_on__isnull=False, identified_on__gt=due)
-        | (
-            Q(status=MonitoringStatus.NOT_INCLUDED, identified_on__isnull=True)
-            & Q(GreaterThan(TruncDate("updated_at"), due))
-        )
     )

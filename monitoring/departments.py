@@ -11,6 +11,7 @@ kept as its row number and reason only. One set-based query matches the whole li
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections import OrderedDict
@@ -29,7 +30,7 @@ from core.tasks import queue_transfer_job
 from households.codes import HouseholdStatus
 from households.idnumbers import id_number_hash, normalize_id_number
 from households.imports.guard import MAX_UPLOAD_BYTES, UploadRefused, check_upload
-from households.imports.sheets import _bounded_read  # the one bounded reader of uploads (reused, not copied)
+from households.imports.sheets import bounded_read  # the one bounded reader of uploads (reused, not copied)
 
 from .codes import Department, DiscoveryWay, LeadStatus, RiskType
 from .models import DepartmentList, MonitoringLead
@@ -44,6 +45,7 @@ NAME_HEADERS = ("姓名",)
 NOTE_HEADERS = ("说明", "情况")
 
 INVALID_ID = "身份证号无效"
+NUMERIC_ID = "身份证号存为数字，请将该列设为文本后重新上传"
 NOT_REGISTERED = "本县未登记"
 DUPLICATE = "重复行"
 BATCH = 2_000
@@ -111,16 +113,17 @@ def run_department_list(job_id: int) -> DepartmentList:
 def read_list(path: Path) -> tuple[list[tuple[int, str | None]], int]:
     """(row number, cell of the ID column) of the first sheet's data rows, and the row count.
 
+    A cell stored as a number of 16 digits or more comes back as NUMERIC_ID (its digits are lost).
     The header is the first non-empty row; it must hold an ID column (身份证号). No other cell
     leaves this function: a name is never read into anything kept.
     """
-    with _bounded_read(path, []) as messages:
+    with bounded_read(path, []) as messages:
         names = next((message["sheets"] for message in messages if "sheets" in message), [])
     if not names:
         raise UploadRefused("文件中没有工作表。")
     rows: list[tuple[int, str | None]] = []
     position = None
-    with _bounded_read(path, names[:1]) as messages:
+    with bounded_read(path, names[:1]) as messages:
         for message in messages:
             if "unreadable" in message:
                 raise UploadRefused("无法读取该文件，请用 Excel 另存为 .xlsx 后重新上传。")
@@ -136,8 +139,13 @@ def read_list(path: Path) -> tuple[list[tuple[int, str | None]], int]:
             if len(rows) >= MAX_ROWS:
                 raise UploadRefused(f"名单超过 {MAX_ROWS} 行，请分批上传。")
             raw = cells[position] if position < len(cells) else None
-            if isinstance(raw, float) and raw.is_integer():
-                raw = str(int(raw))  # an ID typed as a number loses nothing below 2**53 but its X
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                # Excel keeps 15 significant digits of a number: an 18-digit ID stored as one has
+                # lost its last digits (and any X) in the file already, and is reported as such.
+                if abs(raw) >= 10**15 or not float(raw).is_integer():
+                    rows.append((message["row"], NUMERIC_ID))
+                    continue
+                raw = str(int(raw))  # a shorter number is exact; validation judges it
             rows.append((message["row"], None if raw is None else str(raw)))
     return rows, len(rows)
 
@@ -147,6 +155,9 @@ def hash_rows(rows: list[tuple[int, str | None]]) -> tuple[OrderedDict[str, int]
     hashes: OrderedDict[str, int] = OrderedDict()
     unmatched: list[dict] = []
     for number, raw in rows:
+        if raw == NUMERIC_ID:
+            unmatched.append({"row": number, "reason": NUMERIC_ID})
+            continue
         try:
             digest = id_number_hash(normalize_id_number(raw or ""))
         except ValidationError:
@@ -236,6 +247,17 @@ ORDER BY t.ord
 """
 
 
+def lead_lock_key(county: str) -> int:
+    """The transaction advisory lock key of a county's department-list leads (a signed 64-bit key).
+
+    core.locks.advisory_lock is a session lock released when its block ends, before the commit;
+    this one must last until the commit, so it is taken with pg_advisory_xact_lock.
+    """
+    return int.from_bytes(
+        hashlib.blake2b(f"monitoring.department_leads:{county}".encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
 def _write_leads(job: DepartmentList, matches: list[tuple[int, int, str]]) -> tuple[int, int]:
     """One 待核实 lead per household (its first matched member in list order), skipping households
     with a 待核实 lead of the same department; (leads written, households skipped).
@@ -258,6 +280,9 @@ def _write_leads(job: DepartmentList, matches: list[tuple[int, int, str]]) -> tu
     }
     reason = f"部门筛查预警：{job.get_department_display()}名单比对"
     with transaction.atomic(), pghistory.context(reason=reason), connection.cursor() as cursor:
+        # NOT EXISTS alone does not stop two lists matched at once (READ COMMITTED: neither sees the
+        # other's uncommitted leads): the county's lead writing is serialised until commit.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lead_lock_key(job.county_id)])
         cursor.execute(INSERT_LEADS_SQL, parameters)
         created = cursor.rowcount
     return created, len(first) - created

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -26,6 +27,7 @@ from .codes import Department, DiscoveryWay, LeadStatus, RiskType
 from .models import DepartmentList, MonitoringLead
 
 PAGE_SIZE = 200
+LEADS_PER_PAGE = 50
 # The workflow's identification form, which takes ?lead=<id>&household=<id> and calls leads.take_lead.
 IDENTIFY_URL_NAME = "assessment:monitoring_identify"
 
@@ -92,7 +94,10 @@ def report_form(request, village_code):
             form.add_error(target if target in form.fields else None, problems)
         status = 429 if isinstance(error, leads.ReportRateLimited) else 400
         context = {"village": village, "form": form, "question": question, "non_field": form.non_field_errors()}
-        return render(request, "monitoring/report.html", context, status=status)
+        response = render(request, "monitoring/report.html", context, status=status)
+        if isinstance(error, leads.ReportRateLimited):
+            response["Retry-After"] = str(error.retry_after)
+        return response
     return render(request, "monitoring/report_done.html", {"village": village, "reference": leads.reference_of(lead)})
 
 
@@ -102,13 +107,17 @@ def report_form(request, village_code):
 @login_required
 def lead_list(request):
     selected = {"status": request.GET.get("status", ""), "way": request.GET.get("way", "")}
-    queue = leads.lead_queue(request.user, selected)
+    page = Paginator(leads.with_open_record(leads.lead_queue(request.user, selected)), LEADS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()  # the filters, kept in the page links
+    query.pop("page", None)
     return render(
         request,
         "monitoring/leads.html",
         {
-            "leads": queue[:PAGE_SIZE],
-            "total": queue.count(),
+            "page": page,
+            "query": query.urlencode(),
             "new_count": leads.lead_queue(request.user, {"status": LeadStatus.NEW}).count(),
             "filters": [
                 ("status", "状态", LeadStatus.choices, selected["status"]),
@@ -128,6 +137,7 @@ def _lead_context(request, lead, **extra):
     handles = allows(request.user, Action.HANDLE_LEAD) and lead.status == LeadStatus.NEW
     candidates = []
     if handles and lead.household_id:
+        lead.household.open_record_id = lead.open_record_id
         candidates = [lead.household]
     elif handles and query:
         candidates = leads.households_for_lead(request.user, lead, query)
@@ -153,14 +163,14 @@ def _lead_context(request, lead, **extra):
 
 @login_required
 def lead_detail(request, pk):
-    lead = get_visible_or_404(leads.lead_queue(request.user), request.user, pk=pk)
+    lead = get_visible_or_404(leads.with_open_record(leads.lead_queue(request.user)), request.user, pk=pk)
     return render(request, "monitoring/lead_detail.html", _lead_context(request, lead))
 
 
 @login_required
 @require_POST
 def lead_close(request, pk):
-    lead = get_visible_or_404(leads.lead_queue(request.user), request.user, pk=pk)
+    lead = get_visible_or_404(leads.with_open_record(leads.lead_queue(request.user)), request.user, pk=pk)
     form = CloseLeadForm(request.POST)
     try:
         leads.close_lead(user=request.user, lead_id=lead.pk, reason=request.POST.get("reason", ""))

@@ -19,6 +19,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -33,8 +34,8 @@ from households.models import Household
 from households.selectors import search_condition
 from villages.models import Region
 
-from .codes import DiscoveryWay, LeadStatus, RiskType
-from .models import MonitoringLead
+from .codes import OPEN_STATUSES, DiscoveryWay, LeadStatus, RiskType
+from .models import MonitoringLead, MonitoringObject
 
 # The public form's bounds.
 NAME_MAX = 20  # a person's name; the column holds 50
@@ -68,7 +69,12 @@ LEAD_WAYS = [
 
 
 class ReportRateLimited(ValidationError):
-    """Too many reports or attempts: the page answers 429 with the message."""
+    """Too many reports or attempts: the page answers 429 with the message, and Retry-After
+    `retry_after` (the seconds until the counting window ends; a whole window when unknown)."""
+
+    def __init__(self, *args, retry_after: int = WINDOW_SECONDS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retry_after = max(1, min(int(retry_after), WINDOW_SECONDS))
 
 
 # --- the public page ---------------------------------------------------------------------------
@@ -130,21 +136,36 @@ def _address_key(kind: str, address: str) -> str:
 
 def _count(key: str) -> int:
     """Add one to a counter of the current hour; 1 when the cache cannot count."""
-    cache.add(key, 0, timeout=WINDOW_SECONDS)
+    if cache.add(key, 0, timeout=WINDOW_SECONDS):
+        cache.set(f"{key}:until", timezone.now().timestamp() + WINDOW_SECONDS, timeout=WINDOW_SECONDS)
     try:
         return int(cache.incr(key))
     except ValueError:  # the key expired between add and incr: a new hour
         cache.set(key, 1, timeout=WINDOW_SECONDS)
+        cache.set(f"{key}:until", timezone.now().timestamp() + WINDOW_SECONDS, timeout=WINDOW_SECONDS)
         return 1
+
+
+def _seconds_left(key: str) -> int:
+    """Seconds until the window of counter `key` ends (a whole window when the cache does not know)."""
+    until = cache.get(f"{key}:until")
+    if not isinstance(until, (int, float)):
+        return WINDOW_SECONDS
+    return int(until - timezone.now().timestamp()) + 1
 
 
 def count_attempt(address: str) -> None:
     """One POST of the public form from `address`; past ATTEMPTS_PER_ADDRESS an hour, or past
     REPORTS_PER_ADDRESS reports, refused with ReportRateLimited."""
-    if _count(_address_key("attempts", address)) > ATTEMPTS_PER_ADDRESS:
-        raise ReportRateLimited({NON_FIELD_ERRORS: [RATE_LIMITED]}, code="rate_limited")
-    if int(cache.get(_address_key("reports", address), 0) or 0) >= REPORTS_PER_ADDRESS:
-        raise ReportRateLimited({NON_FIELD_ERRORS: [RATE_LIMITED]}, code="rate_limited")
+    attempts, reports = _address_key("attempts", address), _address_key("reports", address)
+    if _count(attempts) > ATTEMPTS_PER_ADDRESS:
+        raise ReportRateLimited(
+            {NON_FIELD_ERRORS: [RATE_LIMITED]}, code="rate_limited", retry_after=_seconds_left(attempts)
+        )
+    if int(cache.get(reports, 0) or 0) >= REPORTS_PER_ADDRESS:
+        raise ReportRateLimited(
+            {NON_FIELD_ERRORS: [RATE_LIMITED]}, code="rate_limited", retry_after=_seconds_left(reports)
+        )
 
 
 def normalise_phone(raw) -> str:
@@ -214,12 +235,15 @@ def submit_self_report(
     count_attempt(address)
     check_challenge(challenge_token, challenge_answer, village.code)
     values = _report_fields(name, phone, description, risk_type)
-    since = timezone.now() - timedelta(seconds=WINDOW_SECONDS)
-    if (
-        MonitoringLead.objects.filter(way=DiscoveryWay.SELF_REPORT, village=village, created_at__gte=since).count()
-        >= REPORTS_PER_VILLAGE
-    ):
-        raise ReportRateLimited({NON_FIELD_ERRORS: [VILLAGE_LIMITED]}, code="rate_limited")
+    now = timezone.now()
+    recent = MonitoringLead.objects.filter(
+        way=DiscoveryWay.SELF_REPORT, village=village, created_at__gte=now - timedelta(seconds=WINDOW_SECONDS)
+    )
+    if recent.count() >= REPORTS_PER_VILLAGE:
+        # The village may report again when the oldest report of the last hour leaves the window.
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+        left = (oldest - now).total_seconds() + WINDOW_SECONDS + 1 if oldest else WINDOW_SECONDS
+        raise ReportRateLimited({NON_FIELD_ERRORS: [VILLAGE_LIMITED]}, code="rate_limited", retry_after=left)
     with pghistory.context(reason="农户自主申报（公开页面）"):
         lead = MonitoringLead.objects.create(
             way=DiscoveryWay.SELF_REPORT,
@@ -259,13 +283,28 @@ def lead_queue(user, filters: dict | None = None):
     return leads.select_related("village__parent", "household", "member", "department_list", "handled_by")
 
 
+def _open_record_of(household_field: str) -> Subquery:
+    # At most one open record per household (monitoring_one_open_record): its id, or NULL.
+    records = MonitoringObject.objects.filter(household_id=OuterRef(household_field), status__in=OPEN_STATUSES)
+    return Subquery(records.values("id")[:1])
+
+
+def with_open_record(leads):
+    """The leads annotated with `open_record_id`: the open monitoring record of the lead's household
+    (None when it names none or has none). A 待核实 lead whose household is already monitored is
+    not identified again: the page says so and links the record instead of offering 发起识别."""
+    return leads.annotate(open_record_id=_open_record_of("household_id"))
+
+
 def households_for_lead(user, lead: MonitoringLead, query: str, limit: int = 20) -> list[Household]:
-    """The households of the lead's village matching `query` (the registry's search: name, initials, 户编号)."""
+    """The households of the lead's village matching `query` (the registry's search: name, initials, 户编号),
+    each with `open_record_id` (see with_open_record)."""
     query = (query or "").strip()[:50]
     if not query:
         return []
     households = Household.objects.visible_to(user).filter(village_id=lead.village_id)
-    return list(households.filter(search_condition(query)).order_by("head_name", "id")[:limit])
+    households = households.filter(search_condition(query)).annotate(open_record_id=_open_record_of("pk"))
+    return list(households.order_by("head_name", "id")[:limit])
 
 
 def lead_for_household(*, user, lead_id: int, household_id: int) -> tuple[MonitoringLead, Household]:

@@ -104,6 +104,8 @@ class MonitoringObject(models.Model):
     discovered_on = models.DateField("发现日期")
     identified_on = models.DateField("识别日期", null=True, blank=True)
     eliminated_on = models.DateField("风险消除日期", null=True, blank=True)
+    # The day of the 未纳入 decision (the deadline and the figures date it by this, not by updated_at).
+    closed_on = models.DateField("未纳入日期", null=True, blank=True)
     elimination_mode = models.CharField(
         "风险消除方式", max_length=1, choices=EliminationMode.choices, blank=True, default=""
     )
@@ -157,6 +159,10 @@ class MonitoringObject(models.Model):
                 condition=~models.Q(status=MonitoringStatus.ELIMINATED)
                 | (models.Q(eliminated_on__isnull=False) & ~models.Q(elimination_mode="")),
                 name="monitoring_eliminated_has_date_and_mode",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=MonitoringStatus.NOT_INCLUDED) | models.Q(closed_on__isnull=False),
+                name="monitoring_not_included_has_date",
             ),
         ]
 

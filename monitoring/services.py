@@ -196,6 +196,8 @@ def apply_decision(
         record.eliminated_on, record.elimination_mode = on, elimination_mode
     if to_status == MonitoringStatus.MONITORED:
         record.identified_on = on
+    if to_status == MonitoringStatus.NOT_INCLUDED:
+        record.closed_on = on
     record.status = to_status
     with pghistory.context(reason=reason):
         record.save()

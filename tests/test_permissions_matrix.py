@@ -139,9 +139,12 @@ class World:
         self.monitoring_object = start_identification(
             user=self.users["clerk"], household_id=household_with_members(self.village, status="EXITED").pk, **VISIT
         )
-        # A record the county has decided (监测中), for 风险消除.
+        # A record the county has decided (监测中), for 风险消除; found 200 days ago, so that the visit's
+        # 6 months above the range fit in the record's age (assessment/elimination.py).
         self.monitored = start_identification(
-            user=self.users["clerk"], household_id=household_with_members(self.village, status="EXITED").pk, **VISIT
+            user=self.users["clerk"],
+            household_id=household_with_members(self.village, status="EXITED").pk,
+            **{**VISIT, "discovered_on": TODAY - timedelta(days=200)},
         )
         apply_decision(monitoring_object_id=self.monitored.pk, to_status="MONITORED", on=TODAY, reason="纳入监测")
         self.monitoring_measure = AssistanceMeasure.objects.create(

@@ -46,7 +46,7 @@ from households.codes import HouseholdStatus, MonitoringCategory
 from households.idnumbers import id_number_hash
 from households.models import Household, Member
 from monitoring import departments, leads
-from monitoring.codes import OPEN_STATUSES, Department, DiscoveryWay, EliminationMode, RiskType
+from monitoring.codes import OPEN_STATUSES, Department, EliminationMode, RiskType
 from monitoring.income import line_for
 from monitoring.measures import add_measure
 from monitoring.models import MonitoringLead, MonitoringObject
@@ -380,7 +380,6 @@ class Chapter:
             household_id=plan.household.pk,
             lead_id=lead_id,
             today=plan.discovered,
-            way=DiscoveryWay.CADRE_VISIT,
             **visit,
         )
         acted = self.run_steps(office, application, plan.discovered, stop_before=stop_before, late=plan.late)

@@ -195,7 +195,7 @@ def read_sheets(path: Path, *, historical: bool = False) -> tuple[list[ParsedRow
         MEMBER_SHEET: _SheetRows(MEMBER_SHEET, MEMBER_COLUMNS, historical=historical, errors=errors),
     }
     current = None
-    with _bounded_read(path, list(sheets)) as messages:
+    with bounded_read(path, list(sheets)) as messages:
         for message in messages:
             if "row" in message:
                 if current.positions is None and message["row"] == 1:
@@ -230,7 +230,7 @@ def _tagged(value: dict):
 
 
 @contextlib.contextmanager
-def _bounded_read(path: Path, titles: list[str]) -> Iterator[Iterator[dict]]:
+def bounded_read(path: Path, titles: list[str]) -> Iterator[Iterator[dict]]:
     """The messages of bounded_read.py reading `titles` of `path` (see there); always reaps the child.
 
     A child that ends without its last message died of a limit (or a bug of the parser): the

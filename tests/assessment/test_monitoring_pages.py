@@ -10,10 +10,11 @@ from assessment.models import Application
 from core.models import PolicyParameter
 from households.codes import HouseholdStatus
 from monitoring.codes import DiscoveryWay, LeadStatus, MonitoringStatus
-from monitoring.deadlines import monitoring_deadline, overdue_filter
+from monitoring.deadlines import monitoring_deadline
 from monitoring.defaults import ensure_default_lines
 from monitoring.models import MonitoringLead, MonitoringObject
 from monitoring.services import apply_decision
+from monitoring.statistics import region_figures
 
 from ..conftest import login
 from ..factories import household_with_members
@@ -66,16 +67,15 @@ def test_an_open_identification_is_overdue_after_the_parameters_days(people, exi
         15,
         D0 + timedelta(days=15),
     )
-    assert MonitoringObject.objects.filter(overdue_filter(D0 + timedelta(days=16))).count() == 1
-    assert not MonitoringObject.objects.filter(overdue_filter(D0 + timedelta(days=15))).exists()
+    # The dashboard counts it by the same rule.
+    assert region_figures(people["clerk"], None, D0 + timedelta(days=16))["overdue"] == 1
+    assert region_figures(people["clerk"], None, D0 + timedelta(days=15))["overdue"] == 0
     # The province gives this county 20 days.
     PolicyParameter.objects.create(
         key="MONITORING_DECISION_MAX_DAYS", region=tree["county"], value=20, source="测试：本县20天"
     )
     assert not monitoring_deadline(record, D0 + timedelta(days=16)).is_overdue
-    assert not MonitoringObject.objects.filter(
-        overdue_filter(D0 + timedelta(days=16), region_code=tree["county"].code)
-    ).exists()
+    assert region_figures(people["clerk"], None, D0 + timedelta(days=16))["overdue"] == 0
 
 
 def test_a_late_decision_stays_overdue_and_a_timely_one_is_not(people, exited, tree):
@@ -84,11 +84,21 @@ def test_a_late_decision_stays_overdue_and_a_timely_one_is_not(people, exited, t
     record.refresh_from_db()
     deadline = monitoring_deadline(record, D0 + timedelta(days=400))
     assert (deadline.decided_on, deadline.days_to_decision, deadline.is_overdue) == (D0 + timedelta(20), 20, True)
-    assert MonitoringObject.objects.filter(overdue_filter(D0 + timedelta(days=400))).count() == 1
     MonitoringObject.objects.filter(pk=record.pk).update(identified_on=D0 + timedelta(days=10))
     record.refresh_from_db()
     assert not monitoring_deadline(record, D0 + timedelta(days=400)).is_overdue
-    assert not MonitoringObject.objects.filter(overdue_filter(D0 + timedelta(days=400))).exists()
+
+
+def test_a_not_included_decision_is_dated_by_closed_on_not_by_a_later_edit(people, exited):
+    record = identify(people, exited).monitoring_object
+    apply_decision(monitoring_object_id=record.pk, to_status="NOT_INCLUDED", on=D0 + timedelta(days=20), reason="测试")
+    record.refresh_from_db()
+    assert record.closed_on == D0 + timedelta(days=20)
+    deadline = monitoring_deadline(record, D0 + timedelta(days=400))
+    assert (deadline.decided_on, deadline.days_to_decision, deadline.is_overdue) == (D0 + timedelta(20), 20, True)
+    MonitoringObject.objects.filter(pk=record.pk).update(closed_on=D0 + timedelta(days=10))
+    record.refresh_from_db()  # updated_at is now, years after D0: it does not date the decision
+    assert not monitoring_deadline(record, D0 + timedelta(days=400)).is_overdue
 
 
 def test_the_queue_the_application_and_the_record_page_flag_an_overdue_identification(people, exited):

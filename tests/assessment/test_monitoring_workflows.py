@@ -78,12 +78,13 @@ def decide(people, application, start=D0) -> Application:
 
 
 def elimination_figures(**overrides):
-    """A visit in September 2024: 40000 / 4 = 10000 per person, above 7100, for 7 months."""
+    """A visit in September 2024: 40000 / 4 = 10000 per person, above 7100, for 6 months (the whole
+    months since the risk was found on 1 March, the most the visit may state)."""
     return {
         "visited_on": "2024-09-02",
         "income_12_months": "40000.00",
         "compliant_costs": "0",
-        "months_above_range": 7,
+        "months_above_range": 6,
         "rigid_costs_solved": True,
         "housing_safe": True,
         "education_secured": True,
@@ -219,7 +220,7 @@ def test_elimination_journey_marks_the_risk_eliminated_with_its_mode(people, exi
         user=people["clerk"], monitoring_object_id=record.pk, figures=elimination_figures(), today=date(2024, 9, 3)
     )
     assert (application.kind, application.year, application.check_passed) == ("RISK_ELIMINATION", 2024, True)
-    assert application.figures["income_12_months"] == "40000.00" and application.figures["months_above_range"] == 7
+    assert application.figures["income_12_months"] == "40000.00" and application.figures["months_above_range"] == 6
     application = decide(people, application, start=date(2024, 9, 3))
     record.refresh_from_db()
     exited.refresh_from_db()

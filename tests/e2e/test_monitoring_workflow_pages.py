@@ -14,6 +14,7 @@ from assessment.models import Application
 from fupin.demo import DEMO_PASSWORD, ensure_demo_users
 from households.models import Household
 from monitoring.defaults import ensure_default_lines
+from monitoring.models import MonitoringObject
 from tests.factories import household_with_members, region
 from villages.models import County
 
@@ -102,7 +103,11 @@ def test_identification_and_elimination_in_the_browser(page: Page, live_server, 
     expect(page.locator("[data-application-status]")).to_have_text("已批准")
     expect(page.locator("#monitoring-record")).to_contain_text("监测中")
 
-    # 风险消除 of the monitored record, from the record page.
+    # 风险消除 of the monitored record, from the record page. The risk was found eight months ago, so that
+    # the 7 months above the range fit in the record's age (assessment/elimination.py).
+    MonitoringObject.objects.filter(pk=application.monitoring_object_id).update(
+        discovered_on=timezone.localdate() - timedelta(days=245)
+    )
     log_in(page, live_server, "demo_clerk")
     page.goto(f"{live_server.url}/monitoring/{application.monitoring_object_id}/")
     page.locator("#request-elimination").click()

@@ -91,7 +91,9 @@ def world(db):
             eliminated_on=date(2026, 6, 15),
             elimination_mode="2",
         ),
-        "r7": record(V3, status=not_included, category="2", discovered_on=date(2026, 2, 1)),
+        "r7": record(
+            V3, status=not_included, category="2", discovered_on=date(2026, 2, 1), closed_on=date(2026, 2, 10)
+        ),
         # Another county: outside every user of 622926.
         "outside": record(
             OUTSIDE_VILLAGE,

@@ -3,13 +3,14 @@ one lead per household in the township's queue, unmatched rows by number and rea
 the list kept (docs/domain.md §12.11)."""
 
 import io
+import threading
 import time
 from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models import Count
 from openpyxl import Workbook, load_workbook
 
@@ -253,3 +254,70 @@ def test_department_list_api(api_client, village, county_user, clerk, tmp_path):
     api_client.force_authenticate(clerk)
     leads = api_client.get("/api/v1/monitoring-leads/?way=3").json()["results"]
     assert len(leads) == 1 and leads[0]["household"] == household.pk and "*" in leads[0]["member_id_number"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_matches_of_the_same_list_at_once_write_one_lead_per_household(village, county_user):
+    """The second match waits for the first one's commit (the county's advisory lock), then sees its leads."""
+    households = [household_with_members(village, size=2, status=HouseholdStatus.EXITED) for _ in range(3)]
+    matches = [(household.members.first().pk, household.pk, village.code) for household in households]
+    jobs = [
+        DepartmentList.objects.create(
+            user=county_user,
+            county_id=village.parent.parent.code,
+            department=Department.MEDICAL_INSURANCE,
+            risk_type="01",
+            original_name="名单.xlsx",
+        )
+        for _ in range(2)
+    ]
+    first_written, second_started = threading.Event(), threading.Event()
+    results, committed = {}, {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = departments._write_leads(jobs[0], matches)
+                first_written.set()
+                second_started.wait(10)
+                time.sleep(0.5)  # the second is now inside _write_leads, waiting on the lock
+                committed["first"] = time.monotonic()
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            first_written.wait(10)
+            second_started.set()
+            results["second"] = departments._write_leads(jobs[1], matches)
+            committed["second"] = time.monotonic()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == {"first": (3, 0), "second": (0, 3)}
+    assert committed["second"] > committed["first"]
+    per_household = MonitoringLead.objects.values("household").annotate(n=Count("id"))
+    assert sorted(row["n"] for row in per_household) == [1, 1, 1]
+
+
+def test_an_id_stored_as_a_number_is_reported_as_such(village, county_user, tmp_path):
+    household = household_with_members(village, size=1, status=HouseholdStatus.EXITED)
+    number = household.members.get().id_number
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("名单")
+    sheet.append(["姓名", "身份证号"])
+    sheet.append(["甲", int(number[:17] + "0") if number[-1] == "X" else int(number)])  # Excel's 18 digits
+    sheet.append(["乙", 12345])  # a short number: simply not an ID
+    sheet.append(["丙", number])
+    workbook.save(tmp_path / "n.xlsx")
+    job = upload(county_user, (tmp_path / "n.xlsx").read_bytes())
+    assert job.unmatched == [
+        {"row": 2, "reason": "身份证号存为数字，请将该列设为文本后重新上传"},
+        {"row": 3, "reason": departments.INVALID_ID},
+    ]
+    assert (job.matched_count, job.alert_count) == (1, 1)

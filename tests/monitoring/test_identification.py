@@ -71,7 +71,9 @@ def test_the_database_holds_one_open_record_too(clerk, exited):
     with pytest.raises(IntegrityError, match="monitoring_one_open_record"), transaction.atomic():
         second.save()
     # A closed record stays as history; a new episode may then open.
-    MonitoringObject.objects.filter(pk=first.pk).update(status=MonitoringStatus.NOT_INCLUDED)
+    MonitoringObject.objects.filter(pk=first.pk).update(
+        status=MonitoringStatus.NOT_INCLUDED, closed_on=first.discovered_on
+    )
     second.save()
 
 

@@ -1,6 +1,8 @@
 """The township's queue of leads: scope, roles, the masked phone and its audited reveal, the household
 search, take_lead (for the identification workflow) and close_lead (docs/domain.md §12.11)."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -164,3 +166,57 @@ def test_leads_api_is_scoped_and_closes(api_client, village, clerk, outsider, co
     assert refused.status_code == 400 and "reason" in refused.json()
     closed = api_client.post(f"/api/v1/monitoring-leads/{lead.pk}/close/", {"reason": "已核实"}, format="json")
     assert closed.status_code == 200 and closed.json()["status"] == LeadStatus.CLOSED
+
+
+def test_the_queue_pages_fifty_at_a_time_keeping_the_filters(client, village, clerk):
+    MonitoringLead.objects.bulk_create(
+        [
+            MonitoringLead(
+                way=DiscoveryWay.SELF_REPORT,
+                village=village,
+                reporter_name=f"申报人{index:03d}",
+                reporter_phone=PHONE,
+                description="父亲住院，花费较大。",
+            )
+            for index in range(120)
+        ]
+    )
+    self_report(village, status=LeadStatus.CLOSED, closed_reason="已核实")  # filtered out below
+    login(client, clerk)
+    first = client.get("/monitoring/leads/?status=NEW&way=1").content.decode()
+    assert len(re.findall(r'href="/monitoring/leads/\d+/"', first)) == 50 and "共 120 条" in first
+    assert "第1页，共3页" in first and "上一页" not in first
+    assert 'href="?status=NEW&amp;way=1&amp;page=2">下一页' in first
+    last = client.get("/monitoring/leads/?status=NEW&way=1&page=3").content.decode()
+    assert len(re.findall(r'href="/monitoring/leads/\d+/"', last)) == 20 and "下一页" not in last
+    assert 'href="?status=NEW&amp;way=1&amp;page=2">上一页' in last
+    # A page out of range or not a number: the last or the first page, never an error.
+    assert "第3页，共3页" in client.get("/monitoring/leads/?status=NEW&way=1&page=99").content.decode()
+    assert "第1页，共3页" in client.get("/monitoring/leads/?status=NEW&way=1&page=x").content.decode()
+    assert "共 121 条" in client.get("/monitoring/leads/").content.decode()
+
+
+def test_a_lead_of_a_household_already_monitored_links_its_record_and_offers_no_identification(
+    client, village, clerk, exited
+):
+    record = start_identification(user=clerk, household_id=exited.pk, **visit())
+    lead = alert(exited)
+    free = alert(household_with_members(village, size=2))
+    flag = f"该户已在监测中（记录#{record.pk}）"
+    login(client, clerk)
+    queue = client.get("/monitoring/leads/").content.decode()
+    assert queue.count(flag) == 1 and f'href="/monitoring/{record.pk}/"' in queue
+    page = client.get(f"/monitoring/leads/{lead.pk}/").content.decode()
+    assert flag in page and f'href="/monitoring/{record.pk}/"' in page
+    assert "发起识别</a>" not in page and "核实后不纳入" in page  # closing it stays possible
+    other = client.get(f"/monitoring/leads/{free.pk}/").content.decode()
+    assert "该户已在监测中" not in other and "发起识别</a>" in other
+    # A self-report: the found household that is monitored is flagged instead of offered.
+    report_lead = self_report(village)
+    found = client.get(f"/monitoring/leads/{report_lead.pk}/?q={exited.head_name}").content.decode()
+    assert flag in found and f"household={exited.pk}" not in found
+    # Once the record is closed, the lead is an ordinary one again.
+    record.status, record.closed_on = "NOT_INCLUDED", record.discovered_on
+    record.save()
+    assert flag not in client.get(f"/monitoring/leads/{lead.pk}/").content.decode()
+    assert flag not in client.get("/monitoring/leads/").content.decode()

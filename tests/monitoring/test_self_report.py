@@ -3,11 +3,13 @@ township's queue (docs/domain.md §12.11)."""
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import signing
 from django.core.cache import caches
 from django.test import Client
+from django.utils import timezone
 
 from monitoring import leads
 from monitoring.codes import DiscoveryWay, LeadStatus
@@ -97,6 +99,7 @@ def test_reports_per_address_are_limited_with_a_chinese_message(client, village)
         assert report(client, village).status_code == 200
     refused = report(client, village)
     assert refused.status_code == 429 and "提交过于频繁" in refused.content.decode()
+    assert 3590 <= int(refused["Retry-After"]) <= 3600  # the window opened by the first report
     assert MonitoringLead.objects.count() == leads.REPORTS_PER_ADDRESS
     assert report(client, village, address="10.0.0.2").status_code == 200  # another address
 
@@ -117,6 +120,18 @@ def test_the_village_limit_holds_in_the_database_while_redis_is_away(client, vil
     refused = report(client, village, address="10.0.0.3")
     assert refused.status_code == 429 and "本村一小时内的申报较多" in refused.content.decode()
     assert MonitoringLead.objects.count() == 2
+    # Retry-After: until the oldest report of the hour leaves the window (50 minutes ago: 10 left).
+    MonitoringLead.objects.update(created_at=timezone.now() - timedelta(minutes=50))
+    refused = report(client, village, address="10.0.0.4")
+    assert refused.status_code == 429 and 590 <= int(refused["Retry-After"]) <= 601
+
+
+def test_retry_after_is_a_whole_window_when_the_cache_does_not_know_its_end(client, village, monkeypatch):
+    monkeypatch.setattr(leads, "ATTEMPTS_PER_ADDRESS", 1)
+    assert report(client, village, challenge_answer="999").status_code == 400
+    caches["default"].delete(leads._address_key("attempts", "10.0.0.1") + ":until")  # e.g. set before this release
+    refused = report(client, village)
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
 
 
 @pytest.mark.parametrize(
