@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from collections import OrderedDict
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from core.scoping import prefix_range
 from core.tasks import queue_transfer_job
 from households.codes import HouseholdStatus
 from households.idnumbers import id_number_hash, normalize_id_number
-from households.imports.guard import MAX_UPLOAD_BYTES, UploadRefused, check_upload
+from households.imports.guard import UploadRefused, check_upload, store_checked_upload, upload_problems
 from households.imports.sheets import bounded_read  # the one bounded reader of uploads (reused, not copied)
 
 from .codes import Department, DiscoveryWay, LeadStatus, RiskType
@@ -66,24 +65,13 @@ def start_department_list(*, user, uploaded, department: str, risk_type: str) ->
         errors["department"] = ["请选择预警部门。"]
     if risk_type not in RiskType.values:
         errors["risk_type"] = ["请选择风险类型。"]
-    if uploaded is None:
-        errors["file"] = ["请选择要上传的 .xlsx 文件。"]
-    elif uploaded.size > MAX_UPLOAD_BYTES:
-        errors["file"] = [f"文件过大，上限为 {MAX_UPLOAD_BYTES // 2**20} MB。"]
+    if problems := upload_problems(uploaded):
+        errors["file"] = problems
     if user.region_id is None or level_of(user.region_id) != RegionLevel.COUNTY:
         errors["file"] = ["只有县级账号可以上传本县的部门筛查名单。"]
     if errors:
         raise ValidationError(errors)
-    stored = f"{uuid.uuid4().hex}.xlsx"
-    path = DepartmentList.file_dir() / stored
-    with path.open("wb") as handle:
-        for chunk in uploaded.chunks():
-            handle.write(chunk)
-    try:
-        check_upload(path)
-    except UploadRefused as error:
-        path.unlink(missing_ok=True)
-        raise ValidationError({"file": error.messages}) from error
+    stored = store_checked_upload(uploaded, DepartmentList.file_dir())
     job = DepartmentList.objects.create(
         user=user,
         county_id=county_of(user.region_id),

@@ -9,6 +9,7 @@ workbook in a child process under a memory limit (sheets.read_sheets).
 """
 
 import re
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -39,6 +40,33 @@ _MACRO_CONTENT = re.compile(rb"macroEnabled|vbaProject", re.IGNORECASE)
 
 class UploadRefused(ValidationError):
     """The file is refused before any parsing (not xlsx, too large, a zip bomb)."""
+
+
+def upload_problems(uploaded) -> list[str]:
+    """What is wrong with an upload before it is stored (none, too large), in Chinese."""
+    if uploaded is None:
+        return ["请选择要上传的 .xlsx 文件。"]
+    if uploaded.size > MAX_UPLOAD_BYTES:
+        return [f"文件过大，上限为 {MAX_UPLOAD_BYTES // 2**20} MB。"]
+    return []
+
+
+def store_checked_upload(uploaded, directory: Path) -> str:
+    """Write the upload under a random name in `directory` and check it (check_upload); its name.
+
+    A refused file is deleted at once and the refusal raised as ValidationError keyed `file`.
+    """
+    stored = f"{uuid.uuid4().hex}.xlsx"
+    path = directory / stored
+    with path.open("wb") as handle:
+        for chunk in uploaded.chunks():
+            handle.write(chunk)
+    try:
+        check_upload(path)
+    except UploadRefused as error:
+        path.unlink(missing_ok=True)
+        raise ValidationError({"file": error.messages}) from error
+    return stored
 
 
 def check_upload(path: Path) -> None:

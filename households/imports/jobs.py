@@ -5,7 +5,6 @@ validates it into a preview (or, confirmed, imports it); the clerk downloads the
 an error report. The upload expires with the pipeline's other files.
 """
 
-import uuid
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -20,7 +19,7 @@ from core.tasks import queue_transfer_job
 from ..idnumbers import mask_id_number, mask_phone
 from ..models import ImportJob
 from ..resources import HOUSEHOLD_SHEET, MEMBER_SHEET
-from .guard import MAX_UPLOAD_BYTES, UploadRefused, check_upload
+from .guard import UploadRefused, check_upload, store_checked_upload, upload_problems
 from .run import import_rows
 from .sheets import read_sheets
 
@@ -36,20 +35,9 @@ def start_import(*, user, uploaded, commit: bool = False, historical: bool = Fal
     their status and years (services/historical.py).
     """
     require(user, Action.LOAD_HISTORICAL_RECORDS if historical else Action.IMPORT_COLLECTION_FORM)
-    if uploaded is None:
-        raise ValidationError({"file": ["请选择要上传的 .xlsx 文件。"]})
-    if uploaded.size > MAX_UPLOAD_BYTES:
-        raise ValidationError({"file": [f"文件过大，上限为 {MAX_UPLOAD_BYTES // 2**20} MB。"]})
-    stored = f"{uuid.uuid4().hex}.xlsx"
-    path = ImportJob.file_dir() / stored
-    with path.open("wb") as handle:
-        for chunk in uploaded.chunks():
-            handle.write(chunk)
-    try:
-        check_upload(path)
-    except UploadRefused as error:
-        path.unlink(missing_ok=True)
-        raise ValidationError({"file": error.messages}) from error
+    if problems := upload_problems(uploaded):
+        raise ValidationError({"file": problems})
+    stored = store_checked_upload(uploaded, ImportJob.file_dir())
     job = ImportJob.objects.create(
         user=user,
         original_name=uploaded.name[:200],
