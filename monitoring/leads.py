@@ -61,11 +61,8 @@ CHALLENGE_WRONG = "验证题答案不正确，请回答新的验证题。"
 NOT_NEW = "该线索已处理（{status}），不能再处理。"
 
 
-# The ways a lead comes in (干部排查 opens a record directly).
-LEAD_WAYS = [
-    (DiscoveryWay.SELF_REPORT.value, DiscoveryWay.SELF_REPORT.label),
-    (DiscoveryWay.DEPARTMENT_ALERT.value, DiscoveryWay.DEPARTMENT_ALERT.label),
-]
+# The ways a lead comes in (干部排查 opens a record directly): the model's choices, stated once there.
+LEAD_WAYS = MonitoringLead._meta.get_field("way").choices
 
 
 class ReportRateLimited(ValidationError):
