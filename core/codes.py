@@ -47,3 +47,12 @@ class ParameterKey(models.TextChoices):
     MAX_AMOUNT = "MAX_AMOUNT", "单笔金额上限（元）"
     MONITORING_DECISION_MAX_DAYS = "MONITORING_DECISION_MAX_DAYS", "监测识别办结时限（天）"
     MONITORING_STABLE_MONTHS = "MONITORING_STABLE_MONTHS", "风险消除收入稳定月数"
+    # 帮扶责任人结对户数上限, one key per 隶属关系 (households.codes.HelperLevel; docs/domain.md §9.2).
+    HELPER_LIMIT_PROVINCE = "HELPER_LIMIT_PROVINCE", "省直帮扶责任人结对户数上限"
+    HELPER_LIMIT_CITY = "HELPER_LIMIT_CITY", "市直帮扶责任人结对户数上限"
+    HELPER_LIMIT_COUNTY = "HELPER_LIMIT_COUNTY", "县直帮扶责任人结对户数上限"
+    HELPER_LIMIT_TOWNSHIP = "HELPER_LIMIT_TOWNSHIP", "乡镇帮扶责任人结对户数上限"
+    HELPER_LIMIT_VILLAGE = "HELPER_LIMIT_VILLAGE", "村级帮扶责任人结对户数上限"
+    VISIT_INTERVAL_DAYS = "VISIT_INTERVAL_DAYS", "入户走访间隔上限（天）"
+    # The 民族 a new household's form starts with, per county (value: the Ethnicity code; docs/domain.md §4).
+    DEFAULT_ETHNICITY = "DEFAULT_ETHNICITY", "默认民族（代码）"

@@ -42,6 +42,13 @@ THRESHOLDS = [
     ("MAX_AMOUNT", "1000000000", "PROPOSAL", "单笔资金、预算、补助不超过10亿元：超出即视为录入错误"),
     ("MONITORING_DECISION_MAX_DAYS", "15", "MEM", "从发现风险到识别认定原则上不超过15天（docs/domain.md §12.6）"),
     ("MONITORING_STABLE_MONTHS", "6", "SRC", "风险消除：收入稳定超过监测范围原则上半年以上（docs/domain.md §12.7）"),
+    ("HELPER_LIMIT_PROVINCE", "5", "PROPOSAL", "省直干部结对一般不超过5户，各省自定（docs/domain.md §9.2）"),
+    ("HELPER_LIMIT_CITY", "5", "PROPOSAL", "市直干部结对一般不超过5户，各省自定（docs/domain.md §9.2）"),
+    ("HELPER_LIMIT_COUNTY", "5", "PROPOSAL", "县直干部结对一般不超过5户，各省自定（docs/domain.md §9.2）"),
+    ("HELPER_LIMIT_TOWNSHIP", "10", "PROPOSAL", "乡镇干部结对一般不超过10户，各省自定（docs/domain.md §9.2）"),
+    ("HELPER_LIMIT_VILLAGE", "10", "PROPOSAL", "村干部结对一般不超过10户，各省自定（docs/domain.md §9.2）"),
+    ("VISIT_INTERVAL_DAYS", "30", "PROPOSAL", "帮扶责任人每月至少入户走访一次，各省自定（docs/domain.md §9.6）"),
+    ("DEFAULT_ETHNICITY", "1", "PROPOSAL", "新建户默认民族：汉族（01）；民族自治县可按县设置（docs/domain.md §4）"),
 ]
 
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "villages",
     "households",
     "monitoring",
+    "assistance",
     "projects",
     "funds",
     "assessment",
