@@ -21,6 +21,7 @@ COPY fupin fupin
 COPY villages villages
 COPY households households
 COPY monitoring monitoring
+COPY assistance assistance
 COPY projects projects
 COPY funds funds
 COPY assessment assessment

@@ -7,6 +7,7 @@ figures, the same ones the home page and the dashboard show; villages keeps the 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from assistance.teams import village_team_summary
 from core.scoping import get_visible_or_404
 from households.poverty import current_year
 from villages.models import Region, Village
@@ -29,5 +30,6 @@ def region_detail(request, code):
             "summary": region_figures(region, year),
             "children": child_region_figures(region, year),
             "village": Village.objects.filter(region=region).first(),
+            "village_team": village_team_summary(request.user, region.code) if region.level == "village" else None,
         },
     )

@@ -101,6 +101,76 @@ def write_sheet(path: Path, household_rows: list[dict], member_rows: list[dict])
     return path
 
 
+# The national system's export of the same rows (issue 16): one row per member, title rows above
+# a header in its own words and order, columns the import does not read, and 出生日期, 性别 and
+# 家庭人口数, which the import checks against the ID numbers and the member rows.
+NATIONAL_HEADERS = [
+    ("序号", None),
+    ("县", None),
+    ("乡镇", None),
+    ("行政区划代码", "所在村代码"),
+    ("组", "村民小组"),
+    ("户编号", "户编号"),
+    ("户主姓名", None),
+    ("家庭人口数", None),
+    ("姓名", "姓名"),
+    ("性别", None),
+    ("身份证号码", "证件号码"),
+    ("出生日期", None),
+    ("与户主的关系", "与户主关系"),
+    ("民族", "民族"),
+    ("政治面貌", None),
+    ("健康情况", "健康状况"),
+    ("劳动能力", "劳动技能"),
+    ("务工时间(月)", "务工时间（月）"),
+    ("识别标准", "识别标准"),
+    ("贫困户属性", "贫困户属性"),
+    ("致贫原因", "主要致贫原因"),
+    ("其他致贫原因", "其他致贫原因"),
+    ("识别年度", "识别年度"),
+    ("耕地面积(亩)", "耕地面积（亩）"),
+    ("住房面积(㎡)", "住房面积（㎡）"),
+]
+
+
+def write_national_sheet(path: Path, household_rows: list[dict], member_rows: list[dict]) -> Path:
+    """The same households as the national system exports them: a single sheet, two title rows."""
+    from openpyxl import Workbook
+
+    households = {row["户编号"]: row for row in household_rows}
+    sizes = defaultdict(int)
+    heads = {}
+    for row in member_rows:
+        sizes[row["户编号"]] += 1
+        heads.setdefault(row["户编号"], row["姓名"])
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Sheet1")
+    sheet.append(["建档立卡贫困人口明细表"])
+    sheet.append(["导出时间：2020-12-31"])
+    sheet.append([header for header, _ in NATIONAL_HEADERS])
+    for serial, row in enumerate(member_rows, start=1):
+        household = households[row["户编号"]]
+        number = row["证件号码"]
+        derived = {
+            "序号": serial,
+            "县": "东乡族自治县",
+            "乡镇": "锁南镇",
+            "户主姓名": heads[row["户编号"]],
+            "家庭人口数": sizes[row["户编号"]],
+            "性别": "男" if gender_of(number) == "1" else "女",
+            "出生日期": f"{birth_date_of(number):%Y-%m-%d}",
+            "政治面貌": "群众",
+        }
+        sheet.append(
+            [
+                derived[header] if source is None else row.get(source, household.get(source))
+                for header, source in NATIONAL_HEADERS
+            ]
+        )
+    workbook.save(path)
+    return path
+
+
 def model_datasets(household_rows: list[dict], member_rows: list[dict]):
     """The same rows as model field values (tablib), for django-import-export's default ModelResource.
 

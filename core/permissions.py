@@ -48,6 +48,11 @@ class Action(models.TextChoices):
     # An open record's 帮扶措施 and its findings (docs/domain.md §12.10).
     RECORD_MONITORING_MEASURE = "record_monitoring_measure", "登记防返贫监测帮扶措施"
     EDIT_MONITORING_FINDINGS = "edit_monitoring_findings", "修改监测记录的风险和核实情况"
+    # 帮扶力量: 帮扶单位 and 定点帮扶, 驻村工作队 and their members (docs/domain.md §9.3–§9.5).
+    MANAGE_AID_UNIT = "manage_aid_unit", "登记帮扶单位和定点帮扶"
+    MANAGE_VILLAGE_TEAM = "manage_village_team", "派驻和调整驻村工作队"
+    # 帮扶日志: a visit to a household, recorded by the township or the county (docs/domain.md §9.6).
+    RECORD_VISIT = "record_visit", "记录帮扶走访"
     # Reports.
     EXPORT = "export", "导出报表"
     EXPORT_PERSONAL_DATA = "export_personal_data", "导出完整个人信息"
@@ -84,6 +89,9 @@ POLICY: dict[str, frozenset[str]] = {
     Action.UPLOAD_DEPARTMENT_LIST: frozenset({_COUNTY}),
     Action.RECORD_MONITORING_MEASURE: frozenset({_CLERK, _COUNTY}),
     Action.EDIT_MONITORING_FINDINGS: frozenset({_CLERK, _COUNTY}),
+    Action.MANAGE_AID_UNIT: frozenset({_COUNTY, _PROVINCE}),
+    Action.MANAGE_VILLAGE_TEAM: frozenset({_COUNTY}),
+    Action.RECORD_VISIT: frozenset({_CLERK, _COUNTY}),
     Action.EXPORT: frozenset(_READERS),
     Action.EXPORT_PERSONAL_DATA: frozenset(_READERS),  # and the households.view_full_id permission
 }

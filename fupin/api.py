@@ -8,6 +8,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from assessment.api import ApplicationViewSet, CountyRatingViewSet, IncidenceRateViewSet, SampleSurveyViewSet
+from assistance.pairing_api import CoverageViewSet, PairingViewSet
+from assistance.team_api import AidUnitViewSet, TeamMemberViewSet, UnitAssignmentViewSet, VillageTeamViewSet
+from assistance.visit_api import NotVisitedViewSet, VisitViewSet
 from funds.api import AllocationViewSet, DisbursementViewSet, FundSourceViewSet
 from fupin.export_api import ExportJobViewSet
 from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet, ImportJobViewSet
@@ -23,6 +26,8 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("aid-measures", AidMeasureViewSet, basename="aid-measure")
 router.register("helpers", HelperViewSet, basename="helper")
+router.register("pairings", PairingViewSet, basename="pairing")
+router.register("pairing-coverage", CoverageViewSet, basename="pairing-coverage")
 router.register("adjustments", AdjustmentViewSet, basename="adjustment")
 router.register("monitoring-objects", MonitoringObjectViewSet, basename="monitoring-object")
 router.register("monitoring-lines", MonitoringLineViewSet, basename="monitoring-line")
@@ -30,6 +35,12 @@ router.register("monitoring-leads", LeadViewSet, basename="monitoring-lead")
 router.register("department-lists", DepartmentListViewSet, basename="department-list")
 router.register("monitoring-statistics", MonitoringStatisticsViewSet, basename="monitoring-statistics")
 router.register("monitoring-measures", AssistanceMeasureViewSet, basename="monitoring-measure")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("not-visited-households", NotVisitedViewSet, basename="not-visited-household")
+router.register("aid-units", AidUnitViewSet, basename="aid-unit")
+router.register("unit-assignments", UnitAssignmentViewSet, basename="unit-assignment")
+router.register("village-teams", VillageTeamViewSet, basename="village-team")
+router.register("team-members", TeamMemberViewSet, basename="team-member")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("incidence-rates", IncidenceRateViewSet, basename="incidence-rate")
 router.register("county-ratings", CountyRatingViewSet, basename="county-rating")

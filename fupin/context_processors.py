@@ -39,6 +39,15 @@ def navigation(request):
     if user.region_id and user.role != Role.TOWNSHIP_CLERK:
         # The ledger is the county's (docs/domain.md §11.4); a township clerk's scope holds none of it.
         items.append(("扶贫资金", reverse("funds:index"), "funds"))
+    # 帮扶力量 (docs/domain.md §9): one group in the navigation; each part adds its links to it.
+    assistance_nav = []
+    if user.region_id:
+        assistance_nav.append(("驻村工作队", reverse("assistance:teams"), "teams"))
+        assistance_nav.append(("帮扶单位", reverse("assistance:units"), "units"))
+        assistance_nav.append(("结对帮扶覆盖率", reverse("assistance:coverage"), "coverage"))
+        assistance_nav.append(("帮扶责任人", reverse("assistance:helpers"), "helpers"))
+        assistance_nav.append(("帮扶日志", reverse("assistance:visits"), "visits"))
+        assistance_nav.append(("未按期走访", reverse("assistance:not_visited"), "not_visited"))
     if allows(user, Action.EXPORT):
         items.append(("导出", reverse("exports"), "exports"))
     if user.region_id:
@@ -46,4 +55,4 @@ def navigation(request):
     items.append(("接口文档", reverse("swagger-ui"), "api"))
     if user.role == Role.ADMIN or user.is_superuser:
         items.append(("系统管理", reverse("admin:index"), "admin"))
-    return {"nav_items": items, "allowed": Allowed(user)}
+    return {"nav_items": items, "assistance_nav": assistance_nav, "allowed": Allowed(user)}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from assessment.reports import incidence_report, ratings_report
+from assistance import pairing_exports, team_exports, visit_exports
 from core import transfer
 from core.excel import Sheet, write_workbook
 from core.models import AccessAudit, ExportJob
@@ -64,6 +65,16 @@ def reports() -> dict[str, Report]:
             filters=monitoring_exports.check_roster_filters,
         ),
         "monitoring_statistics": Report("防返贫监测统计", monitoring_exports.statistics_sheets),
+        "village_teams": Report(
+            "驻村工作队花名册", team_exports.team_roster, personal=True, count=team_exports.roster_count
+        ),
+        "pairing_coverage": Report("结对帮扶覆盖率（按村）", pairing_exports.coverage_sheet),
+        "visit_log": Report(
+            "帮扶日志（走访记录）",
+            visit_exports.visit_log,
+            count=visit_exports.visit_count,
+            filters=visit_exports.check_visit_filters,
+        ),
     }
 
 

@@ -255,6 +255,10 @@ TRANSFER_STALE_SECONDS = env.int("FUPIN_TRANSFER_STALE_SECONDS", default=300)
 # The child process that reads an uploaded workbook: address space and CPU it may use.
 IMPORT_PARSE_MEMORY_BYTES = env.int("FUPIN_IMPORT_PARSE_MEMORY_BYTES", default=2**30)
 IMPORT_PARSE_SECONDS = env.int("FUPIN_IMPORT_PARSE_SECONDS", default=300)
+# Scanned files of the 帮扶日志 (core/attachments.py): outside MEDIA_ROOT and static, served only through a
+# view that checks the scope; JPEG, PNG or PDF of at most ATTACHMENT_MAX_BYTES.
+PRIVATE_ATTACHMENT_DIR = Path(env.str("FUPIN_PRIVATE_ATTACHMENT_DIR", default=str(VAR_DIR / "private" / "attachments")))
+ATTACHMENT_MAX_BYTES = env.int("FUPIN_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -340,6 +344,9 @@ SPECTACULAR_SETTINGS = {
         "RiskTypeEnum": "monitoring.codes.RiskType",
         "SchoolStatusEnum": "households.codes.SchoolStatus",
         "StepStatusEnum": "assessment.codes.StepStatus",
+        "TeamRoleEnum": "assistance.codes.TeamRole",
+        "UnitLevelEnum": "assistance.codes.UnitLevel",
+        "UnitTypeEnum": "assistance.codes.UnitType",
         "WorkLocationEnum": "households.codes.WorkLocation",
     },
 }

@@ -36,6 +36,7 @@ urlpatterns = [
     path("regions/", include("assessment.region_urls")),
     path("households/", include("households.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("assistance/", include("assistance.urls")),
     path("assessment/", include("assessment.urls")),
     path("funds/", include("funds.urls")),
     path("projects/", include("projects.urls")),

@@ -156,6 +156,13 @@ class HouseholdWriteSerializer(serializers.ModelSerializer):
             **{field: {"required": False} for field in services.LIVING_CONDITION_FIELDS},
         }
 
+    def to_internal_value(self, data):
+        # The phone as read (masked, 138****5678) sent back unchanged keeps the stored number.
+        phone = data.get("phone") if hasattr(data, "get") else None
+        if self.instance is not None and isinstance(phone, str) and phone and phone == self.instance.phone_masked:
+            data = {key: value for key, value in data.items() if key != "phone"}
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
         if self.instance is None:
             # A 一般农户 has no poverty attributes: the service refuses them if given.
@@ -607,7 +614,7 @@ class ImportJobSerializer(serializers.Serializer):
     households_done = serializers.IntegerField(read_only=True)
     households_total = serializers.IntegerField(read_only=True)
     counts = serializers.JSONField(read_only=True)
-    errors = serializers.JSONField(read_only=True, help_text="前 500 处错误（工作表、行、列、原因）")
+    errors = serializers.JSONField(read_only=True, help_text="前 500 处错误（工作表、行、列、姓名、原因）")
     errors_total = serializers.IntegerField(
         source="error_count", read_only=True, help_text="错误总数，含 errors 未列出的"
     )

@@ -3,8 +3,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.urls import reverse_lazy
+from django.utils.html import format_html, format_html_join
 
 from core.forms import BLANK, BootstrapMixin, model_field
+from core.parsing import is_ascii_digits, normalise_digits
 from core.regions import RegionLevel
 from core.years import INCOME_YEAR_LIMITS, YEAR_LIMITS
 from villages.models import Region
@@ -13,6 +16,7 @@ from .codes import (
     INCREASE_REASONS,
     AdjustmentKind,
     AidCategory,
+    Ethnicity,
     Health,
     HelperLevel,
     HouseholdAttribute,
@@ -27,6 +31,9 @@ from .models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, Hous
 
 KEEP_HINT = "留空或保持脱敏值则不修改"
 MASKED_ERROR = "请填写完整号码，或保持脱敏值不变。"
+
+
+CLEAR_PHONE_HELP = "勾选后保存时删除该户的联系电话。"
 
 
 class MaskedNumberField(forms.CharField):
@@ -52,11 +59,69 @@ class MaskedNumberField(forms.CharField):
 
 
 def date_input():
-    return forms.DateInput(attrs={"type": "date"})
+    # ISO, whatever the locale's display format: a type="date" input takes YYYY-MM-DD only.
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 def reason_input():
     return forms.Textarea(attrs={"rows": 2})
+
+
+OTHER_ETHNICITY_CODES = ("97", "98")  # GB 3304's 其他 and 外国血统: the national system's 99 (docs/domain.md §4.7)
+ETHNICITY_ERROR = "请输入民族名称（如 东乡族 或 东乡）或代码（如 26），可从列表中选择。"
+
+
+def parse_ethnicity(text: str) -> str:
+    """民族 as typed: a name with or without 族 ("东乡族", "东乡") or a code ("26", "1"); "" for blank."""
+    typed = "".join(normalise_digits(text or "").split())
+    if not typed:
+        return ""
+    if is_ascii_digits(typed) and len(typed) <= 2:
+        code = typed.zfill(2)
+        code = Ethnicity.OTHER.value if code in OTHER_ETHNICITY_CODES else code
+        if code in Ethnicity.values:
+            return code
+    for code, label in Ethnicity.choices:
+        if typed in (label, label.removesuffix("族"), f"{code}{label}"):
+            return code
+    raise ValidationError(ETHNICITY_ERROR, code="invalid_ethnicity")
+
+
+class EthnicityInput(forms.TextInput):
+    """A text box with the 57 values as a list that filters as the clerk types ("东乡" offers 东乡族;
+    "26" too): 东乡族 is typed, not looked for 27 places down a select. The box shows the name."""
+
+    def format_value(self, value):
+        if value in Ethnicity.values:
+            return Ethnicity(value).label
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        list_id = f"{context['widget']['attrs'].get('id') or name}-options"
+        context["widget"]["attrs"].update({"list": list_id, "autocomplete": "off"})
+        context["list_id"] = list_id
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        context = self.get_context(name, value, attrs)
+        box = self._render(self.template_name, context, renderer)
+        choices = ((label, code, label) for code, label in Ethnicity.choices)
+        options = format_html_join("", '<option value="{}" label="{} {}"></option>', choices)
+        return format_html('{}<datalist id="{}">{}</datalist>', box, context["list_id"], options)
+
+
+class EthnicityField(forms.CharField):
+    widget = EthnicityInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "民族")
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return parse_ethnicity(value)
 
 
 # 登记为: a household to identify as poor, or a 一般农户 registered for 防返贫监测 (docs/domain.md §12.2).
@@ -83,6 +148,8 @@ class HouseholdForm(BootstrapMixin, forms.Form):
     phone = MaskedNumberField(
         label="联系电话", validators=[RegexValidator(r"^[0-9]{7,20}$", "联系电话只能是数字。")], max_length=20
     )
+    # Editing only: a blank box keeps the stored phone (as for the ID numbers), so clearing it is said so.
+    clear_phone = forms.BooleanField(label="删除联系电话", required=False, help_text=CLEAR_PHONE_HELP)
     identification_standard = model_field(Household, "identification_standard")
     attribute = model_field(Household, "attribute", choices=HouseholdAttribute.choices)
     # Left blank, the service says which cause is missing.
@@ -102,13 +169,35 @@ class HouseholdForm(BootstrapMixin, forms.Form):
         self.editing_ordinary = household is not None and household.status == HouseholdStatus.ORDINARY
         if household is not None:
             del self.fields["register_as"]  # the kind is chosen once, at registration
+            self.fields["household_no"].help_text = "留空则保持原户编号"
             self.fields["village"].disabled = True
             self.fields["village"].required = False
             self.fields["phone"].keep(household.phone_masked)
             self.initial["phone"] = household.phone_masked
+            if not household.phone:
+                del self.fields["clear_phone"]  # nothing to delete
+        else:
+            del self.fields["clear_phone"]
         if self.editing_ordinary:
             for name in POVERTY_FORM_FIELDS:
                 del self.fields[name]
+
+    def focus(self, name: str | None = None) -> None:
+        """Put the cursor in field `name` when the page opens (the autofocus attribute: no script), by
+        default in the first field the clerk types: the village, or when it is chosen the 村民小组."""
+        if name is None:
+            chosen = self.fields["village"].disabled or self.initial.get("village")
+            name = "group_name" if chosen else "village"
+        if name in self.fields:
+            self.fields[name].widget.attrs["autofocus"] = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("clear_phone") and cleaned.get("phone"):
+            self.add_error("clear_phone", "已填写新号码时不能同时删除联系电话。")
+        elif cleaned.get("clear_phone"):
+            cleaned["phone"] = ""  # services: an empty phone is no phone
+        return cleaned
 
     @property
     def ordinary(self) -> bool:
@@ -146,7 +235,8 @@ class MemberForm(BootstrapMixin, forms.Form):
     # masked number keeps the stored one (the service keeps it for a blank).
     id_number = forms.CharField(label="身份证号码", max_length=22, required=False)
     relation = model_field(Member, "relation")
-    ethnicity = model_field(Member, "ethnicity")
+    # Left blank, a member takes the 户主's (BaseMemberFormSet.clean).
+    ethnicity = EthnicityField(required=False)
     education = model_field(Member, "education")
     school_status = model_field(Member, "school_status")
     health = forms.MultipleChoiceField(
@@ -163,6 +253,18 @@ class MemberForm(BootstrapMixin, forms.Form):
         self.masks = masks or {}
         if self.masks:
             self.fields["id_number"].help_text = KEEP_HINT
+        # Checked by the save's validator as soon as the box is left (views.id_check, htmx; the number
+        # goes in a POST body, never a URL); the answer lands in the row's .id-check box.
+        self.fields["id_number"].widget.attrs.update(
+            {
+                "hx-post": reverse_lazy("households:id_check"),
+                "hx-trigger": "change",
+                "hx-target": "next .id-check",
+                "hx-swap": "innerHTML",
+                "autocomplete": "off",
+                "inputmode": "text",
+            }
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -186,6 +288,20 @@ class MemberForm(BootstrapMixin, forms.Form):
 
 
 class BaseMemberFormSet(forms.BaseFormSet):
+    def clean(self):
+        """A member whose 民族 is left blank has the 户主's (a family is mostly of one 民族);
+        never over what the clerk typed."""
+        super().clean()
+        rows = [form for _, form in self.kept_forms() if form.is_valid()]
+        head = next((form for form in rows if form.cleaned_data.get("relation") == Relation.HEAD), None)
+        inherited = head.cleaned_data.get("ethnicity") if head is not None else ""
+        for form in rows:
+            if not form.cleaned_data.get("ethnicity"):
+                if inherited:
+                    form.cleaned_data["ethnicity"] = inherited
+                else:
+                    form.add_error("ethnicity", "请填写民族。")
+
     def error_summary(self) -> list[str]:
         lines = list(self.non_form_errors())
         for index, form in self.kept_forms():
@@ -202,6 +318,9 @@ class BaseMemberFormSet(forms.BaseFormSet):
 
 
 MemberFormSet = forms.formset_factory(MemberForm, formset=BaseMemberFormSet, extra=0, can_delete=True)
+# Editing: members are removed only by 成员减少 (with its reason) on the household page, so the rows
+# carry no 删除 the save would refuse.
+EditMemberFormSet = forms.formset_factory(MemberForm, formset=BaseMemberFormSet, extra=0, can_delete=False)
 
 
 class StatusChangeForm(BootstrapMixin, forms.Form):
@@ -228,6 +347,12 @@ class MemberIncreaseForm(MemberForm):
         choices=[(value, label) for value, label in MemberChangeReason.choices if value in INCREASE_REASONS],
     )
     reason = model_field(AdjustmentRecord, "reason", widget=reason_input())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ethnicity"].required = True  # no 户主 row on this form to take it from
+        for name in ("hx-post", "hx-trigger", "hx-target", "hx-swap"):  # the household page has no check box
+            self.fields["id_number"].widget.attrs.pop(name, None)
 
     def service_data(self) -> dict:
         """services.add_member's arguments: the member, and why they joined."""

@@ -8,6 +8,7 @@ on it without recomputing.
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Q
 from django.utils import timezone
 
 from core.codes import ParameterKey
@@ -67,6 +68,31 @@ MAX_ROAD_DISTANCE_KM = 50  # docs/domain.md §3.7 plausibility limits
 MAX_ARABLE_MU_PER_PERSON = 50
 
 
+# Who needs a current 帮扶责任人 (docs/domain.md §9.1): every household of the register that is 未脱贫
+# or 已脱贫 (脱贫不脱帮扶: the 过渡期 keeps 帮扶 in place), and every household with an open monitoring
+# record (识别中 or 监测中, shown by `monitoring_category`), a 一般农户 included. `needs_helper_q`
+# (lists, coverage, pairing) and `helper_need` (one household's 疑点) state the same rule;
+# tests/assistance/test_coverage.py checks that they agree on every status.
+REGISTER_STATUSES = (HouseholdStatus.POOR, HouseholdStatus.EXITED)
+MONITORED_STATUSES = (HouseholdStatus.EXITED, HouseholdStatus.ORDINARY)
+
+
+def needs_helper_q() -> Q:
+    """The households that need a current helper, as a filter on Household."""
+    return Q(status__in=REGISTER_STATUSES) | (Q(status__in=MONITORED_STATUSES) & ~Q(monitoring_category=""))
+
+
+def helper_need(household) -> str:
+    """Which kind of household needs a current helper, in Chinese ("" when none): the rule of needs_helper_q."""
+    if household.status in MONITORED_STATUSES and household.monitoring_category:
+        return f"监测对象（{household.get_monitoring_category_display()}）"
+    if household.status == HouseholdStatus.POOR:
+        return "未脱贫户"
+    if household.status == HouseholdStatus.EXITED:
+        return "已脱贫户"
+    return ""
+
+
 @dataclass(frozen=True)
 class QualityWarning:
     code: str
@@ -100,8 +126,8 @@ def household_warnings(household, *, members=None, incomes=None, open_assignment
     phone = household.phone or ""
     if phone and (len(phone) != 11 or not is_ascii_digits(phone)):
         warn("phone_length", "联系电话不是11位数字。")
-    if household.status == HouseholdStatus.POOR and not open_assignments:
-        warn("no_helper", "未脱贫户没有结对帮扶责任人。")
+    if not open_assignments and (need := helper_need(household)):
+        warn("no_helper", f"{need}没有结对帮扶责任人。")
 
     if active and household.housing_area_m2 == 0:
         warn("housing_area_zero", "住房面积为0。")

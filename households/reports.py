@@ -11,9 +11,14 @@ from .codes import AidCategory, HouseholdStatus
 from .idnumbers import mask_phone
 from .income import net_income_per_capita
 from .models import AidMeasure, Household, IncomeRecord, Member
-from .resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET, REGISTRATION_FIELDS
+from .resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, IDENTIFIER_FIELDS, MEMBER_COLUMNS, MEMBER_SHEET
 
 CHUNK = 5000
+
+
+def text_columns(columns) -> frozenset[int]:
+    """The identifier columns (IDs, phones, 户编号): text cells, so a number typed over one in Excel stays whole."""
+    return frozenset(position for position, column in enumerate(columns, start=1) if column.field in IDENTIFIER_FIELDS)
 
 
 def _households(user, prefix: str):
@@ -35,7 +40,7 @@ def household_roster(user, prefix: str, *, full: bool = False, title: str = "贫
                 row.append(column.label(value))
             yield row
 
-    return Sheet(title, [column.header for column in columns], generate())
+    return Sheet(title, [column.header for column in columns], generate(), text_columns=text_columns(columns))
 
 
 def member_roster(user, prefix: str, *, full: bool = False, title: str = "家庭成员", **_) -> Sheet:
@@ -54,7 +59,8 @@ def member_roster(user, prefix: str, *, full: bool = False, title: str = "家庭
         for values in rows.iterator(chunk_size=CHUNK):
             yield [column.label(value) for column, value in zip(columns, values, strict=True)]
 
-    return Sheet(title, [column.header for column in columns], generate(), widths={3: 22})
+    headers = [column.header for column in columns]
+    return Sheet(title, headers, generate(), widths={3: 22}, text_columns=text_columns(columns))
 
 
 def publicity_roster(user, prefix: str, **_) -> Sheet:
@@ -155,13 +161,4 @@ def collection_form(user, prefix: str, *, full: bool = False, **_) -> list[Sheet
     return [
         household_roster(user, prefix, full=full, title=HOUSEHOLD_SHEET),
         member_roster(user, prefix, full=full, title=MEMBER_SHEET),
-    ]
-
-
-def blank_template() -> list[Sheet]:
-    """The empty 采集表 the import page offers: headers of every importable column (户状态: blank or 一般农户)."""
-    household_headers = [c.header for c in HOUSEHOLD_COLUMNS if not c.export_only or c.field in REGISTRATION_FIELDS]
-    return [
-        Sheet(HOUSEHOLD_SHEET, household_headers, iter(())),
-        Sheet(MEMBER_SHEET, [c.header for c in MEMBER_COLUMNS if not c.export_only], iter(())),
     ]

@@ -1,10 +1,8 @@
 """Read paths of the registry: scoped querysets, never a Python loop over households."""
 
-import pghistory.models
 from django.db.models import Prefetch, Q
 
 from core.codes import ParameterKey
-from core.models import User
 from core.parsing import is_ascii_digits, optional_region_code
 from core.policy import PolicyParameterMissing, policy_value
 from core.regions import RegionLevel, code_at, code_prefix, level_of
@@ -126,54 +124,6 @@ def income_rows(household) -> list[dict]:
 def year_lock(*, household_id: int, year: int) -> HouseholdYearLock | None:
     """The lock on a household's `year`, if an approval settled it; its `reason` names the approval."""
     return HouseholdYearLock.objects.filter(household_id=household_id, year=year).first()
-
-
-HIDDEN_HISTORY_FIELDS = {
-    "id",
-    "version",
-    "updated_at",
-    "created_at",
-    "id_number",
-    "id_number_hash",
-    "phone",
-    "head_name_initials",
-    "warning_count",
-}
-
-
-def household_history(household, members, limit: int = 50) -> list[dict]:
-    """The audit trail (django-pghistory events) of a household and its members, newest first.
-
-    Each entry names the changed fields by their Chinese labels; encrypted values never appear.
-    """
-    events = []
-    for tracked in ([household], list(members)):  # tracks() takes objects of one model at a time
-        if tracked:
-            events += pghistory.models.Events.objects.tracks(*tracked).order_by("-pgh_created_at")[:limit]
-    events = sorted(events, key=lambda event: event.pgh_created_at, reverse=True)[:limit]
-    # Events.pgh_context is the context's metadata: {"user": id, "url": ..., "reason": ...}.
-    user_ids = {(event.pgh_context or {}).get("user") for event in events}
-    usernames = dict(User.objects.filter(pk__in=[pk for pk in user_ids if pk]).values_list("pk", "username"))
-    names = {str(member.pk): member.name for member in members}
-    labels = {field.name: str(field.verbose_name) for model in (Household, Member) for field in model._meta.fields}
-    entries = []
-    for event in events:
-        metadata = event.pgh_context or {}
-        changed = [labels.get(field, field) for field in (event.pgh_diff or {}) if field not in HIDDEN_HISTORY_FIELDS]
-        if event.pgh_label != "insert" and not changed:
-            continue  # only bookkeeping columns changed (version, 疑点 count)
-        is_member = event.pgh_obj_model == "households.Member"
-        entries.append(
-            {
-                "at": event.pgh_created_at,
-                "subject": names.get(str(event.pgh_obj_id), "成员") if is_member else "户信息",
-                "action": "新建" if event.pgh_label == "insert" else "修改",
-                "changed": changed,
-                "user": usernames.get(metadata.get("user"), "系统"),
-                "reason": metadata.get("reason", ""),
-            }
-        )
-    return entries
 
 
 def living_conditions(household) -> list[tuple[str, str]]:

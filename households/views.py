@@ -22,8 +22,11 @@ from core.scoping import get_visible_or_404
 from villages.models import Region
 
 from . import selectors, services
+from .codes import Relation
+from .entry import check_id_number, default_ethnicity, default_identified_year
 from .forms import (
     AidMeasureForm,
+    EditMemberFormSet,
     HelperAssignForm,
     HouseholdFilterForm,
     HouseholdForm,
@@ -33,11 +36,12 @@ from .forms import (
     MemberIncreaseForm,
     StatusChangeForm,
 )
+from .history import household_history
 from .idnumbers import holds_long_number, id_search_hash
-from .imports import commit_import, error_workbook, start_import
+from .imports import commit_import, error_file, start_import
 from .models import Helper, HistoricalLoad, Household, ImportJob
 from .quality import household_warnings
-from .reports import blank_template
+from .template_workbook import blank_template
 
 PAGE_SIZE = 50
 ID_HASH = re.compile(r"[0-9a-f]{64}")  # households.idnumbers.id_number_hash: HMAC-SHA256, hex
@@ -136,7 +140,7 @@ def household_detail(request, pk):
             "incomes": selectors.income_rows(household),
             "warnings": household_warnings(household, members=members),
             # Members who left are part of the history too.
-            "history": selectors.household_history(household, household.members.all()),
+            "history": household_history(household, household.members.all()),
             "living_conditions": selectors.living_conditions(household),
             **empty_forms(ACTIONS, request.user, household),
             "nav_active": "households",
@@ -147,6 +151,9 @@ def household_detail(request, pk):
 @login_required
 def household_create(request):
     return household_form(request, household=None)
+
+
+SAVE_AND_NEXT = "next"  # the value of the 保存并新增下一户 button (name "then")
 
 
 @login_required
@@ -176,9 +183,10 @@ def household_form(request, household):
     editing = household is not None
     # A role that may not save the form is told so before typing a household into it (403).
     require(request.user, Action.EDIT_HOUSEHOLD if editing else Action.REGISTER_HOUSEHOLD)
+    formset_class = EditMemberFormSet if editing else MemberFormSet
     if request.method == "POST":
         form = HouseholdForm(request.POST, user=request.user, household=household)
-        formset = MemberFormSet(request.POST, prefix="members", form_kwargs={"masks": member_masks(household)})
+        formset = formset_class(request.POST, prefix="members", form_kwargs={"masks": member_masks(household)})
         if form.is_valid() and formset.is_valid():
             kept = formset.kept_forms()
             row_of = [index for index, _ in kept]
@@ -201,6 +209,8 @@ def household_form(request, household):
                         members=member_data,
                         ordinary=form.ordinary,
                     )
+                    if request.POST.get("then") == SAVE_AND_NEXT:
+                        return save_and_next(request, household, ordinary=form.ordinary)
                     messages.success(
                         request,
                         f"已登记为一般农户：户编号 {household.household_no}。一般农户不是建档立卡贫困户，"
@@ -224,7 +234,7 @@ def household_form(request, household):
             user=request.user,
             household=household,
         )
-        formset = MemberFormSet(
+        formset = EditMemberFormSet(
             prefix="members",
             initial=[
                 {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk, "id_number": m.id_number_masked}
@@ -233,8 +243,10 @@ def household_form(request, household):
             form_kwargs={"masks": member_masks(household)},
         )
     else:
-        form = HouseholdForm(user=request.user, initial={"identified_year": 2020})
-        formset = MemberFormSet(prefix="members", initial=[{"relation": "01"}])
+        form = HouseholdForm(user=request.user, initial=new_household_initial(request))
+        region = form.initial.get("village") or request.user.region_id
+        formset = MemberFormSet(prefix="members", initial=[{"relation": "01", "ethnicity": default_ethnicity(region)}])
+    focus_first_field(form, formset)
     return render(
         request,
         "households/form.html",
@@ -248,6 +260,42 @@ def household_form(request, household):
     )
 
 
+def new_household_initial(request) -> dict:
+    """A new form's defaults: the current work year, and the village of the household saved just
+    before (保存并新增下一户 passes it as ?village=) when it is one of the clerk's."""
+    initial = {"identified_year": default_identified_year()}
+    village = request.GET.get("village", "")
+    if is_ascii_digits(village) and Region.objects.visible_to(request.user).filter(code=village).exists():
+        initial["village"] = village
+    return initial
+
+
+def focus_first_field(form, formset) -> None:
+    """The cursor starts in the first field to type, or after a refusal in the first field in error."""
+    if not form.is_bound:
+        form.focus()
+        return
+    for field in form.errors:
+        if field in form.fields and not form.fields[field].disabled:
+            form.focus(field)
+            return
+    for member_form in formset.forms:
+        for field in member_form.errors:
+            if field in member_form.fields:
+                member_form.fields[field].widget.attrs["autofocus"] = True
+                return
+
+
+def save_and_next(request, household, *, ordinary: bool):
+    """保存并新增下一户: a fresh form in the same village, the saved household named in the message."""
+    kind = "一般农户" if ordinary else "拟识别户"
+    messages.success(
+        request,
+        f"已登记{household.head_name}户为{kind}（户编号 {household.household_no}），请录入下一户。",
+    )
+    return redirect(f"{reverse('households:create')}?village={household.village_id}")
+
+
 @login_required
 def member_row(request):
     """htmx: one more empty member row for the formset."""
@@ -256,9 +304,29 @@ def member_row(request):
         raise Http404
     member_form = MemberFormSet(prefix="members").empty_form  # carries the DELETE box
     member_form.prefix = f"members-{index}"
-    # The relation starts empty: the clerk chooses it (a second 户主 would be refused anyway).
-    member_form.initial = {"ethnicity": "01", "health": ["01"], "work_months": 0}
+    # The relation starts empty: the clerk chooses it (a second 户主 would be refused anyway). The 民族
+    # is the region's default; the page replaces it with the 户主's as the row arrives (static/js/fupin.js).
+    member_form.initial = {
+        "ethnicity": default_ethnicity(request.user.region_id),
+        "health": ["01"],
+        "work_months": 0,
+    }
     return render(request, "households/_member_row.html", {"member_form": member_form})
+
+
+@login_required
+@require_POST
+def id_check(request):
+    """htmx: the ID number of a member row, checked by the save's validator as the clerk leaves the box:
+    the birth date and gender it holds, or why it is refused. Nothing is stored or logged."""
+    # htmx posts the whole form; the box that was left names itself in the HX-Trigger-Name header.
+    name = request.htmx.trigger_name if request.htmx and request.htmx.trigger_name else ""
+    if not name.endswith("id_number"):
+        name = next((key for key in request.POST if key.endswith("id_number")), "")
+    typed = request.POST.get(name, "")
+    response = render(request, "households/_id_check.html", {"check": check_id_number(typed[:40])})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -313,6 +381,11 @@ def _assign_helper(data, user, household):
     )
 
 
+def joining_ethnicity(household) -> str:
+    head = household.members.filter(is_active=True, relation=Relation.HEAD).values_list("ethnicity", flat=True)
+    return head.first() or default_ethnicity(household.village_id)
+
+
 # Each action of the household page: its form, the service it calls, what the clerk is told.
 ACTIONS = {
     "adjust": FormAction(
@@ -323,7 +396,10 @@ ACTIONS = {
     ),
     "member_add": FormAction(
         "increase_form",
-        form_of(MemberIncreaseForm, prefix="add"),
+        # A member who joins starts with the 户主's 民族, or the region's default.
+        lambda data, user, household: MemberIncreaseForm(
+            data, prefix="add", initial={"ethnicity": joining_ethnicity(household)}
+        ),
         lambda data, user, household: services.add_member(user=user, household_id=household.pk, **data),
         "已新增成员。",
     ),
@@ -418,7 +494,13 @@ def import_detail(request, pk):
     if job is None:
         raise Http404
     template = "households/_import_status.html" if request.htmx else "households/import_detail.html"
-    context = {"job": job, "nav_active": "import", "transfer_hours": settings.TRANSFER_FILE_HOURS}
+    workbook = error_file(job) if job.errors else None
+    context = {
+        "job": job,
+        "nav_active": "import",
+        "transfer_hours": settings.TRANSFER_FILE_HOURS,
+        "error_workbook_ready": workbook is not None and workbook.exists(),
+    }
     return render(request, template, context)
 
 
@@ -438,18 +520,18 @@ def import_commit(request, pk):
 
 @login_required
 def import_errors(request, pk):
-    """The bad rows as uploaded, with a 原因 column."""
+    """The uploaded file with its errors marked (imports/error_workbook.py): to the uploader only, never cached."""
     job = ImportJob.objects.filter(pk=pk, user=request.user).first()
-    if job is None or not job.errors or job.file_path() is None:
+    path = error_file(job) if job is not None and job.errors else None
+    if path is None or not path.exists():
         raise Http404("错误报告不存在或已过期。")
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed (and so deleted) by the response
-    error_workbook(job, handle.name)
-    return private_download(handle, f"错误行-{job.original_name}")
+    stem = job.original_name.rsplit(".", 1)[0]
+    return private_download(path.open("rb"), f"{stem}-错误标注.xlsx")
 
 
 @login_required
 def import_template(request):
-    """The blank 采集表 with the official headers of both sheets."""
+    """The blank 采集表: both official sheets with their lists, 填表说明, and the user's villages (我的村)."""
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    write_workbook(handle.name, blank_template())
+    write_workbook(handle.name, blank_template(request.user))
     return FileResponse(open(handle.name, "rb"), as_attachment=True, filename="贫困户采集表模板.xlsx")

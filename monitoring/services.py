@@ -25,6 +25,7 @@ from core.scoping import get_visible_or_404
 from core.text import clean_text
 from households.codes import HouseholdStatus, MonitoringCategory
 from households.models import Household
+from households.services import refresh_warning_count
 
 from .codes import MAX_RISK_TYPES, OPEN_STATUSES, DiscoveryWay, EliminationMode, MonitoringStatus, RiskType
 from .income import assessed_income, line_for
@@ -68,6 +69,7 @@ def validate_risk_types(risk_types: list[str]) -> list[str]:
 def _set_household_category(household_id: int, category: str) -> None:
     """The household's category is its open record's ("" when none); its version rises (an edit in flight is stale)."""
     Household.objects.filter(pk=household_id).update(monitoring_category=category, version=F("version") + 1)
+    refresh_warning_count(household_id)  # an open record needs a helper (households/quality.py helper_need)
 
 
 @transaction.atomic

@@ -48,8 +48,9 @@ def _isolated_cache():
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path_factory):
-    """Exports and uploads of a test land in a temporary directory, never in var/media."""
+    """Exports, uploads and scanned attachments of a test land in temporary directories, never in var/."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.PRIVATE_ATTACHMENT_DIR = tmp_path_factory.mktemp("attachments")
 
 
 @pytest.fixture(autouse=True)

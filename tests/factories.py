@@ -76,9 +76,10 @@ def household_with_members(village: Region, size: int = 3, status: str = Househo
 
 
 def populate(village: Region, township: Region) -> Household:
-    """One of everything a township holds: household, members, income, year lock, adjustment, measure, helper."""
+    """One of everything a township holds: household, members, income, year lock, adjustment, measure, helper, visit."""
     from django.utils import timezone
 
+    from assistance.models import Visit
     from households.models import (
         AdjustmentRecord,
         AidMeasure,
@@ -97,11 +98,23 @@ def populate(village: Region, township: Region) -> Household:
     AidMeasure.objects.create(household=household, category="01", year=2019, description="养殖")
     helper = Helper.objects.create(name="干部", unit="镇政府", level="4", region=township)
     HelperAssignment.objects.create(helper=helper, household=household, start_date=date(2019, 1, 1))
+    Visit.objects.create(household=household, helper=helper, visited_on=date(2024, 3, 1), findings="入户走访")
     populate_assessment(household, village)
     populate_projects(household, village)
     populate_funds(household, village)
     populate_monitoring(village)
+    populate_village_teams(village, township)
     return household
+
+
+def populate_village_teams(village: Region, township: Region) -> None:
+    """A 帮扶单位 of the township assigned to the village, and the village's team with a 第一书记."""
+    from assistance.models import AidUnit, TeamMember, UnitAssignment, VillageTeam
+
+    unit = AidUnit.objects.create(name=f"{township.name}帮扶单位", unit_type="1", level="4", region=township)
+    UnitAssignment.objects.create(unit=unit, region=village, start_date=date(2020, 1, 1))
+    team = VillageTeam.objects.create(village=village, unit=unit, start_date=date(2020, 1, 1))
+    TeamMember.objects.create(team=team, name="第一书记", unit=unit.name, role="1", start_date=date(2020, 1, 1))
 
 
 def populate_monitoring(village: Region) -> None:

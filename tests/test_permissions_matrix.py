@@ -16,15 +16,19 @@ case runs in a savepoint rolled back afterwards, against one world built once pe
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -35,12 +39,13 @@ from rest_framework.test import APIClient
 from assessment import services as assessment_services
 from assessment import views as assessment_views
 from assessment.codes import ApplicationAction, ApplicationKind
+from assistance.models import AidUnit, TeamMember, UnitAssignment, VillageTeam, Visit
 from core.codes import Role
 from core.models import ExportJob
 from core.permissions import Action, allows
 from funds.models import Allocation, Disbursement, FundSource
 from households.income import INCOME_ITEMS
-from households.models import AdjustmentRecord, AidMeasure, Helper, ImportJob, IncomeRecord
+from households.models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, ImportJob, IncomeRecord
 from monitoring.models import AssistanceMeasure, DepartmentList, MonitoringLead, MonitoringLine, MonitoringObject
 from monitoring.services import apply_decision, start_identification
 from projects import views as project_views
@@ -110,6 +115,11 @@ class World:
         self.member = self.household.members.exclude(relation="01").first()
         self.candidate = household_with_members(self.village, status="CANDIDATE")
         self.helper = Helper.objects.create(name="干部", unit="镇政府", level="4", region=self.township)
+        # 结对帮扶: a second helper, and an open pairing of the first to move or end (assistance/pairing.py).
+        self.helper2 = Helper.objects.create(name="村干部", unit="红柳村村委会", level="5", region=self.township)
+        self.pairing = HelperAssignment.objects.create(
+            helper=self.helper, household=household_with_members(self.village), start_date=TODAY - timedelta(days=30)
+        )
         self.aid_measure = AidMeasure.objects.create(
             household=self.household, category="01", year=2019, description="养殖"
         )
@@ -122,8 +132,10 @@ class World:
             reason="新识别",
         )
         self._monitoring()
+        self._village_teams()
         self._projects()
         self._funds()
+        self._visit()
         self._applications()
         self.imports = {name: self._import_job(user) for name, user in self.users.items()}
         self.historical_imports = {
@@ -164,6 +176,17 @@ class World:
         self.department_list = DepartmentList.objects.create(
             user=self.users["county"], county=self.county, department="YB", risk_type="01", status="DONE"
         )
+
+    def _village_teams(self):
+        """A unit of the county assigned to the village, its team there with a 第一书记; a village without a team."""
+        start = date(2024, 1, 1)
+        self.aid_unit = AidUnit.objects.create(name="县农业农村局", unit_type="1", level="3", region=self.county)
+        self.unit_assignment = UnitAssignment.objects.create(unit=self.aid_unit, region=self.village, start_date=start)
+        self.village_team = VillageTeam.objects.create(village=self.village, unit=self.aid_unit, start_date=start)
+        self.team_member = TeamMember.objects.create(
+            team=self.village_team, name="马书记", unit="县农业农村局", role="1", start_date=start
+        )
+        self.teamless_village = region("622926101202", "白杨村")
 
     def _projects(self):
         self.project = Project.objects.create(
@@ -208,6 +231,20 @@ class World:
         )
         self.notice_objection = NoticeObjection.objects.create(
             notice=self.notice, content="异议", received_on=TODAY, recorded_by=self.declarer
+        )
+
+    def _visit(self):
+        """A visit of the household recorded by the clerk, with a scan in the private store (assistance/visits.py)."""
+        name = f"{'0' * 31}1.png"
+        Path(settings.PRIVATE_ATTACHMENT_DIR, name).write_bytes(b"\x89PNG\r\n\x1a\n")
+        self.visit = Visit.objects.create(
+            household=self.household,
+            visited_on=TODAY,
+            findings="入户走访",
+            attachment=name,
+            attachment_name="照片.png",
+            attachment_type="image/png",
+            recorded_by=self.users["clerk"],
         )
 
     def _funds(self):
@@ -404,6 +441,30 @@ def monitoring_payload(world, user):
     return {"household": world.exited.pk, **{key: str(value) for key, value in VISIT.items() if key != "risk_types"}}
 
 
+def pairing_upload(world):
+    """A one-row 结对名单 pairing the world's household (assistance/pairing_imports.py)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["帮扶责任人姓名", "工作单位", "隶属关系", "联系电话", "户编号", "结对日期"])
+    book.active.append(["李明", "县农业农村局", "县直", "", world.household.household_no, TODAY.isoformat()])
+    handle = io.BytesIO()
+    book.save(handle)
+    return SimpleUploadedFile("结对名单.xlsx", handle.getvalue())
+
+
+def roster_upload(world):
+    """A one-row 驻村工作队花名册 for the world's village (assistance/team_imports.py)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["村代码", "姓名", "工作单位", "职务", "联系电话", "到岗日期"])
+    book.active.append([world.village.code, "赵队员", "县农业农村局", "队员", "13900001111", TODAY.isoformat()])
+    handle = io.BytesIO()
+    book.save(handle)
+    return SimpleUploadedFile("花名册.xlsx", handle.getvalue())
+
+
 def household_payload(world, user):
     return {
         "village": world.village.code,
@@ -486,6 +547,26 @@ API: dict[tuple[str, str], list[Case]] = {
             Action.PAIR_HELPER,
             data=lambda w, u: {"name": "王", "unit": "镇政府", "level": "4", "region": w.township.code},
         )
+    ],
+    ("POST", "/api/v1/pairings/bulk/"): [
+        Case(
+            Action.PAIR_HELPER,
+            data=lambda w, u: {"helper": w.helper.pk, "households": [w.household.pk], "start_date": TODAY.isoformat()},
+        )
+    ],
+    ("POST", "/api/v1/pairings/move/"): [
+        Case(
+            Action.PAIR_HELPER,
+            data=lambda w, u: {
+                "from_helper": w.helper.pk,
+                "to_helper": w.helper2.pk,
+                "reason": "工作调动",
+                "date": TODAY.isoformat(),
+            },
+        )
+    ],
+    ("POST", "/api/v1/pairings/{id}/end/"): [
+        Case(Action.PAIR_HELPER, ident("pairing"), lambda w, u: {"end_date": TODAY.isoformat()})
     ],
     ("POST", "/api/v1/helpers/{id}/assign/"): [
         Case(
@@ -725,6 +806,67 @@ API: dict[tuple[str, str], list[Case]] = {
             },
         )
     ],
+    ("POST", "/api/v1/aid-units/"): [
+        Case(Action.MANAGE_AID_UNIT, data=lambda w, u: {"name": "东西部协作单位", "unit_type": "6", "level": "2"})
+    ],
+    ("PATCH", "/api/v1/aid-units/{id}/"): [
+        Case(
+            Action.MANAGE_AID_UNIT,
+            ident("aid_unit"),
+            lambda w, u: {"name": "县农业农村局（更名）", "unit_type": "1", "level": "3"},
+        )
+    ],
+    ("POST", "/api/v1/aid-units/{id}/assign/"): [
+        Case(
+            Action.MANAGE_AID_UNIT,
+            ident("aid_unit"),
+            lambda w, u: {"region": w.county.code, "start_date": TODAY.isoformat()},
+        )
+    ],
+    ("POST", "/api/v1/unit-assignments/{id}/end/"): [
+        Case(Action.MANAGE_AID_UNIT, ident("unit_assignment"), lambda w, u: {"end_date": TODAY.isoformat()})
+    ],
+    ("POST", "/api/v1/village-teams/"): [
+        Case(
+            Action.MANAGE_VILLAGE_TEAM,
+            data=lambda w, u: {"village": w.teamless_village.code, "start_date": TODAY.isoformat()},
+        )
+    ],
+    ("POST", "/api/v1/village-teams/{id}/members/"): [
+        Case(
+            Action.MANAGE_VILLAGE_TEAM,
+            ident("village_team"),
+            lambda w, u: {"name": "王队员", "unit": "县农业农村局", "role": "3", "start_date": TODAY.isoformat()},
+        )
+    ],
+    ("POST", "/api/v1/village-teams/{id}/end/"): [
+        Case(Action.MANAGE_VILLAGE_TEAM, ident("village_team"), lambda w, u: {"end_date": TODAY.isoformat()})
+    ],
+    ("POST", "/api/v1/team-members/{id}/replace/"): [
+        Case(
+            Action.MANAGE_VILLAGE_TEAM,
+            ident("team_member"),
+            lambda w, u: {
+                "name": "李书记",
+                "unit": "省财政厅",
+                "start_date": TODAY.isoformat(),
+                "reason": "调回原单位",
+            },
+        )
+    ],
+    ("POST", "/api/v1/team-members/{id}/end/"): [
+        Case(
+            Action.MANAGE_VILLAGE_TEAM,
+            ident("team_member"),
+            lambda w, u: {"end_date": TODAY.isoformat(), "reason": "召回"},
+        )
+    ],
+    ("POST", "/api/v1/visits/"): [
+        Case(
+            Action.RECORD_VISIT,
+            data=lambda w, u: {"household": w.household.pk, "visited_on": TODAY.isoformat(), "findings": "入户走访"},
+        )
+    ],
     ("POST", "/api/v1/exports/"): [
         Case(
             Action.EXPORT,
@@ -743,6 +885,18 @@ API: dict[tuple[str, str], list[Case]] = {
 # Reads: every role in scope reads (404 outside); the objects named in their URLs.
 API_READS: dict[str, Callable | None] = {
     "/api/v1/adjustments/": None,
+    "/api/v1/visits/": None,
+    "/api/v1/visits/{id}/": ident("visit"),
+    "/api/v1/visits/{id}/attachment/": ident("visit"),
+    "/api/v1/not-visited-households/": None,
+    "/api/v1/aid-units/": None,
+    "/api/v1/aid-units/{id}/": ident("aid_unit"),
+    "/api/v1/unit-assignments/": None,
+    "/api/v1/unit-assignments/{id}/": ident("unit_assignment"),
+    "/api/v1/village-teams/": None,
+    "/api/v1/village-teams/{id}/": ident("village_team"),
+    "/api/v1/team-members/": None,
+    "/api/v1/team-members/{id}/": ident("team_member"),
     "/api/v1/adjustments/{id}/": ident("adjustment"),
     "/api/v1/aid-measures/": None,
     "/api/v1/aid-measures/{id}/": ident("aid_measure"),
@@ -761,6 +915,9 @@ API_READS: dict[str, Callable | None] = {
     "/api/v1/fund-sources/{id}/": ident("source"),
     "/api/v1/helpers/": None,
     "/api/v1/helpers/{id}/": ident("helper"),
+    "/api/v1/pairings/": None,
+    "/api/v1/pairings/{id}/": ident("pairing"),
+    "/api/v1/pairing-coverage/": None,
     "/api/v1/households/": None,
     "/api/v1/households/{id}/": H,
     "/api/v1/households/{id}/incomes/": H,
@@ -908,6 +1065,7 @@ HTML: dict[str, list[Page] | str] = {
     "households:list": READ,
     "households:create": [Page(None, Case(Action.REGISTER_HOUSEHOLD, data=household_form))],
     "households:member_row": READ,
+    "households:id_check": READ,  # a POST that checks a typed number and stores nothing (issue 16)
     "households:import": [
         Page(None, Case(Action.IMPORT_COLLECTION_FORM, data=lambda w, u: {"file": w.upload()}, visible=anyone)),
         Page(
@@ -928,6 +1086,23 @@ HTML: dict[str, list[Page] | str] = {
     ],
     "households:import_errors": READ,
     "households:detail": READ,
+    "assistance:visits": READ,
+    "assistance:not_visited": READ,
+    "assistance:visit_detail": READ,
+    "assistance:visit_attachment": READ,
+    "assistance:visit_new": [
+        Page(pk("household"), Case(Action.RECORD_VISIT, data=lambda w, u: {"visited_on": TODAY, "findings": "走访"}))
+    ],
+    # A visit is corrected by its recorder only (assistance/visits.py correct_visit): the world's clerk.
+    "assistance:visit_edit": [
+        Page(
+            pk("visit"),
+            Case(
+                lambda w, u: u == w.users["clerk"],
+                data=lambda w, u: {"visited_on": TODAY, "findings": "更正", "reason": "录入有误"},
+            ),
+        )
+    ],
     "monitoring:list": READ,
     "monitoring:detail": READ,
     "monitoring:add_measure": [
@@ -989,6 +1164,38 @@ HTML: dict[str, list[Page] | str] = {
             ),
         )
     ],
+    "assistance:pairing": READ,
+    "assistance:coverage": READ,
+    "assistance:helpers": READ,
+    "assistance:helper_detail": READ,
+    "assistance:pairing_village": [
+        Page(
+            lambda w, u: {"code": w.village.code},
+            Case(
+                Action.PAIR_HELPER,
+                data=lambda w, u: {
+                    "helper": w.helper.pk,
+                    "start_date": TODAY.isoformat(),
+                    "households": w.household.pk,
+                },
+            ),
+        )
+    ],
+    "assistance:helper_move": [
+        Page(
+            pk("helper"),
+            Case(
+                Action.PAIR_HELPER,
+                data=lambda w, u: {
+                    "to_helper": w.helper2.pk,
+                    "reason": "工作调动",
+                    "date": TODAY.isoformat(),
+                    "move_all": "on",
+                },
+            ),
+        )
+    ],
+    "assistance:pairing_import": [Page(None, Case(Action.PAIR_HELPER, data=lambda w, u: {"file": pairing_upload(w)}))],
     "households:assign_helper": [
         Page(
             pk("household"),
@@ -1195,6 +1402,99 @@ HTML: dict[str, list[Page] | str] = {
     ],
     "monitoring:department_list_detail": READ,
     "monitoring:department_list_report": READ,
+    # 帮扶单位, 定点帮扶 and 驻村工作队 (assistance/team_views.py).
+    "assistance:units": READ,
+    "assistance:unit_detail": READ,
+    "assistance:unit_create": [
+        Page(
+            None,
+            Case(
+                Action.MANAGE_AID_UNIT,
+                data=lambda w, u: {
+                    "name": "东西部协作单位",
+                    "unit_type": "6",
+                    "level": "2",
+                    "region_code": u.region_id or "",
+                },
+            ),
+        )
+    ],
+    "assistance:unit_edit": [
+        Page(
+            pk("aid_unit"),
+            Case(
+                Action.MANAGE_AID_UNIT,
+                data=lambda w, u: {"name": "县农业农村局（更名）", "unit_type": "1", "level": "3"},
+            ),
+        )
+    ],
+    "assistance:unit_assign": [
+        Page(
+            pk("aid_unit"),
+            Case(
+                Action.MANAGE_AID_UNIT,
+                data=lambda w, u: {"region_code": w.county.code, "start_date": TODAY.isoformat()},
+            ),
+        )
+    ],
+    "assistance:assignment_end": [
+        Page(
+            pk("unit_assignment"),
+            Case(Action.MANAGE_AID_UNIT, data=lambda w, u: {"end_date": TODAY.isoformat()}),
+        )
+    ],
+    "assistance:teams": READ,
+    "assistance:missing_teams": READ,
+    "assistance:team_detail": READ,
+    "assistance:team_create": [
+        Page(
+            None,
+            Case(
+                Action.MANAGE_VILLAGE_TEAM,
+                data=lambda w, u: {"village_code": w.teamless_village.code, "start_date": TODAY.isoformat()},
+            ),
+        )
+    ],
+    "assistance:team_end": [
+        Page(pk("village_team"), Case(Action.MANAGE_VILLAGE_TEAM, data=lambda w, u: {"end_date": TODAY.isoformat()}))
+    ],
+    "assistance:member_add": [
+        Page(
+            pk("village_team"),
+            Case(
+                Action.MANAGE_VILLAGE_TEAM,
+                data=lambda w, u: {
+                    "name": "王队员",
+                    "unit": "县农业农村局",
+                    "role": "3",
+                    "start_date": TODAY.isoformat(),
+                },
+            ),
+        )
+    ],
+    "assistance:member_replace": [
+        Page(
+            pk("team_member"),
+            Case(
+                Action.MANAGE_VILLAGE_TEAM,
+                data=lambda w, u: {
+                    "name": "李书记",
+                    "unit": "省财政厅",
+                    "start_date": TODAY.isoformat(),
+                    "reason": "调回原单位",
+                },
+            ),
+        )
+    ],
+    "assistance:member_end": [
+        Page(
+            pk("team_member"),
+            Case(Action.MANAGE_VILLAGE_TEAM, data=lambda w, u: {"end_date": TODAY.isoformat(), "reason": "召回"}),
+        )
+    ],
+    "assistance:roster_import": [
+        Page(None, Case(Action.MANAGE_VILLAGE_TEAM, data=lambda w, u: {"file": roster_upload(w)}, visible=anyone))
+    ],
     # Check names and ok/failed only, no data: docker-compose and the load balancer call it unauthenticated.
     "health": "public",
 }

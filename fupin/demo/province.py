@@ -30,8 +30,8 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
-from core.codes import Role
-from core.models import User
+from core.codes import Evidence, ParameterKey, Role
+from core.models import PolicyParameter, User
 from core.regions import RegionLevel, child_code, code_prefix, county_of
 from households.codes import (
     Education,
@@ -50,7 +50,7 @@ from households.names import pinyin_initials
 from households.services import record_historical_load
 from villages.models import County, Region, Village, VillagePopulation
 
-from . import monitoring, story
+from . import assistance_pairing, assistance_teams, assistance_visits, monitoring, story
 
 DEMO_PASSWORD = "fupin-demo-2026"  # noqa: S105 - published demo password, works only with FUPIN_DEMO=1
 DEFAULT_HOUSEHOLDS = 20_000
@@ -512,6 +512,19 @@ DEMO_USERS = [
 ]
 
 
+def default_ethnicity_row(county_code: str, ethnicities: dict[str, int]) -> None:
+    """A county most of whose people are of one 民族 other than 汉族 (东乡族自治县: 东乡族) starts its
+    household forms with it: the county's DEFAULT_ETHNICITY parameter (docs/domain.md §4.7)."""
+    code, share = max(ethnicities.items(), key=lambda item: item[1])
+    if code != Ethnicity.HAN and share * 2 > sum(ethnicities.values()):
+        PolicyParameter.objects.update_or_create(
+            key=ParameterKey.DEFAULT_ETHNICITY,
+            year=None,
+            region_id=county_code,
+            defaults={"value": int(code), "evidence": Evidence.PROPOSAL, "source": "演示数据：该县多数人口的民族"},
+        )
+
+
 def demo_clerk_township() -> str:
     """The first township of the poverty county: demo_clerk's scope."""
     return (
@@ -627,7 +640,13 @@ def village_profile(village_code: str, plan: VillagePlan, rng: random.Random) ->
 
 # The chapters told after the bulk load, in order, each a function of the StoryCast returning
 # what it made: 2014–2020 (fupin/demo/story.py), then monitoring from 2021 (fupin/demo/monitoring.py).
-CHAPTERS = [story.tell_story, monitoring.tell_monitoring]
+CHAPTERS = [
+    story.tell_story,
+    monitoring.tell_monitoring,
+    assistance_teams.tell_teams,
+    assistance_pairing.tell_pairing,
+    assistance_visits.tell_visits,
+]
 
 
 @transaction.atomic
@@ -651,6 +670,7 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
                 is_west=True,
                 planned_exit_year=story.COUNTY_EXIT_YEARS[code] if is_poverty else None,
             )
+            default_ethnicity_row(code, ethnicities)
     villages = [region for region in regions if region.level == RegionLevel.VILLAGE]
     plans = village_plans(villages, rng)
     Village.objects.bulk_create(

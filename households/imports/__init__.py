@@ -7,8 +7,9 @@ No registry rule is repeated here: every household goes through
 households.services.register_households / update_household.
 """
 
+from .error_workbook import error_file
 from .guard import MAX_UPLOAD_BYTES, UploadRefused, check_upload
-from .jobs import commit_import, error_workbook, run_import, start_import, validate_or_commit
+from .jobs import commit_import, run_import, start_import, validate_or_commit
 from .run import ImportResult, import_file, import_rows
 from .sheets import ParsedRow, SheetError, read_sheets
 
@@ -20,7 +21,7 @@ __all__ = [
     "UploadRefused",
     "check_upload",
     "commit_import",
-    "error_workbook",
+    "error_file",
     "import_file",
     "import_rows",
     "read_sheets",

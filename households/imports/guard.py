@@ -1,6 +1,7 @@
 """The upload guard: anything that is not a plain .xlsx of sane size is refused by its content,
 before a parser sees it (a renamed CSV, a macro workbook, a zip bomb, a sheet declared larger
-than any 采集表, a shared-string table declared with billions of entries).
+than any 采集表, a shared-string table declared with billions of entries). A 采集表 may also be
+an .xls or a .csv (by the upload's name), each checked to be what it claims.
 
 The checks read only the zip directory and the first bytes of a few parts, so they are cheap
 enough for the upload request itself. What a file can still hide (a cell far outside its
@@ -42,21 +43,33 @@ class UploadRefused(ValidationError):
     """The file is refused before any parsing (not xlsx, too large, a zip bomb)."""
 
 
+# What a 采集表 may be (imports/sheets.py reads all three); other uploads stay .xlsx only.
+COLLECTION_FORMATS = (".xlsx", ".xls", ".csv")
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file an .xls is
+
+
+def upload_suffix(uploaded, accepted: tuple[str, ...] = (".xlsx",)) -> str:
+    """The stored file's suffix: the upload's own when accepted, else .xlsx (its content decides)."""
+    suffix = Path(str(getattr(uploaded, "name", "") or "")).suffix.lower()
+    return suffix if suffix in accepted else ".xlsx"
+
+
 def upload_problems(uploaded) -> list[str]:
     """What is wrong with an upload before it is stored (none, too large), in Chinese."""
     if uploaded is None:
-        return ["请选择要上传的 .xlsx 文件。"]
+        return ["请选择要上传的 .xlsx、.xls 或 .csv 文件。"]
     if uploaded.size > MAX_UPLOAD_BYTES:
         return [f"文件过大，上限为 {MAX_UPLOAD_BYTES // 2**20} MB。"]
     return []
 
 
-def store_checked_upload(uploaded, directory: Path) -> str:
+def store_checked_upload(uploaded, directory: Path, *, accepted: tuple[str, ...] = (".xlsx",)) -> str:
     """Write the upload under a random name in `directory` and check it (check_upload); its name.
 
+    The name keeps the upload's suffix when it is `accepted` (the 采集表: COLLECTION_FORMATS).
     A refused file is deleted at once and the refusal raised as ValidationError keyed `file`.
     """
-    stored = f"{uuid.uuid4().hex}.xlsx"
+    stored = f"{uuid.uuid4().hex}{upload_suffix(uploaded, accepted)}"
     path = directory / stored
     with path.open("wb") as handle:
         for chunk in uploaded.chunks():
@@ -70,10 +83,21 @@ def store_checked_upload(uploaded, directory: Path) -> str:
 
 
 def check_upload(path: Path) -> None:
-    """Refuse anything that is not a plain xlsx of sane size, by content, before the workbook is read."""
+    """Refuse anything that is not a plain xlsx (or, stored as such, an .xls or a .csv) of sane
+    size, by content, before the workbook is read."""
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
         raise UploadRefused(f"文件过大（{size / 2**20:.1f} MB），上限为 {MAX_UPLOAD_BYTES // 2**20} MB。")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if path.suffix.lower() == ".xls":
+        if head != OLE2_MAGIC:
+            raise UploadRefused("文件不是 Excel 97-2003 的 .xls 文件（按内容判断，与扩展名无关）。")
+        return  # calamine reads it in the bounded child process, which bounds the rest
+    if path.suffix.lower() == ".csv":
+        if head.startswith((b"PK\x03\x04", OLE2_MAGIC)):
+            raise UploadRefused("文件不是 CSV 文本文件（按内容判断，与扩展名无关）；Excel 文件请保存为 .xlsx 上传。")
+        return  # decoded (UTF-8 or GB18030) in the bounded child process
     with path.open("rb") as handle:
         if handle.read(4) != b"PK\x03\x04":
             raise UploadRefused("文件不是 Excel 2007 及以上版本的 .xlsx 文件（按内容判断，与扩展名无关）。")

@@ -12,31 +12,37 @@ from django.core.exceptions import ValidationError
 from core.parsing import is_ascii_digits
 
 from ..codes import Relation
-from ..resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
-from .sheets import HISTORICAL_FIELDS, ParsedRow, SheetError
+from ..resources import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from .sheets import HEADER_OF, HISTORICAL_FIELDS, ParsedRow, SheetError
 
 HOUSEHOLD_IMPORT_FIELDS = [c.field for c in HOUSEHOLD_COLUMNS if not c.export_only and c.field not in ("village_id",)]
 MEMBER_IMPORT_FIELDS = [c.field for c in MEMBER_COLUMNS if not c.export_only and c.field != "household__household_no"]
-HEADER_OF = {c.field: c.header for c in HOUSEHOLD_COLUMNS + MEMBER_COLUMNS}
+__all__ = ["HEADER_OF", "household_data", "map_errors", "member_data", "same_values"]
 
 
 def household_data(values: dict, *, historical: bool = False) -> dict:
-    """A 贫困户 row as the `data` of the registry services (with its status and exit year in a historical load)."""
+    """A 贫困户 row as the `data` of the registry services (with its status and exit year in a historical load).
+
+    A column the file does not have is left out (an existing household keeps its value); a blank
+    cell of a text or multi-choice column is "" or [] (it clears the value).
+    """
     fields = [*HOUSEHOLD_IMPORT_FIELDS, *HISTORICAL_FIELDS] if historical else HOUSEHOLD_IMPORT_FIELDS
     data = {name: values[name] for name in fields if name in values and values[name] is not None}
-    if "*" in (data.get("phone") or ""):
-        del data["phone"]  # a masked phone from an export keeps the stored number
-    data["other_causes"] = values.get("other_causes") or []
+    if "other_causes" in values:
+        data["other_causes"] = values["other_causes"] or []
     for name in ("group_name", "phone", "main_cause"):
-        data.setdefault(name, "")
+        if name in values:
+            data.setdefault(name, "")
     return data
 
 
 def member_data(values: dict) -> dict:
-    """A 家庭成员 row as one of the `members` of the registry services."""
+    """A 家庭成员 row as one of the `members` of the registry services (absent columns left out)."""
     data = {name: values[name] for name in MEMBER_IMPORT_FIELDS if name in values and values[name] is not None}
-    data["health"] = values.get("health") or []
-    data.setdefault("work_months", 0)
+    if "health" in values:
+        data["health"] = values["health"] or []
+    if "work_months" in values:
+        data.setdefault("work_months", 0)
     return data
 
 
@@ -62,16 +68,18 @@ def map_errors(error: ValidationError, household_row: ParsedRow, member_rows: li
     for key, reasons in messages.items():
         parts = key.split(".")
         if parts[0] == "members" and len(parts) == 3 and is_ascii_digits(parts[1]) and int(parts[1]) < len(member_rows):
-            row = member_rows[int(parts[1])].row
-            mapped += [SheetError(MEMBER_SHEET, row, HEADER_OF.get(parts[2], parts[2]), reason) for reason in reasons]
+            row = member_rows[int(parts[1])]
+            mapped += [row.error(parts[2], reason) for reason in reasons]
         elif parts[0] == "members":
             # A count rule (one 户主): point at the extra 户主, else at the household's first member.
             heads = [row for row in member_rows if row.values.get("relation") == Relation.HEAD]
             target = heads[1] if len(heads) > 1 else (member_rows[0] if member_rows else None)
-            sheet = MEMBER_SHEET if target else HOUSEHOLD_SHEET
-            row = target.row if target else household_row.row
-            mapped += [SheetError(sheet, row, "与户主关系", reason) for reason in reasons]
+            mapped += [(target or household_row).error("relation", reason) for reason in reasons]
         else:
-            column = HEADER_OF.get(key) or {"village": "所在村代码"}.get(key, "户编号")
-            mapped += [SheetError(HOUSEHOLD_SHEET, household_row.row, column, reason) for reason in reasons]
+            if key == "village":  # the cell the village was given in: its code, or its name
+                by_name = household_row.values.get("village__name") and "village_id" not in household_row.values
+                key = "village__name" if by_name else "village_id"
+            if key not in HEADER_OF:
+                key = "household_no"
+            mapped += [household_row.error(key, reason) for reason in reasons]
     return mapped

@@ -9,6 +9,7 @@ through update_household. A 历史数据导入 (`historical`) loads only househo
 registry, each with its status and years, and records the load (services/historical.py).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,14 +17,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 
+from core.regions import RegionLevel
+from villages.models import Region
+
 from .. import services
-from ..codes import HouseholdStatus
-from ..idnumbers import id_number_hash, normalize_id_number
+from ..codes import Gender, HouseholdStatus
+from ..idnumbers import id_number_hash, mask_phone, normalize_id_number
 from ..models import Household, Member
-from ..resources import HOUSEHOLD_SHEET, MEMBER_SHEET
+from ..resources import HOUSEHOLD_SHEET
 from .guard import check_upload
 from .rows import HOUSEHOLD_IMPORT_FIELDS, MEMBER_IMPORT_FIELDS, household_data, map_errors, member_data, same_values
-from .sheets import ParsedRow, SheetError, read_sheets
+from .sheets import ParsedRow, ReadResult, SheetError, is_masked, read_file
 
 
 @dataclass
@@ -38,6 +42,8 @@ class ImportResult:
     members_unchanged: int = 0
     errors: list[SheetError] = field(default_factory=list)
     committed: bool = False
+    # How the file was read (import_file sets it): layouts, normalisations, notes (sheets.ReadResult).
+    reading: ReadResult | None = None
 
     def counts(self) -> dict:
         return {
@@ -76,19 +82,36 @@ def _apply_existing(user, existing: Household, household_row: ParsedRow, member_
     values = household_row.values
     data = household_data(values)
     members = [member_data(row.values) for row in member_rows]
+    refused: dict[str, list[str]] = {}
     if values.get("village_id") and values["village_id"] != existing.village_id:
-        raise ValidationError({"village_id": ["所在村与系统中该户的不一致；迁移请使用动态调整。"]})
+        refused["village_id"] = ["所在村与系统中该户的不一致；迁移请使用动态调整。"]
+    if is_masked(data.get("phone")):
+        if data["phone"] == mask_phone(existing.phone or ""):
+            del data["phone"]  # the clerk's own masked export: the stored number stays
+        else:
+            refused["phone"] = [MASKED_MISMATCH.format(what="联系电话", whose="该户的号码")]
     current = {member.id_number_hash: member for member in existing.active_members}
     matched = []
-    for member in members:
-        try:
-            hashed = id_number_hash(normalize_id_number(member.get("id_number", "")))
-        except ValidationError:
-            hashed = None
-        found = current.get(hashed)
+    for position, member in enumerate(members):
+        typed = member.get("id_number", "")
+        if is_masked(typed):
+            found = _masked_member(typed, member.get("name"), existing.active_members, matched)
+            if found is None:
+                refused[f"members.{position}.id_number"] = [
+                    MASKED_MISMATCH.format(what="证件号码", whose="该户成员的号码")
+                ]
+            else:
+                member["id_number"] = found.id_number  # the stored number, which the mask shows
+        else:
+            try:
+                found = current.get(id_number_hash(normalize_id_number(typed)))
+            except ValidationError:
+                found = None
         if found is not None:
             member["id"] = found.pk
         matched.append(found)
+    if refused:
+        raise ValidationError(refused)
     members_same = [
         found is not None and same_values(found, member, MEMBER_IMPORT_FIELDS[:1] + MEMBER_IMPORT_FIELDS[2:])
         for found, member in zip(matched, members, strict=True)
@@ -109,6 +132,122 @@ def _apply_existing(user, existing: Household, household_row: ParsedRow, member_
     result.households_changed += 1
     result.members_changed += members_same.count(False)
     result.members_unchanged += members_same.count(True)
+
+
+MASKED_MISMATCH = "{what}是脱敏值（含*），与系统中{whose}不一致；请填写完整号码。"
+MASKED_NEW = "{what}是脱敏值（含*）：新登记的{whom}须填写完整号码。"
+
+
+def _masked_member(masked: str, name, members: list[Member], taken: list) -> Member | None:
+    """The one member of the household whose stored number the mask shows (by name when two do)."""
+    shown = masked.replace("＊", "*")
+    candidates = [
+        member
+        for member in members
+        if member not in taken
+        and len(member.id_number_masked) == len(shown)
+        and member.id_number_masked[:6] == shown[:6]
+        and member.id_number_masked[-4:] == shown[-4:]
+        and set(shown[6:-4]) == {"*"}
+    ]
+    if len(candidates) > 1:
+        candidates = [member for member in candidates if member.name == name]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _masked_in_new(row: ParsedRow, members: list[ParsedRow]) -> list[SheetError]:
+    """A new household cannot take a masked number: there is no stored one it could mean."""
+    errors = []
+    if is_masked(row.values.get("phone")):
+        errors.append(row.error("phone", MASKED_NEW.format(what="联系电话", whose="", whom="户")))
+    for member in members:
+        if is_masked(member.values.get("id_number")):
+            errors.append(member.error("id_number", MASKED_NEW.format(what="证件号码", whose="", whom="成员")))
+    return errors
+
+
+def resolve_villages(user, household_rows: list[ParsedRow]) -> list[SheetError]:
+    """A village given by name (所在村) becomes its code when exactly one village of the user's
+    scope has that name; none or several (named with their townships and codes) is an error."""
+    wanted = {
+        row.values["village__name"]
+        for row in household_rows
+        if not row.values.get("village_id") and row.values.get("village__name")
+    }
+    if not wanted:
+        return []
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for code, name, township in (
+        Region.objects.visible_to(user)
+        .filter(level=RegionLevel.VILLAGE, name__in=wanted)
+        .values_list("code", "name", "parent__name")
+        .order_by("code")
+    ):
+        found[name].append((code, township))
+    errors = []
+    for row in household_rows:
+        name = row.values.get("village__name")
+        if row.values.get("village_id") or not name:
+            continue
+        candidates = found.get(name, [])
+        if len(candidates) == 1:
+            row.values["village_id"] = candidates[0][0]
+        elif not candidates:
+            errors.append(row.error("village__name", f"您管辖范围内没有名为“{name}”的行政村；请填写12位的所在村代码。"))
+        else:
+            listed = "、".join(f"{township}{name}（{code}）" for code, township in candidates[:5])
+            errors.append(
+                row.error("village__name", f"您管辖范围内有{len(candidates)}个“{name}”：{listed}；请填写所在村代码。")
+            )
+    return errors
+
+
+def _id_birth_and_gender(number) -> tuple[str, str] | None:
+    """YYYYMMDD and the Gender code an ID number says (15 or 18 digits), or None when it is not one."""
+    if not isinstance(number, str) or is_masked(number):
+        return None
+    if len(number) == 18 and number[:17].isascii() and number[:17].isdigit():
+        return number[6:14], Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
+    if len(number) == 15 and number.isascii() and number.isdigit():
+        return "19" + number[6:12], Gender.MALE if int(number[14]) % 2 else Gender.FEMALE
+    return None
+
+
+def cross_checks(household_rows: list[ParsedRow], by_number: dict[str, list[ParsedRow]]) -> list[SheetError]:
+    """家庭人口数 against the member rows, 出生日期 and 性别 against the ID number: a file that
+    says two things is an error naming both values (the registry keeps the derived ones)."""
+    errors = []
+    for row in household_rows:
+        declared = row.values.get("member_count")
+        if declared is not None:
+            actual = len(by_number.get(row.values.get("household_no") or "", []))
+            if declared != actual:
+                errors.append(
+                    row.error("member_count", f"家庭人口数填写为{declared}，但文件中该户有{actual}名成员，请核对。")
+                )
+    labels = dict(Gender.choices)
+    for rows in by_number.values():
+        for member in rows:
+            birth, gender = member.values.get("birth_date"), member.values.get("gender")
+            if birth is None and gender is None:
+                continue
+            derived = _id_birth_and_gender(member.values.get("id_number"))
+            if derived is None:
+                continue  # no number to compare with: the number's own error is reported
+            if birth is not None and f"{birth:%Y%m%d}" != derived[0]:
+                from_id = f"{derived[0][:4]}-{derived[0][4:6]}-{derived[0][6:]}"
+                errors.append(
+                    member.error(
+                        "birth_date", f"出生日期{birth:%Y-%m-%d}与证件号码中的出生日期{from_id}不一致，请核对。"
+                    )
+                )
+            if gender is not None and gender != derived[1]:
+                errors.append(
+                    member.error(
+                        "gender", f"性别“{labels[gender]}”与证件号码所示的“{labels[derived[1]]}”不一致，请核对。"
+                    )
+                )
+    return errors
 
 
 # 户状态 of a new household in a 采集表: blank or 拟识别 registers it 拟识别, 一般农户 a 一般农户
@@ -132,7 +271,7 @@ def _with_known_status(
         if status in NEW_HOUSEHOLD_ORDINARY:
             known.append((row, members, NEW_HOUSEHOLD_ORDINARY[status]))
         else:
-            result.errors.append(SheetError(HOUSEHOLD_SHEET, row.row, "户状态", NEW_STATUS_REFUSAL))
+            result.errors.append(row.error("status", NEW_STATUS_REFUSAL))
     return known
 
 
@@ -141,6 +280,8 @@ def _register_new(
 ) -> list:
     """The file's new households through services.register_households (the preview writes nothing)."""
     pending = _with_known_status(pending, result, historical=historical)
+    for row, members, _ in pending:
+        result.errors += _masked_in_new(row, members)
     entries = [
         services.NewHousehold(
             row.values.get("village_id") or "",
@@ -191,9 +332,10 @@ def import_rows(
     known = {row.values.get("household_no") for row in household_rows}
     for number, rows in by_number.items():
         if number not in known:
-            result.errors += [
-                SheetError(MEMBER_SHEET, row.row, "户编号", "在“贫困户”表中找不到该户编号。") for row in rows
-            ]
+            reason = f"在“{HOUSEHOLD_SHEET}”表中找不到该户编号。" if number else "请填写户编号（用于关联到户）。"
+            result.errors += [row.error("household__household_no", reason) for row in rows]
+    result.errors += resolve_villages(user, household_rows)
+    result.errors += cross_checks(household_rows, by_number)
     seen: dict[str, int] = {}
     pending: list[tuple[ParsedRow, list[ParsedRow]]] = []
     reported = 0
@@ -211,25 +353,16 @@ def import_rows(
                 report(index - len(pending))
                 number = household_row.values.get("household_no")
                 if not number:
-                    result.errors.append(
-                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", "请填写户编号（用于关联家庭成员）。")
-                    )
+                    result.errors.append(household_row.error("household_no", "请填写户编号（用于关联家庭成员）。"))
                     continue
                 if number in seen:
-                    result.errors.append(
-                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", f"与第{seen[number]}行户编号重复。")
-                    )
+                    result.errors.append(household_row.error("household_no", f"与第{seen[number]}行户编号重复。"))
                     continue
                 seen[number] = household_row.row
                 rows = by_number.get(number, [])
                 if historical and number in taken:
                     result.errors.append(
-                        SheetError(
-                            HOUSEHOLD_SHEET,
-                            household_row.row,
-                            "户编号",
-                            "该户已在系统中：历史数据导入只导入尚未登记的户。",
-                        )
+                        household_row.error("household_no", "该户已在系统中：历史数据导入只导入尚未登记的户。")
                     )
                     continue
                 if number not in taken:
@@ -241,9 +374,7 @@ def import_rows(
                     with transaction.atomic():
                         _apply_existing(user, mine[number], household_row, rows, result)
                 except services.StaleEdit:
-                    result.errors.append(
-                        SheetError(HOUSEHOLD_SHEET, household_row.row, "户编号", services.StaleEdit.message)
-                    )
+                    result.errors.append(household_row.error("household_no", services.StaleEdit.message))
                 except ValidationError as error:
                     result.errors += map_errors(error, household_row, rows)
             outcomes = []
@@ -282,14 +413,16 @@ def import_rows(
 def import_file(user, path: Path, *, commit: bool, progress=None, historical: bool = False) -> ImportResult:
     """Guard, read and import one file (validate only, or with `commit` write)."""
     check_upload(path)
-    household_rows, member_rows, errors = read_sheets(path, historical=historical)
-    return import_rows(
+    read = read_file(path, historical=historical)
+    result = import_rows(
         user,
-        household_rows,
-        member_rows,
-        errors,
+        read.households,
+        read.members,
+        read.errors,
         commit=commit,
         progress=progress,
         historical=historical,
         source_name=path.name,
     )
+    result.reading = read
+    return result

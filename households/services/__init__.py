@@ -22,7 +22,7 @@ from .registration import COPY_FROM, REGISTER_CHUNK, NewHousehold, register_hous
 from .status import add_member, change_status, remove_member
 from .support import add_aid_measure, assign_helper, create_helper, end_helper_assignment, save_income
 from .validation import full_clean_or_raise, require_reason
-from .warning_counts import refresh_warning_count, refresh_warning_counts
+from .warning_counts import refresh_warning_count, refresh_warning_counts, refresh_warning_counts_of
 from .year_locks import check_year_open, lock_year, unlock_year
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "record_historical_load",
     "refresh_warning_count",
     "refresh_warning_counts",
+    "refresh_warning_counts_of",
     "register_household",
     "register_households",
     "remove_member",

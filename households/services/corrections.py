@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -35,7 +36,8 @@ def update_household(
     """Correct a household's fields and its members' details, refusing a stale edit.
 
     Members are matched by `id`; adding or removing a member is an adjustment
-    (`add_member` / `remove_member`), never an edit. The version rises by one.
+    (`add_member` / `remove_member`), never an edit. Only the fields that really change are written,
+    and the version rises by one; an unchanged save writes nothing (no version, no history row).
     The edit is the current work year's data: refused while that year of the household is
     locked (docs/domain.md §7.5). The identification year of an identified household is the
     approved 识别's year and is not edited.
@@ -82,38 +84,74 @@ def update_household(
         Household.objects.filter(household_no=merged["household_no"]).exclude(pk=household.pk).exists()
     ):
         raise ValidationError({"household_no": ["户编号已存在。"]})
-    for field, value in merged.items():
-        setattr(household, field, value)
-    household.other_causes = list(household.other_causes or [])
-    updated_members = []
+    merged["other_causes"] = list(merged["other_causes"] or [])
+    changed = assign_changes(household, merged)
+    member_changes: list[tuple[Member, list[str]]] = []
     if members is not None:
         for index, (member_data, number) in enumerate(zip(members, numbers, strict=True)):
             member = current[member_data["id"]]
-            for field in MEMBER_FIELDS:
-                if field in member_data:
-                    setattr(member, field, member_data[field])
-            member.set_id_number(number)
+            typed = {field: member_data[field] for field in MEMBER_FIELDS if field in member_data}
+            fields = assign_changes(member, typed)
+            if number != member.id_number:
+                member.set_id_number(number)
+                fields += ID_DERIVED_FIELDS
             full_clean_or_raise(member, exclude=["household", "id_number_hash"], prefix=f"members.{index}.")
-            updated_members.append(member)
-        head = next(member for member in updated_members if member.relation == Relation.HEAD)
-        household.head_name = head.name
-    household.head_name_initials = pinyin_initials(household.head_name)
+            if fields:
+                member_changes.append((member, fields))
+        head = next(current[member["id"]] for member in members if member.get("relation") == Relation.HEAD)
+        changed += assign_changes(household, {"head_name": head.name, "head_name_initials": pinyin_initials(head.name)})
+    if not changed and not member_changes:
+        # An unchanged save writes nothing: no new version, no history rows (pghistory records row changes).
+        return household
     household.version = F("version") + 1
     full_clean_or_raise(household, exclude=["village", "version"])
     with pghistory.context(reason=reason or "修改户信息"):
-        household.save()
-        if updated_members:
-            try:
-                with transaction.atomic():
-                    # Heads and spouses may swap: clear them first so the partial unique indexes hold.
-                    Member.objects.filter(pk__in=[m.pk for m in updated_members]).update(relation=Relation.OTHER)
-                    for member in updated_members:
-                        member.save()
-            except IntegrityError as error:
-                if "member_one_active_registration" not in str(error):
-                    raise
-                check_not_registered(user, numbers, exclude_member_ids=current.keys())
-                raise
+        household.save(update_fields=[*changed, "version", "updated_at"])
+        save_member_changes(user, member_changes, numbers, exclude_member_ids=current.keys())
     refresh_warning_count(household.pk)
     household.refresh_from_db()
     return household
+
+
+# What set_id_number derives from the number: written together, only when the number changed.
+ID_DERIVED_FIELDS = ["id_number", "id_number_hash", "id_number_masked", "gender", "birth_date"]
+
+
+def assign_changes(instance, values: dict) -> list[str]:
+    """Set `values` on `instance`; the names of the fields whose value really changed.
+
+    Compared as Python values before the save, so a save writes only real changes: an encrypted
+    field (phone) is encrypted anew on every write and would otherwise always differ in the row,
+    and pghistory records every row that changed.
+    """
+    changed = []
+    for field, value in values.items():
+        old = getattr(instance, field)
+        if field == "phone":  # NULL and "" are both "no phone"
+            old, value = old or None, value or None
+        if old != value:
+            setattr(instance, field, value)
+            changed.append(field)
+    return changed
+
+
+def save_member_changes(user, member_changes, numbers, *, exclude_member_ids) -> None:
+    """Save each changed member, only its changed fields."""
+    if not member_changes:
+        return
+    moving = [member.pk for member, fields in member_changes if "relation" in fields]
+    try:
+        with transaction.atomic():
+            if moving:
+                # Heads and spouses may swap: park the moving relations first so the partial unique
+                # indexes hold. The parked value is no one's change: pghistory does not record it
+                # (the next event's diff is taken against the last recorded row).
+                with pgtrigger.ignore("households.Member:update_update"):
+                    Member.objects.filter(pk__in=moving).update(relation="")
+            for member, fields in member_changes:
+                member.save(update_fields=[*fields, "updated_at"])
+    except IntegrityError as error:
+        if "member_one_active_registration" not in str(error):
+            raise
+        check_not_registered(user, numbers, exclude_member_ids=exclude_member_ids)
+        raise

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 
+from core.codes import ParameterKey
 from core.parsing import parse_money, parse_year
 from core.permissions import Action, require
+from core.policy import policy_value
 from core.years import FIRST_INCOME_YEAR
 from villages.models import Region
 
+from ..codes import HelperLevel
 from ..income import INCOME_ITEMS
-from ..models import AidMeasure, Helper, HelperAssignment, Household, IncomeRecord
+from ..models import AidMeasure, Helper, HelperAssignment, Household, HouseholdYearLock, IncomeRecord
 from ..selectors import year_lock
 from .validation import full_clean_or_raise
-from .warning_counts import refresh_warning_count
-from .year_locks import check_year_open
+from .warning_counts import refresh_warning_count, refresh_warning_counts_of
+from .year_locks import check_year_open, locked_message
+
+# The household limit of a helper, by the helper's 隶属关系 (docs/domain.md §9.2).
+HELPER_LIMIT_KEYS = {
+    HelperLevel.PROVINCE: ParameterKey.HELPER_LIMIT_PROVINCE,
+    HelperLevel.CITY: ParameterKey.HELPER_LIMIT_CITY,
+    HelperLevel.COUNTY: ParameterKey.HELPER_LIMIT_COUNTY,
+    HelperLevel.TOWNSHIP: ParameterKey.HELPER_LIMIT_TOWNSHIP,
+    HelperLevel.VILLAGE: ParameterKey.HELPER_LIMIT_VILLAGE,
+}
 
 
 @transaction.atomic
@@ -105,19 +119,101 @@ def create_helper(*, user, region_code: str, name: str, unit: str, level: str, p
     return helper
 
 
+def helper_limit(helper: Helper, *, year: int) -> int:
+    """How many open pairings the helper may have: the parameter of its level, its region's row winning."""
+    return int(policy_value(HELPER_LIMIT_KEYS[helper.level], year=year, region_code=helper.region_id))
+
+
+def open_pairing_count(helper_id: int) -> int:
+    return HelperAssignment.objects.filter(helper_id=helper_id, end_date__isnull=True).count()
+
+
+def open_pairings(plan: list[tuple[Helper, Household, date]], *, reason: str) -> list[HelperAssignment]:
+    """THE way pairings start (单户结对, 批量结对, 调整结对, 导入): every rule of a new pairing, set-based.
+
+    `plan` holds (helper, household, start date) triples; the caller has checked scope and
+    permission and locked the households (in id order); this locks the helpers (in id order), so
+    two batches for one helper count one after the other. Refused, writing nothing: a household
+    already paired with that helper, a start date in a year locked by an approval, or a helper
+    who would hold more open pairings than the limit of his level (docs/domain.md §9.2). A few
+    queries whatever the size of the plan.
+    """
+    if not plan:
+        return []
+    pairs = [(helper.pk, household.pk) for helper, household, _ in plan]
+    if len(set(pairs)) != len(pairs):
+        raise ValidationError({"households": ["同一户与同一帮扶责任人在本次结对中重复出现。"]})
+    helpers = {helper.pk: helper for helper in Helper.objects.select_for_update().filter(pk__in={h for h, _ in pairs})}
+    household_ids = {household.pk for _, household, _ in plan}
+    paired = list(
+        HelperAssignment.objects.filter(
+            helper_id__in=list(helpers), household_id__in=household_ids, end_date__isnull=True
+        ).values_list("helper_id", "household_id", "household__household_no")
+    )
+    clashes = sorted(number for helper_id, household_id, number in paired if (helper_id, household_id) in set(pairs))
+    if clashes:
+        raise ValidationError({"households": [f"以下农户已与所选帮扶责任人结对：{'、'.join(clashes[:10])}。"]})
+    wanted_years = {(household.pk, start.year) for _, household, start in plan}
+    locks = HouseholdYearLock.objects.filter(
+        household_id__in=household_ids, year__in={year for _, year in wanted_years}
+    ).select_related("household", "locked_by")
+    locked = [lock for lock in locks.order_by("household_id") if (lock.household_id, lock.year) in wanted_years]
+    lock = locked[0] if locked else None
+    if lock is not None:
+        message = locked_message(lock, "结对帮扶")
+        raise ValidationError({"start_date": [f"户编号{lock.household.household_no}：{message}"]}, code="year_locked")
+    _check_limits(helpers, plan)
+    with pghistory.context(reason=reason):
+        assignments = HelperAssignment.objects.bulk_create(
+            [
+                HelperAssignment(helper=helpers[helper.pk], household_id=household.pk, start_date=start)
+                for helper, household, start in plan
+            ]
+        )
+    refresh_warning_counts_of(household_ids)
+    return assignments
+
+
+def _check_limits(helpers: dict[int, Helper], plan) -> None:
+    """Refuse (keyed `helper`) every helper the plan takes over his limit, naming the limit and the result."""
+    adding = Counter(helper.pk for helper, _, _ in plan)
+    latest = {}
+    for helper, _, start in plan:
+        latest[helper.pk] = max(latest.get(helper.pk, start), start)
+    held = dict(
+        HelperAssignment.objects.filter(helper_id__in=list(adding), end_date__isnull=True)
+        .values("helper_id")
+        .annotate(count=Count("pk"))
+        .values_list("helper_id", "count")
+    )
+    limits: dict[tuple, int] = {}
+    problems = []
+    for helper_id in sorted(adding):
+        helper = helpers[helper_id]
+        key = (helper.level, helper.region_id, latest[helper_id].year)
+        if key not in limits:
+            limits[key] = helper_limit(helper, year=key[2])
+        result = held.get(helper_id, 0) + adding[helper_id]
+        if result > limits[key]:
+            problems.append(
+                f"{helper.name}（{helper.get_level_display()}）最多结对{limits[key]}户，"
+                f"本次结对后将有{result}户，超出{result - limits[key]}户。"
+            )
+    if problems:
+        more = [f"……共{len(problems)}位帮扶责任人超出上限。"] if len(problems) > 10 else []
+        raise ValidationError({"helper": problems[:10] + more}, code="helper_limit")
+
+
 @transaction.atomic
 def assign_helper(*, user, helper_id: int, household_id: int, start_date: date) -> HelperAssignment:
-    """Pair a helper with a household (both in the user's scope); one open pairing per pair."""
+    """Pair a helper with a household (both in the user's scope), through the rules of open_pairings."""
     helper = Helper.objects.visible_to(user).get(pk=helper_id)
     household = Household.objects.visible_to(user).select_for_update().get(pk=household_id)
     require(user, Action.PAIR_HELPER)
     check_year_open(household_id=household.pk, year=start_date.year, what="结对帮扶", key="start_date")
     if HelperAssignment.objects.filter(helper=helper, household=household, end_date__isnull=True).exists():
         raise ValidationError({"helper": ["该帮扶责任人已与此户结对。"]})
-    with pghistory.context(reason="结对帮扶"):
-        assignment = HelperAssignment.objects.create(helper=helper, household=household, start_date=start_date)
-    refresh_warning_count(household.pk)
-    return assignment
+    return open_pairings([(helper, household, start_date)], reason="结对帮扶")[0]
 
 
 @transaction.atomic

@@ -25,6 +25,13 @@ def refresh_warning_counts(prefix: str = "", chunk_size: int = 500) -> int:
     """
     households = Household.objects.within_prefix(prefix) if prefix else Household.objects.all()
     ids = list(households.order_by("pk").values_list("pk", flat=True))
+    refresh_warning_counts_of(ids, chunk_size=chunk_size)
+    return len(ids)
+
+
+def refresh_warning_counts_of(household_ids, chunk_size: int = 500) -> None:
+    """Recount the 疑点 of the given households, a chunk at a time (a bulk pairing, a bulk load)."""
+    ids = sorted(set(household_ids))
     for start in range(0, len(ids), chunk_size):
         batch = list(
             Household.objects.filter(pk__in=ids[start : start + chunk_size])
@@ -41,4 +48,3 @@ def refresh_warning_counts(prefix: str = "", chunk_size: int = 500) -> int:
                 )
             )
         Household.objects.bulk_update(batch, ["warning_count"])
-    return len(ids)

@@ -64,3 +64,129 @@
     }
   });
 })();
+
+// --- 结对帮扶 (assistance/pairing_views.py): 全选 and the count of ticked households -------------
+(function () {
+  "use strict";
+  // A checkbox [data-select-all=NAME] ticks every enabled checkbox name=NAME of its form; a span
+  // [data-selected-count] in the form shows how many are ticked.
+  function showCount(form) {
+    var counter = form && form.querySelector("[data-selected-count]");
+    if (counter) {
+      counter.textContent = form.querySelectorAll("input[type=checkbox][name='households']:checked").length;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || box.type !== "checkbox") { return; }
+    var form = box.form;
+    if (!form) { return; }
+    var group = box.dataset.selectAll;
+    if (group) {
+      form.querySelectorAll("input[type=checkbox][name='" + group + "']").forEach(function (item) {
+        if (!item.disabled) { item.checked = box.checked; }
+      });
+    } else if (box.name) {
+      var all = form.querySelector("[data-select-all='" + box.name + "']");
+      if (all) {
+        var items = form.querySelectorAll("input[type=checkbox][name='" + box.name + "']");
+        all.checked = items.length > 0 && Array.prototype.every.call(items, function (item) { return item.checked; });
+      }
+    }
+    showCount(form);
+  });
+})();
+
+// --- The household form's fast entry (issue 16): [data-entry-form] ------------------------------
+// Enter moves to the next field instead of sending half a household (the buttons save); a new member
+// row takes the 户主's 民族 and gets the cursor; the 户主's 民族, when changed, follows to the rows
+// whose 民族 the clerk has not typed.
+(function () {
+  "use strict";
+
+  var FOCUSABLE = "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), button:not([disabled]), a[href]";
+
+  function entryForm(element) { return element && element.closest ? element.closest("form[data-entry-form]") : null; }
+
+  function visible(element) { return element.offsetParent !== null; }
+
+  function nextField(form, current) {
+    var fields = Array.prototype.filter.call(form.querySelectorAll(FOCUSABLE), visible);
+    var index = fields.indexOf(current);
+    return index >= 0 ? fields[index + 1] : null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var form = entryForm(target);
+    if (!form || event.key !== "Enter" || event.isComposing || event.shiftKey || event.ctrlKey || event.altKey) { return; }
+    if (!target.matches("input, select") || target.matches("[type=submit], [type=button]")) { return; }
+    event.preventDefault();
+    var next = nextField(form, target);
+    if (next) { next.focus(); }
+  });
+
+  function rows(form) { return Array.prototype.slice.call(form.querySelectorAll("#member-rows tr.member-row")); }
+
+  function ethnicityBox(row) { return row.querySelector("input[name$='-ethnicity']"); }
+
+  function headRow(form) {
+    var all = rows(form);
+    var head = all.filter(function (row) {
+      var relation = row.querySelector("select[name$='-relation']");
+      return relation && relation.value === "01";
+    })[0];
+    return head || all[0] || null;
+  }
+
+  function headEthnicity(form) {
+    var head = headRow(form);
+    var box = head ? ethnicityBox(head) : null;
+    return box ? box.value : "";
+  }
+
+  // Rows the server rendered with a 民族 other than the 户主's were typed by the clerk: kept.
+  document.querySelectorAll("form[data-entry-form]").forEach(function (form) {
+    var value = headEthnicity(form);
+    var head = headRow(form);
+    rows(form).forEach(function (row) {
+      var box = ethnicityBox(row);
+      if (box && row !== head && box.value !== value) { box.dataset.typed = "1"; }
+    });
+  });
+
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    var form = entryForm(box);
+    if (!form || !box.matches("input[name$='-ethnicity']")) { return; }
+    var head = headRow(form);
+    if (head && head.contains(box)) {
+      rows(form).forEach(function (row) {
+        var other = ethnicityBox(row);
+        if (other && row !== head && !other.dataset.typed) { other.value = box.value; }
+      });
+    } else {
+      box.dataset.typed = "1";
+    }
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var row = event.detail.elt;
+    var form = entryForm(row);
+    if (!form || !row.matches || !row.matches("tr.member-row")) { return; }
+    var box = ethnicityBox(row);
+    var value = headEthnicity(form);
+    if (box && value && row !== headRow(form)) { box.value = value; }
+    var name = row.querySelector("input[name$='-name']");
+    if (name) { name.focus(); }
+  });
+
+  // 删除 hides its row (above): the cursor goes back to + 添加成员 rather than into nowhere.
+  document.addEventListener("click", function (event) {
+    var remove = event.target.closest("[data-remove-row]");
+    var form = entryForm(remove);
+    if (!form) { return; }
+    var add = form.querySelector("#add-member");
+    if (add) { window.setTimeout(function () { add.focus(); }, 0); }
+  });
+})();

@@ -17,10 +17,12 @@ import json
 import os
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import hypothesis
 import pytest
 import schemathesis
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
@@ -32,6 +34,7 @@ from schemathesis.core.failures import FailureGroup
 
 from assessment import services
 from assessment.models import Application
+from assistance.models import AidUnit, TeamMember, UnitAssignment, VillageTeam, Visit
 from core.codes import Role
 from core.models import ExportJob
 from funds.models import Allocation
@@ -97,6 +100,11 @@ def dataset(db):
         "allocations": allocation.pk,
         "disbursements": allocation.disbursements.get().pk,
         "regions": village.code,
+        "aid-units": AidUnit.objects.get(region=township).pk,
+        "unit-assignments": UnitAssignment.objects.get(region=village).pk,
+        "village-teams": VillageTeam.objects.get(village=village).pk,
+        "team-members": TeamMember.objects.get(team__village=village).pk,
+        "visits": visit_with_scan(household, users["township_clerk"]).pk,
     }
     others = {
         "household_version": household.version,
@@ -106,6 +114,21 @@ def dataset(db):
         "notice_objection": notice.objections.get().pk,
     }
     return users, ids, jobs, others
+
+
+def visit_with_scan(household, recorder) -> Visit:
+    """A 帮扶日志 entry whose scan is in the private store (assistance/visits.py, core/attachments.py)."""
+    name = f"{'0' * 31}1.png"
+    Path(settings.PRIVATE_ATTACHMENT_DIR, name).write_bytes(b"\x89PNG\r\n\x1a\n")
+    return Visit.objects.create(
+        household=household,
+        visited_on=date(2019, 3, 1),
+        findings="入户走访",
+        attachment=name,
+        attachment_name="照片.png",
+        attachment_type="image/png",
+        recorded_by=recorder,
+    )
 
 
 def valid_bodies(ids: dict, others: dict, username: str) -> dict:
@@ -132,6 +155,7 @@ def valid_bodies(ids: dict, others: dict, username: str) -> dict:
             "description": "养殖",
             "amount": "100.00",
         },
+        "POST /api/v1/visits/": {"household": others["neighbour"], "visited_on": today, "findings": "入户走访"},
         "POST /api/v1/helpers/": {"name": "李四", "unit": "县扶贫办", "level": "3", "region": TOWNSHIP},
         "POST /api/v1/helpers/{id}/assign/": {"household": others["neighbour"], "start_date": "2019-02-01"},
         "POST /api/v1/adjustments/": {
@@ -206,6 +230,20 @@ def valid_bodies(ids: dict, others: dict, username: str) -> dict:
             "approving_households": 5,
         },
         "POST /api/v1/exports/": {"report": "households", "region": VILLAGE},
+        "POST /api/v1/aid-units/": {"name": "县农业农村局", "unit_type": "1", "level": "3"},
+        "POST /api/v1/village-teams/": {"village": "622926102201", "start_date": today},
+        "POST /api/v1/village-teams/{id}/members/": {
+            "name": "王队员",
+            "unit": "县农业农村局",
+            "role": "3",
+            "start_date": today,
+        },
+        "POST /api/v1/team-members/{id}/replace/": {
+            "name": "李书记",
+            "unit": "省财政厅",
+            "start_date": today,
+            "reason": "调回",
+        },
     }
 
 

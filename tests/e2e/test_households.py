@@ -75,7 +75,7 @@ def fill_member(page: Page, index: int, name: str, id_number: str, relation: str
     page.locator(f"#id_members-{index}-name").fill(name)
     page.locator(f"#id_members-{index}-id_number").fill(id_number)
     page.locator(f"#id_members-{index}-relation").select_option(label=relation)
-    page.locator(f"#id_members-{index}-ethnicity").select_option(label="东乡族")
+    page.locator(f"#id_members-{index}-ethnicity").fill("东乡族")  # typed: a box with a list (issue 16)
     for box in page.locator(f'input[name="members-{index}-health"]').all():
         box.set_checked(box.get_attribute("value") == health)
 

@@ -10,6 +10,7 @@ from assessment.models import (
     ReductionPlan,
     SampleSurvey,
 )
+from assistance.models import AidUnit, TeamMember, UnitAssignment, VillageTeam, Visit
 from funds.models import Allocation, Disbursement, FundSource
 from households.models import (
     AdjustmentRecord,
@@ -68,6 +69,11 @@ def test_every_scoped_model_is_known_here():
         AssistanceMeasure,
         MonitoringLead,
         DepartmentList,
+        AidUnit,
+        UnitAssignment,
+        VillageTeam,
+        TeamMember,
+        Visit,
     }
 
 

@@ -11,7 +11,7 @@ from core.regions import RegionLevel
 from fupin.demo import load_demo
 from households.codes import Relation
 from households.idnumbers import birth_date_of, gender_of, id_number_hash, mask_id_number
-from households.models import HistoricalLoad, Household, Member
+from households.models import Helper, HistoricalLoad, Household, Member
 from villages.models import County, Region, Village, VillagePopulation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,6 +35,7 @@ def fingerprint() -> str:
 
 def wipe():
     from assessment.models import Application, ReductionPlan, SampleSurvey
+    from assistance.models import AidUnit, TeamMember, UnitAssignment, VillageTeam
     from monitoring.models import DepartmentList, MonitoringLead, MonitoringObject
 
     # The story's applications, plans and surveys, the load's audit row and its loader (the
@@ -49,6 +50,10 @@ def wipe():
     User.objects.filter(is_demo=True).delete()
     Member.objects.all().delete()
     Household.objects.all().delete()
+    Helper.objects.all().delete()  # 结对帮扶's helpers hold on to their regions
+    TeamMember.objects.update(successor=None)  # a replaced member names the successor (PROTECT)
+    for model in (TeamMember, VillageTeam, UnitAssignment, AidUnit):  # 驻村工作队 and 帮扶单位 hold regions
+        model.objects.all().delete()
     VillagePopulation.objects.all().delete()
     County.objects.all().delete()
     for level in ("village", "township", "county", "city", "province"):

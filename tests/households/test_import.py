@@ -188,7 +188,9 @@ def test_upload_page_flow_preview_errors_download_and_commit(client, clerk, town
     errors = client.get(f"/households/import/{job.pk}/errors.xlsx")
     workbook = load_workbook(io.BytesIO(b"".join(errors.streaming_content)))
     bad_rows = list(workbook[MEMBER_SHEET].iter_rows(values_only=True))
-    assert bad_rows[0][-2:] == ("原因", "原行号") and len(bad_rows) == 2 and bad_rows[1][-1] == 2
+    # The file as uploaded (all rows: nothing was imported), the bad row's 原因 filled (error_workbook.py).
+    assert bad_rows[0][-1] == "原因" and len(bad_rows) == 1 + len(member_rows)
+    assert bad_rows[1][-1] and not any(row[-1] for row in bad_rows[2:])
     good = write_collection_file(tmp_path / "good.xlsx", *sheet_rows(households=3))
     client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", good.read_bytes())})
     second = ImportJob.objects.latest("id")
@@ -240,7 +242,7 @@ def test_the_blank_template_has_both_sheets(client, clerk):
     login(client, clerk)
     response = client.get("/households/import/template.xlsx")
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    assert workbook.sheetnames == [HOUSEHOLD_SHEET, MEMBER_SHEET]
+    assert workbook.sheetnames[:2] == [HOUSEHOLD_SHEET, MEMBER_SHEET]  # then 填表说明, 我的村 (test_template.py)
     assert [cell.value for cell in workbook[MEMBER_SHEET][1]][:3] == ["户编号", "姓名", "证件号码"]
 
 
@@ -271,7 +273,7 @@ def test_api_dry_run_then_commit(api_client, clerk, township, tmp_path):
     assert refused.status_code == 400 and "按内容判断" in refused.json()["file"][0]
 
 
-def test_error_report_masks_ids_and_expires_with_the_upload(client, clerk, township, tmp_path, settings):
+def test_error_report_carries_the_uploaded_ids_and_expires_with_the_upload(client, clerk, township, tmp_path, settings):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -287,7 +289,9 @@ def test_error_report_masks_ids_and_expires_with_the_upload(client, clerk, towns
     assert report["Cache-Control"] == "no-store"
     rows = list(load_workbook(io.BytesIO(b"".join(report.streaming_content)))[MEMBER_SHEET].iter_rows(values_only=True))
     full_id = member_rows[1]["证件号码"]
-    assert rows[1][MEMBER_HEADERS.index("证件号码")] == full_id[:6] + "********" + full_id[-4:]
+    # The uploader's own numbers, unmasked, so that the corrected file imports (issue 16; only the
+    # uploader may download it, test_error_workbook.py).
+    assert rows[2][MEMBER_HEADERS.index("证件号码")] == full_id
     # A clean preview left unconfirmed expires with its file; it can no longer be committed.
     clean = write_collection_file(tmp_path / "clean.xlsx", *sheet_rows(households=2))
     client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", clean.read_bytes())})

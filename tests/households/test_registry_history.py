@@ -100,14 +100,14 @@ def test_a_clerk_cannot_register_a_poor_household_directly_by_the_form(client, c
 def test_a_clerk_cannot_register_a_poor_household_directly_by_the_import(clerk, village, tmp_path):
     rows = [
         {
-            "户编号": "H1",
+            "户编号": "6229261012018003",
             "所在村代码": village.code,
             "贫困户属性": "一般贫困户",
             "主要致贫原因": "因病",
             "识别年度": 2014,
         }
     ]
-    members = [{"户编号": "H1", "姓名": "马成", "证件号码": make_id_number(), "与户主关系": "户主"}]
+    members = [{"户编号": "6229261012018003", "姓名": "马成", "证件号码": make_id_number(), "与户主关系": "户主"}]
     result = import_file(clerk, write_collection_file(tmp_path / "a.xlsx", rows, members), commit=True)
     assert result.committed, result.errors
     household = Household.objects.get()
@@ -310,13 +310,13 @@ def historical_file(path, rows: list[dict], members: list[dict]):
 def historical_rows(village_code: str):
     base = {"所在村代码": village_code, "贫困户属性": "一般贫困户", "主要致贫原因": "因病"}
     rows = [
-        {**base, "户编号": "L1", "识别年度": 2014, "户状态": "已脱贫", "脱贫年度": 2017},
-        {**base, "户编号": "L2", "识别年度": 2015, "户状态": "未脱贫"},
+        {**base, "户编号": "6229261012018001", "识别年度": 2014, "户状态": "已脱贫", "脱贫年度": 2017},
+        {**base, "户编号": "6229261012018002", "识别年度": 2015, "户状态": "未脱贫"},
     ]
     members = [
-        {"户编号": "L1", "姓名": "马成", "证件号码": make_id_number(), "与户主关系": "户主"},
-        {"户编号": "L1", "姓名": "何秀英", "证件号码": make_id_number(male=False), "与户主关系": "配偶"},
-        {"户编号": "L2", "姓名": "马强", "证件号码": make_id_number(), "与户主关系": "户主"},
+        {"户编号": "6229261012018001", "姓名": "马成", "证件号码": make_id_number(), "与户主关系": "户主"},
+        {"户编号": "6229261012018001", "姓名": "何秀英", "证件号码": make_id_number(male=False), "与户主关系": "配偶"},
+        {"户编号": "6229261012018002", "姓名": "马强", "证件号码": make_id_number(), "与户主关系": "户主"},
     ]
     return rows, members
 
@@ -327,7 +327,8 @@ def test_a_historical_load_keeps_status_and_original_years_and_is_recorded(count
     assert preview.errors == [] and not Household.objects.exists()
     result = import_file(county, path, commit=True, historical=True)
     assert result.committed and result.households_new == 2
-    exited, poor = Household.objects.get(household_no="L1"), Household.objects.get(household_no="L2")
+    exited = Household.objects.get(household_no="6229261012018001")
+    poor = Household.objects.get(household_no="6229261012018002")
     assert (exited.status, exited.identified_year, exited.exit_year) == (HouseholdStatus.EXITED, 2014, 2017)
     assert (poor.status, poor.identified_year, poor.exit_year) == (HouseholdStatus.POOR, 2015, None)
     assert poor_years(exited) == [2014, 2015, 2016] and exited_in(exited, 2017)
@@ -379,7 +380,7 @@ def test_the_import_page_offers_the_historical_load_to_the_county_only(client, c
     job = ImportJob.objects.get()
     assert response.status_code == 302 and job.mode == ImportJob.Mode.HISTORICAL
     run_import(job.pk, True)  # what the worker does once confirmed
-    assert Household.objects.get(household_no="L1").status == HouseholdStatus.EXITED
+    assert Household.objects.get(household_no="6229261012018001").status == HouseholdStatus.EXITED
     page = client.get(reverse("households:import")).content.decode()
     assert "历史.xlsx" in page and HistoricalLoad.objects.get().import_job == job
 

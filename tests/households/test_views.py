@@ -256,11 +256,11 @@ def test_the_detail_page_shows_who_changed_what_and_why(client, clerk, village):
             application=approved_application(household, "REMOVAL", 2021),
         )
     history = client.get(reverse("households:detail", args=[household.pk])).context["history"]
-    exit_entry = next(entry for entry in history if entry["reason"] == "识别不精准，经核实清退")
-    assert exit_entry["user"] == clerk.username and "状态" in exit_entry["changed"]
-    assert any(entry["action"] == "新建" and entry["subject"] == "马成" for entry in history)
-    assert all("证件号码" not in entry["changed"] for entry in history)
-    assert all(entry["changed"] for entry in history if entry["action"] == "修改"), "bookkeeping-only rows shown"
+    exit_entry = next(entry for entry in history if entry.reason == "识别不精准，经核实清退")
+    assert exit_entry.user == clerk.username and "状态" in exit_entry.changed
+    assert any(entry.action == "新建" and entry.subject == "马成" for entry in history)
+    assert all("证件号码" not in entry.changed for entry in history)
+    assert all(entry.changed for entry in history if entry.action == "修改"), "bookkeeping-only rows shown"
 
 
 def test_the_township_list_of_households_with_warnings(client, clerk, village):

@@ -3,10 +3,11 @@ from django.urls import reverse
 
 from assessment.models import Application, CountyRating, IncidenceRate, SampleSurvey
 from assessment.statistics import recompute_incidence_rates
+from assistance.models import AidUnit, TeamMember, UnitAssignment, VillageTeam, Visit
 from core.codes import Role
 from core.scoping import scope_prefix
 from funds.models import Allocation, Disbursement, FundSource
-from households.models import AdjustmentRecord, AidMeasure, Helper, Household
+from households.models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, Household
 from households.poverty import current_year
 from monitoring.defaults import ensure_default_lines
 from monitoring.models import AssistanceMeasure, DepartmentList, MonitoringLead, MonitoringObject
@@ -91,6 +92,13 @@ API_MODELS = {
     "monitoring-objects": MonitoringObject,
     "monitoring-measures": AssistanceMeasure,
     "monitoring-leads": MonitoringLead,
+    "aid-units": AidUnit,
+    "unit-assignments": UnitAssignment,
+    "village-teams": VillageTeam,
+    "team-members": TeamMember,
+    "visits": Visit,
+    "pairings": HelperAssignment,
+    "not-visited-households": Household,  # the households of the scope not visited in time
 }
 # Rows of a province: every user of the province lists its rows, none of another province's.
 PROVINCE_API_MODELS = {"monitoring-lines"}
@@ -105,8 +113,9 @@ COUNTY_API_MODELS = {
     "disbursements": Disbursement,
     "department-lists": DepartmentList,
 }
-# Figures of a region, not rows: their scope is tested with them (tests/monitoring/test_dashboard.py).
-FIGURES = {"monitoring-statistics"}
+# Figures of a region, not rows: their scope is tested with them (tests/monitoring/test_dashboard.py,
+# tests/assistance/test_pairing.py).
+FIGURES = {"monitoring-statistics", "pairing-coverage"}
 
 
 def test_every_api_list_is_scoped(api_client, clerk_a, two_townships):

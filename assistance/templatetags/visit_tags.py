@@ -1,0 +1,31 @@
+"""`{% visit_card household %}`: the 帮扶日志 card of the household page (docs/domain.md §9.6).
+
+households sits below assistance, so its view cannot ask for the last visit; its template loads
+this library by name instead, and the card is rendered with the page, in one request.
+"""
+
+from django import template
+from django.utils import timezone
+
+from core.permissions import Action, allows
+
+from .. import visits
+from ..models import Visit
+
+register = template.Library()
+
+
+@register.inclusion_tag("assistance/visit_card.html", takes_context=True)
+def visit_card(context, household):
+    """The household's last visit (date, helper, findings), its count, and 记录走访 for who may."""
+    user = getattr(context.get("request"), "user", None)
+    last = visits.last_visit(household.pk)
+    return {
+        "household": household,
+        "last": last,
+        "count": Visit.objects.filter(household_id=household.pk).count() if last else 0,
+        "interval": visits.visit_interval_days(household.village_id, timezone.localdate()),
+        # The rule of the 未按期走访 list, asked of this one household.
+        "overdue": visits.not_visited(user).filter(pk=household.pk).exists(),
+        "can_record": allows(user, Action.RECORD_VISIT) and household.status not in visits.CLOSED_STATUSES,
+    }

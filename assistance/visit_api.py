@@ -1,0 +1,173 @@
+"""The API of the 帮扶日志 (docs/domain.md §9.6): /api/v1/visits/ (list, one, record one with an optional
+scan as multipart, the scan itself) and /api/v1/not-visited-households/ (未按期走访).
+
+Scoped like the pages: a visit or household outside the user's region is absent (404), its scan
+too. Every rule is in assistance/visits.py.
+"""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core import attachments
+from core.pagination import IdCursorPagination
+from core.parsing import date_validator, optional_int
+from households.models import Household
+
+from . import visits
+from .models import Visit
+
+MAX_ID = 2**63 - 1
+SCAN_LIMIT_MB = attachments.max_bytes() // 2**20
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    helper_name = serializers.CharField(source="helper.name", read_only=True, allow_null=True, default=None)
+    has_attachment = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "household",
+            "helper",
+            "helper_name",
+            "visited_on",
+            "findings",
+            "actions",
+            "follow_up",
+            "has_attachment",
+            "attachment_name",
+            "attachment_type",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_has_attachment(self, visit) -> bool:
+        return bool(visit.attachment)
+
+
+class RecordVisitSerializer(serializers.Serializer):
+    """记录走访 (JSON, or multipart/form-data with `attachment`): the household, when, what was found and done."""
+
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    helper = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="该户当前结对的帮扶责任人（可不填）"
+    )
+    visited_on = serializers.DateField(validators=[date_validator])
+    findings = serializers.CharField(max_length=2000)
+    actions = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    follow_up = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    attachment = serializers.FileField(
+        required=False,
+        allow_null=True,
+        help_text=f"照片或签字材料扫描件：JPG、PNG 或 PDF（按内容判断），不超过 {SCAN_LIMIT_MB} MB",
+    )
+
+
+class VisitFilter(filters.FilterSet):
+    household = filters.NumberFilter(method="noop", help_text="农户 id")
+    helper = filters.NumberFilter(method="noop", help_text="帮扶责任人 id")
+    region = filters.CharFilter(method="noop", help_text="区划代码（村或乡镇，须在本用户范围内）")
+    date_from = filters.DateFilter(method="noop", help_text="走访日期起（含）")
+    date_to = filters.DateFilter(method="noop", help_text="走访日期止（含）")
+
+    class Meta:
+        model = Visit
+        fields = []
+
+    def noop(self, queryset, name, value):
+        return queryset  # get_queryset reads them through core.parsing and assistance/visits.py
+
+
+class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """帮扶日志 in scope (?household, ?helper, ?region, ?date_from, ?date_to); POST records one; …/attachment/."""
+
+    queryset = Visit.objects.none()  # the model, for the schema generator; get_queryset scopes
+    # Any segment reaches the view, so …/2.5e-139/attachment/ is the API's JSON 404, not the site's HTML one.
+    lookup_value_regex = "[^/]+"
+    pagination_class = IdCursorPagination
+    filterset_class = VisitFilter
+
+    def get_queryset(self):
+        if self.action != "list":
+            return Visit.objects.visible_to(self.request.user).select_related("helper")
+        params = self.request.query_params
+        found = visits.visit_list(self.request.user, {name: params.get(name) for name in visits.LIST_FILTERS})
+        household = optional_int(params, "household", minimum=1, maximum=MAX_ID)
+        return found.filter(household_id=household) if household is not None else found
+
+    def get_serializer_class(self):
+        return RecordVisitSerializer if self.action == "create" else VisitSerializer
+
+    @extend_schema(
+        request={"application/json": RecordVisitSerializer, "multipart/form-data": RecordVisitSerializer},
+        responses={201: VisitSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = RecordVisitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        visit = visits.record_visit(
+            user=request.user,
+            household_id=data["household"],
+            helper_id=data.get("helper"),
+            visited_on=data["visited_on"],
+            findings=data["findings"],
+            actions=data["actions"],
+            follow_up=data["follow_up"],
+            upload=data.get("attachment"),
+        )
+        return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            (200, "image/jpeg"): bytes,
+            (200, "image/png"): bytes,
+            (200, "application/pdf"): bytes,
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def attachment(self, request, pk=None):
+        """The visit's scan (404 when it has none); never cached."""
+        visit = self.get_object()
+        return attachments.attachment_response(visit.attachment, visit.attachment_name)
+
+
+class NotVisitedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    household_no = serializers.CharField()
+    head_name = serializers.CharField()
+    village = serializers.CharField(source="village_id")
+    status = serializers.CharField()
+    monitoring_category = serializers.CharField()
+    last_visited_on = serializers.DateField(allow_null=True, help_text="最近走访日期；从未走访为 null")
+    days_since_last_visit = serializers.SerializerMethodField(help_text="距今天数；从未走访为 null")
+    interval_days = serializers.SerializerMethodField(help_text="该户所在区划的走访间隔上限（天）")
+
+    def get_days_since_last_visit(self, household) -> int | None:
+        return household.days_since.days if household.days_since is not None else None
+
+    def get_interval_days(self, household) -> int:
+        return household.interval.days
+
+
+class NotVisitedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """未按期走访: households in scope that need a helper, not visited within the interval or never (?region)."""
+
+    queryset = Household.objects.none()  # the model, for the schema generator; get_queryset scopes
+    serializer_class = NotVisitedSerializer
+    pagination_class = IdCursorPagination
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("region", str, description="区划代码（须在本用户范围内）", required=False)]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        region = self.request.query_params.get("region") or None
+        return visits.not_visited(self.request.user, region_code=region)
