@@ -27,7 +27,7 @@ from core.text import text_problem
 from households.codes import HelperLevel
 from households.idnumbers import id_number_hash, normalize_id_number
 from households.imports.guard import UploadRefused, store_checked_upload, upload_problems
-from households.imports.sheets import bounded_read  # the one bounded reader of uploads (reused, not copied)
+from households.imports.sheets import first_sheet_rows  # the one bounded reader of one-table uploads
 from households.models import Helper, Household, Member
 from households.services.support import create_helper
 
@@ -74,40 +74,26 @@ def _text(value) -> str:
 
 def read_rows(path: Path) -> list[tuple[int, dict]]:
     """(row number, {column: text or date}) of the first sheet; the header maps the columns."""
-    with bounded_read(path, []) as messages:
-        names = next((message["sheets"] for message in messages if "sheets" in message), [])
-    if not names:
-        raise UploadRefused("文件中没有工作表。")
     rows: list[tuple[int, dict]] = []
     positions = None
-    with bounded_read(path, names[:1]) as messages:
-        for message in messages:
-            if "unreadable" in message:
-                raise UploadRefused("无法读取该文件，请用 Excel 另存为 .xlsx 后重新上传。")
-            if "row" not in message:
-                continue
-            cells = list(message["cells"])
-            if positions is None:
-                headers = [_text(cell) for cell in cells]
-                positions = {
-                    key: next((headers.index(h) for h in names_ if h in headers), None)
-                    for key, names_ in HEADERS.items()
-                }
-                missing = [HEADERS[key][0] for key in REQUIRED if positions[key] is None]
-                if positions["household_no"] is None and positions["head_id"] is None:
-                    missing.append("户编号或户主身份证号")
-                if missing:
-                    raise UploadRefused(f"第一行应为表头，缺少列：{'、'.join(missing)}。")
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise UploadRefused(f"超过 {MAX_ROWS} 行，请分批上传。")
-            values = {
-                key: (cells[index] if index is not None and index < len(cells) else None)
-                for key, index in positions.items()
+    for number, cells in first_sheet_rows(path):
+        if positions is None:
+            headers = [_text(cell) for cell in cells]
+            positions = {
+                key: next((headers.index(h) for h in names_ if h in headers), None) for key, names_ in HEADERS.items()
             }
-            if all(value in (None, "") for value in values.values()):
-                continue
-            rows.append((message["row"], values))
+            missing = [HEADERS[key][0] for key in REQUIRED if positions[key] is None]
+            if positions["household_no"] is None and positions["head_id"] is None:
+                missing.append("户编号或户主身份证号")
+            if missing:
+                raise UploadRefused(f"第一行应为表头，缺少列：{'、'.join(missing)}。")
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise UploadRefused(f"超过 {MAX_ROWS} 行，请分批上传。")
+        values = {key: None if at is None or at >= len(cells) else cells[at] for key, at in positions.items()}
+        if all(value in (None, "") for value in values.values()):
+            continue
+        rows.append((number, values))
     return rows
 
 

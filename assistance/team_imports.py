@@ -20,7 +20,7 @@ from core.parsing import parse_date, parse_region_code
 from core.permissions import Action, require
 from core.regions import RegionLevel
 from households.imports.guard import UploadRefused, store_checked_upload, upload_problems
-from households.imports.sheets import bounded_read  # the one bounded reader of uploads (reused, not copied)
+from households.imports.sheets import first_sheet_rows  # the one bounded reader of one-table uploads
 from villages.models import Region
 
 from . import teams
@@ -72,33 +72,23 @@ def import_roster(*, user, uploaded) -> dict:
 
 def read_roster(path: Path) -> list[tuple[int, dict]]:
     """(row number, {header: cell}) of the first sheet's data rows; the header is the first non-empty row."""
-    with bounded_read(path, []) as messages:
-        names = next((message["sheets"] for message in messages if "sheets" in message), [])
-    if not names:
-        raise UploadRefused("文件中没有工作表。")
     rows: list[tuple[int, dict]] = []
     headers: list[str] | None = None
-    with bounded_read(path, names[:1]) as messages:
-        for message in messages:
-            if "unreadable" in message:
-                raise UploadRefused("无法读取该文件，请用 Excel 另存为 .xlsx 后重新上传。")
-            if "row" not in message:
-                continue
-            cells = message["cells"]
-            if headers is None:
-                headers = [str(cell).strip() if cell is not None else "" for cell in cells]
-                missing = [name for name in REQUIRED if name not in headers]
-                if missing or not {"村代码", "村名"} & set(headers):
-                    raise UploadRefused(
-                        "第一行应为表头：村代码（或村名）、姓名、工作单位、职务、联系电话、到岗日期、派出单位；"
-                        f"缺少：{'、'.join(missing or ['村代码或村名'])}。"
-                    )
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise UploadRefused(f"花名册超过 {MAX_ROWS} 行，请分批导入。")
-            values = {header: cells[index] if index < len(cells) else None for index, header in enumerate(headers)}
-            if any(value not in (None, "") for value in values.values()):
-                rows.append((message["row"], values))
+    for number, cells in first_sheet_rows(path):
+        if headers is None:
+            headers = [str(cell).strip() if cell is not None else "" for cell in cells]
+            missing = [name for name in REQUIRED if name not in headers]
+            if missing or not {"村代码", "村名"} & set(headers):
+                raise UploadRefused(
+                    "第一行应为表头：村代码（或村名）、姓名、工作单位、职务、联系电话、到岗日期、派出单位；"
+                    f"缺少：{'、'.join(missing or ['村代码或村名'])}。"
+                )
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise UploadRefused(f"花名册超过 {MAX_ROWS} 行，请分批导入。")
+        values = {header: cells[index] if index < len(cells) else None for index, header in enumerate(headers)}
+        if any(value not in (None, "") for value in values.values()):
+            rows.append((number, values))
     if headers is None or not rows:
         raise UploadRefused("花名册中没有数据行。")
     return rows

@@ -29,7 +29,7 @@ from core.tasks import queue_transfer_job
 from households.codes import HouseholdStatus
 from households.idnumbers import id_number_hash, normalize_id_number
 from households.imports.guard import UploadRefused, check_upload, store_checked_upload, upload_problems
-from households.imports.sheets import bounded_read  # the one bounded reader of uploads (reused, not copied)
+from households.imports.sheets import first_sheet_rows  # the one bounded reader of one-table uploads
 
 from .codes import Department, DiscoveryWay, LeadStatus, RiskType
 from .models import DepartmentList, MonitoringLead
@@ -105,36 +105,26 @@ def read_list(path: Path) -> tuple[list[tuple[int, str | None]], int]:
     The header is the first non-empty row; it must hold an ID column (身份证号). No other cell
     leaves this function: a name is never read into anything kept.
     """
-    with bounded_read(path, []) as messages:
-        names = next((message["sheets"] for message in messages if "sheets" in message), [])
-    if not names:
-        raise UploadRefused("文件中没有工作表。")
     rows: list[tuple[int, str | None]] = []
     position = None
-    with bounded_read(path, names[:1]) as messages:
-        for message in messages:
-            if "unreadable" in message:
-                raise UploadRefused("无法读取该文件，请用 Excel 另存为 .xlsx 后重新上传。")
-            if "row" not in message:
-                continue
-            cells = message["cells"]
+    for number, cells in first_sheet_rows(path):
+        if position is None:
+            headers = [str(cell).strip() if cell is not None else "" for cell in cells]
+            position = next((headers.index(header) for header in ID_HEADERS if header in headers), None)
             if position is None:
-                headers = [str(cell).strip() if cell is not None else "" for cell in cells]
-                position = next((headers.index(header) for header in ID_HEADERS if header in headers), None)
-                if position is None:
-                    raise UploadRefused("第一行应为表头，且须有“身份证号”列（另有“姓名”“说明”列亦可）。")
+                raise UploadRefused("第一行应为表头，且须有“身份证号”列（另有“姓名”“说明”列亦可）。")
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise UploadRefused(f"名单超过 {MAX_ROWS} 行，请分批上传。")
+        raw = cells[position] if position < len(cells) else None
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            # Excel keeps 15 significant digits of a number: an 18-digit ID stored as one has
+            # lost its last digits (and any X) in the file already, and is reported as such.
+            if abs(raw) >= 10**15 or not float(raw).is_integer():
+                rows.append((number, NUMERIC_ID))
                 continue
-            if len(rows) >= MAX_ROWS:
-                raise UploadRefused(f"名单超过 {MAX_ROWS} 行，请分批上传。")
-            raw = cells[position] if position < len(cells) else None
-            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                # Excel keeps 15 significant digits of a number: an 18-digit ID stored as one has
-                # lost its last digits (and any X) in the file already, and is reported as such.
-                if abs(raw) >= 10**15 or not float(raw).is_integer():
-                    rows.append((message["row"], NUMERIC_ID))
-                    continue
-                raw = str(int(raw))  # a shorter number is exact; validation judges it
-            rows.append((message["row"], None if raw is None else str(raw)))
+            raw = str(int(raw))  # a shorter number is exact; validation judges it
+        rows.append((number, None if raw is None else str(raw)))
     return rows, len(rows)
 
 

@@ -651,3 +651,21 @@ def bounded_read(path: Path, titles: list[str], *, or_first_sheet: bool = False)
                 "文件过大或结构异常：读取时超出了内存或时间上限，已拒绝。"
                 "请删除多余的行、列和格式，或分批导入后重新上传。"
             )
+
+
+def first_sheet_rows(path: Path) -> Iterator[tuple[int, list]]:
+    """(row number, cells) of every row of the first sheet of an .xlsx, the header first, read by the bounded child.
+
+    The one-table uploads (department lists, team rosters, pairing lists) read through this; each
+    maps its own header. A workbook without a sheet, or one the reader cannot open, is refused.
+    """
+    with bounded_read(path, []) as messages:
+        names = next((message["sheets"] for message in messages if "sheets" in message), [])
+    if not names:
+        raise UploadRefused("文件中没有工作表。")
+    with bounded_read(path, names[:1]) as messages:
+        for message in messages:
+            if "unreadable" in message:
+                raise UploadRefused("无法读取该文件，请用 Excel 另存为 .xlsx 后重新上传。")
+            if "row" in message:
+                yield message["row"], list(message["cells"])
