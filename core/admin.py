@@ -39,6 +39,6 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(PolicyParameter)
 class PolicyParameterAdmin(admin.ModelAdmin):
-    list_display = ["key", "year", "region", "value", "evidence", "is_verified"]
+    list_display = ["key", "year", "region", "value", "text", "evidence", "is_verified"]
     list_filter = ["key", "is_verified", "evidence"]
     raw_id_fields = ["region"]

@@ -56,3 +56,5 @@ class ParameterKey(models.TextChoices):
     VISIT_INTERVAL_DAYS = "VISIT_INTERVAL_DAYS", "入户走访间隔上限（天）"
     # The 民族 a new household's form starts with, per county (value: the Ethnicity code; docs/domain.md §4).
     DEFAULT_ETHNICITY = "DEFAULT_ETHNICITY", "默认民族（代码）"
+    # A text parameter (PolicyParameter.text): the 监督电话 printed on 公示 lists, per county (docs/domain.md §10.5).
+    SUPERVISION_PHONE = "SUPERVISION_PHONE", "公示监督电话"

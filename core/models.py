@@ -69,6 +69,8 @@ class PolicyParameter(models.Model):
         "villages.Region", verbose_name="适用区划", null=True, blank=True, on_delete=models.CASCADE
     )
     value = models.DecimalField("数值", max_digits=14, decimal_places=4)
+    # The few parameters that are words, not numbers (a phone number keeps its leading 0); value is 0 for them.
+    text = models.CharField("文字值", max_length=200, blank=True)
     source = models.CharField("依据", max_length=500, blank=True)
     evidence = models.CharField("可信度", max_length=10, choices=Evidence.choices, default=Evidence.SOURCE)
     is_verified = models.BooleanField("已核实", default=True)

@@ -16,11 +16,20 @@ def policy_value(key: str, *, year: int | None = None, region_code: str | None =
     The most specific row wins: the deepest region among `region_code` and its
     ancestors over a national row, then a row for `year` over one for every year.
     """
+    return _most_specific(key, year, region_code, "value")
+
+
+def policy_text(key: str, *, year: int | None = None, region_code: str | None = None) -> str:
+    """The text of a text parameter (such as SUPERVISION_PHONE), chosen as policy_value chooses."""
+    return _most_specific(key, year, region_code, "text")
+
+
+def _most_specific(key: str, year: int | None, region_code: str | None, field: str):
     rows = PolicyParameter.objects.for_key(key).filter(Q(year=year) | Q(year__isnull=True))
     regions = Q(region__isnull=True)
     if region_code:
         regions |= Q(region_id__in=ancestor_codes(region_code, include_self=True))
-    candidates = list(rows.filter(regions).values_list("region_id", "year", "value"))
+    candidates = list(rows.filter(regions).values_list("region_id", "year", field))
     if not candidates:
         raise PolicyParameterMissing(f"no PolicyParameter {key} for year={year} region={region_code}")
 

@@ -51,6 +51,11 @@ THRESHOLDS = [
     ("DEFAULT_ETHNICITY", "1", "PROPOSAL", "新建户默认民族：汉族（01）；民族自治县可按县设置（docs/domain.md §4）"),
 ]
 
+TEXT_PARAMETERS = [
+    # (key, text, evidence, source) — national rows; a county may add its own.
+    ("SUPERVISION_PHONE", "12317", "SRC", "扶贫监督举报电话12317；公告公示须载明监督电话（docs/domain.md §10.5）"),
+]
+
 
 def default_parameter_rows(model) -> list:
     """Unsaved `model` rows (the real or a migration's historical PolicyParameter)."""
@@ -78,7 +83,23 @@ def default_parameter_rows(model) -> list:
         )
         for key, value, evidence, source in THRESHOLDS
     ]
-    return yearly + every_year
+    # Migrations before 0011 pass a historical model without the text field.
+    has_text = any(field.name == "text" for field in model._meta.get_fields())
+    texts = [
+        model(
+            key=key,
+            year=None,
+            region=None,
+            value=Decimal(0),
+            text=text,
+            evidence=evidence,
+            is_verified=evidence != "MEM?",
+            source=source,
+        )
+        for key, text, evidence, source in TEXT_PARAMETERS
+        if has_text
+    ]
+    return yearly + every_year + texts
 
 
 def ensure_default_parameters(model=None) -> None:
