@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run dev test bench bench-http lint format services stop clean backup restore
+.PHONY: run dev test bench bench-http loadtest lint format services stop clean backup restore
 
 $(INSTALLED): requirements.txt requirements-dev.txt build-constraints.txt fupin/vendor_assets.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ bench: $(INSTALLED)
 ## 200 concurrent GETs of the household list as demo_clerk against a running `make run`: p50/p95.
 bench-http: $(INSTALLED)
 	$(PY) -m bench.concurrency --url http://127.0.0.1:8000 --requests 200
+
+## Locust: 200 simulated clerks, reviewers and province staff (bench/locustfile.py) for 2 minutes
+## against gunicorn on loopback, on the bench database (LOADTEST_USERS, LOADTEST_SECONDS, BENCH_HOUSEHOLDS).
+loadtest: $(INSTALLED)
+	FUPIN_FAST_PG=1 $(PY) -m fupin.embedded exec -- $(PY) -m bench.loadtest
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -1,8 +1,12 @@
 """Reads of the assessment app: the review queue, applications, incidence and ratings."""
 
-from django.db.models import Count, Prefetch, Q
+from datetime import timedelta
+
+from django.db.models import Count, F, Prefetch, Q
 
 from core.codes import Role
+from core.models import Notification
+from core.permissions import Action, allows
 from core.regions import CHILD_LEVEL, RegionLevel
 from monitoring.deadlines import decision_limit_days, monitoring_deadline
 from villages.models import Region
@@ -24,12 +28,68 @@ def review_queue(user, today):
 
     Their own submissions in review are left out (the submitter never approves).
     """
-    if user.role not in (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER, Role.CITY_REVIEWER, Role.PROVINCE_STAFF):
+    return _with_target(waiting_for(user, today)).order_by("awaiting_since", "id")
+
+
+REVIEWING_ROLES = (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER, Role.CITY_REVIEWER, Role.PROVINCE_STAFF)
+
+
+def _to_review(user) -> Q:
+    return Q(status=ApplicationStatus.IN_REVIEW, awaiting_role=user.role) & ~Q(submitted_by=user)
+
+
+def _returned(user) -> Q:
+    return Q(status=ApplicationStatus.RETURNED, submitted_by=user)
+
+
+def waiting_for(user, today):
+    """The rows of the review queue, without their targets: its count is the navigation's badge."""
+    if user.role not in REVIEWING_ROLES:
         return Application.objects.none()
-    to_review = Q(status=ApplicationStatus.IN_REVIEW, awaiting_role=user.role) & ~Q(submitted_by=user)
-    returned = Q(status=ApplicationStatus.RETURNED, submitted_by=user)
-    waiting = Application.objects.visible_to(user).filter(to_review | returned)
-    return _with_target(waiting.filter(awaiting_since__lte=today)).order_by("awaiting_since", "id")
+    waiting = Application.objects.visible_to(user).filter(_to_review(user) | _returned(user))
+    return waiting.filter(awaiting_since__lte=today)
+
+
+# 公示 ending within this many days count as a to-do of the next step's reviewers.
+PUBLICITY_ENDING_DAYS = 2
+
+
+def todo_counts(user, today) -> dict[str, int]:
+    """我的待办, in the user's scope: applications waiting for my step, 公示 ending within
+    PUBLICITY_ENDING_DAYS before my step, open 异议 I may answer, applications sent back to me, and my
+    import and export jobs whose notice I have not read. Three counting queries."""
+    counts = {"waiting": 0, "publicity_ending": 0, "objections": 0, "returned": 0}
+    if user.role in REVIEWING_ROLES:
+        # A 公示 ending on day D makes its next step actionable on D + 1 (awaiting_since).
+        ending = Q(awaiting_since__gt=today, awaiting_since__lte=today + timedelta(days=PUBLICITY_ENDING_DAYS + 1))
+        counts.update(
+            Application.objects.visible_to(user).aggregate(
+                waiting=Count("id", filter=_to_review(user) & Q(awaiting_since__lte=today)),
+                publicity_ending=Count("id", filter=_to_review(user) & ending),
+                returned=Count("id", filter=_returned(user)),
+            )
+        )
+        counts["objections"] = answerable_objections(user).count()
+    counts["jobs"] = (
+        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .filter(kind__in=[Notification.Kind.JOB_DONE, Notification.Kind.JOB_FAILED])
+        .count()
+    )
+    return counts
+
+
+def answerable_objections(user):
+    """Open 异议 of the running round that wait on the user's step, as the engine lets them be resolved
+    (assessment/services.py::_require_resolvable): not on their own application, nor a clerk's own record."""
+    if not allows(user, Action.RESOLVE_OBJECTION):
+        return Objection.objects.none()
+    objections = (
+        Objection.objects.visible_to(user)
+        .filter(resolved_at__isnull=True, step__round=F("application__round"))
+        .filter(application__status=ApplicationStatus.IN_REVIEW, application__awaiting_role=user.role)
+        .exclude(application__submitted_by=user)
+    )
+    return objections.exclude(filed_by=user) if user.role == Role.TOWNSHIP_CLERK else objections
 
 
 def in_publicity(user, today):

@@ -12,10 +12,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.codes import Role
+from core.models import User
 from core.parsing import MAX_INTEGER, parse_int, parse_year
 from core.permissions import Action, allows, refusal, require
 from core.policy import policy_value
 from core.regions import RegionLevel
+from core.scoping import sees_code
 from core.text import clean_text
 from households.codes import AdjustmentKind, HouseholdStatus
 from households.models import Household
@@ -25,6 +27,7 @@ from monitoring.codes import MonitoringStatus
 from monitoring.models import MonitoringObject
 from villages.models import County, Region, Village
 
+from . import notices
 from .checks import GUARANTEES, CheckResult, run_check
 from .codes import (
     HOUSEHOLD_KINDS,
@@ -40,7 +43,7 @@ from .elimination import clean_elimination_figures
 from .models import Application, ApplicationStep, Objection, ReductionPlan, SampleSurvey
 from .monitoring_decisions import APPROVAL_HOOKS, RELEASE_HOOKS
 from .tasks import recompute_incidence, recompute_ratings, recompute_region_chain, years_from
-from .workflow import ANNOUNCEMENT, STEPS
+from .workflow import ANNOUNCEMENT, PUBLICITY, STEPS
 
 # What a household must be for each household kind to apply (docs/domain.md §5.1).
 REQUIRED_HOUSEHOLD_STATUS = {
@@ -329,6 +332,8 @@ def _open_step(application: Application, index: int, today: date) -> None:
         application.awaiting_role = step.role
         application.awaiting_since = today
     step.save()
+    if not step.is_publicity:  # a decision after a 公示 is announced when the 公示 ends (remind_publicity_ending)
+        notices.step_waiting(application, reviewers(application, today), step.name)
 
 
 def _store_check(application: Application) -> CheckResult:
@@ -615,6 +620,34 @@ def _require_reviewer(application: Application, user, today: date, *, deciding: 
             )
 
 
+def reviewers(application: Application, today: date) -> list[User]:
+    """Who may take the step waiting now: the users of its role whose scope holds the application and
+    whom `_require_reviewer` lets through (never the applicant). The ones its notices go to."""
+    candidates = User.objects.filter(sees_code(application.region_id), role=application.awaiting_role)
+    allowed = []
+    for user in candidates.order_by("pk"):
+        try:
+            _require_reviewer(application, user, today, deciding=False)
+        except ValidationError:
+            continue
+        allowed.append(user)
+    return allowed
+
+
+def objection_resolvers(application: Application, objection: Objection, today: date) -> list[User]:
+    """Who must answer an 异议: the reviewers of the step it blocks, as far as `_require_resolvable`
+    lets them (not the applicant, not the clerk who recorded it) and the permission table allows."""
+    resolvers = []
+    for user in reviewers(application, today):
+        try:
+            _require_resolvable(user, objection, application)
+        except ValidationError:
+            continue
+        if allows(user, Action.RESOLVE_OBJECTION):
+            resolvers.append(user)
+    return resolvers
+
+
 def _require_running_publicity(application: Application, today: date) -> None:
     """异议 are filed while a 公示 runs, within its dates."""
     step = _current_step(application) if application.status == ApplicationStatus.IN_REVIEW else None
@@ -727,6 +760,7 @@ def _approve(user, application: Application, comment: str, today: date) -> None:
         application.awaiting_since = None
         application.decided_at = now
         _apply_approval(user, application, f"{application}经{action.name}批准。{action.comment}".strip(), today)
+        notices.decided(application, approved=True, comment=action.comment)
         if application.kind not in MONITORING_KINDS:  # a monitoring record moves no incidence or rating figure
             household_village = application.household.village_id if application.household_id else None
             _enqueue_recompute(application.year, village_code=household_village)
@@ -789,6 +823,7 @@ def _send_back(user, application: Application, comment: str, today: date) -> Non
     )
     application.awaiting_since = today
     application.save()
+    notices.sent_back(application, comment)
 
 
 def _finish_unapproved(
@@ -800,6 +835,7 @@ def _finish_unapproved(
     application.awaiting_since = None
     application.decided_at = now
     application.save()
+    notices.decided(application, approved=False, comment=comment)
     _release_candidate(user, application, f"{application}未通过{action.name}：{comment}", today)
 
 
@@ -887,9 +923,11 @@ def file_objection(*, user, application_id: int, content: str, today: date | Non
     application = _locked_application(user, application_id)
     require(user, Action.FILE_OBJECTION)
     require_action(ApplicationAction.OBJECT, user, application, today)
-    return Objection.objects.create(
+    objection = Objection.objects.create(
         application=application, step=_current_step(application), content=content, filed_by=user
     )
+    notices.objection_filed(application, objection, objection_resolvers(application, objection, today))
+    return objection
 
 
 @transaction.atomic
@@ -989,6 +1027,36 @@ def _release_year_lock(user, application: Application, reason: str) -> None:
         unlock_year(user=user, household_id=application.household_id, year=application.year, reason=reason)
     else:
         lock_year(user=user, household_id=application.household_id, year=application.year, reason=str(holder))
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+# A 公示 is announced to the next step's reviewers when it ends today or tomorrow.
+PUBLICITY_REMINDER_DAYS = 1
+
+
+def remind_publicity_ending(*, today: date | None = None) -> int:
+    """Daily (beat): tell the reviewers of the step after each running 公示 that ends today or
+    tomorrow; once per 公示 and reviewer (the notice's key), however often it runs. How many 公示."""
+    today = _today(today)
+    steps = (
+        ApplicationStep.objects.filter(
+            kind=PUBLICITY,
+            status=StepStatus.OPEN,
+            ends_on__gte=today,
+            ends_on__lte=today + timedelta(days=PUBLICITY_REMINDER_DAYS),
+            application__status=ApplicationStatus.IN_REVIEW,
+            round=F("application__round"),
+            index=F("application__current_step"),
+        )
+        .select_related("application__household", "application__region")
+        .order_by("ends_on", "id")
+    )
+    found = 0
+    for step in steps:
+        notices.publicity_ending(step.application, step, reviewers(step.application, today), today)
+        found += 1
+    return found
 
 
 # --- assessors' figures -----------------------------------------------------------------

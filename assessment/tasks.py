@@ -8,6 +8,7 @@ from core.locks import advisory_lock
 from households.counts import forget_cached_counts
 from households.models import Household
 
+from .breakdowns import forget_cached_breakdowns
 from .models import ReductionPlan, SampleSurvey
 from .ratings import recompute_county_ratings
 from .statistics import recompute_chain_rates, recompute_incidence_rates
@@ -50,6 +51,7 @@ def recompute_region_chain(village_code: str, years: list[int]) -> dict:
         with advisory_lock("recompute_incidence", year, wait=True):
             written[year] = recompute_chain_rates(village_code, year)
     forget_cached_counts(village_code)
+    forget_cached_breakdowns(village_code, sorted(written))
     return {"village": village_code, "rows": written}
 
 

@@ -6,11 +6,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.db_routers import read_from_replica
 from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
 from core.parsing import is_ascii_digits, optional_year
 from core.permissions import Action, allows, require
 from core.policy import PolicyParameterMissing
+from core.regions import RegionLevel
 from core.scoping import get_visible_or_404
+from core.totals import is_small_scope, list_total
 from households.models import Household
 from monitoring.deadlines import monitoring_deadline
 from monitoring.income import line_for
@@ -19,7 +22,14 @@ from monitoring.models import MonitoringLead, MonitoringObject
 from villages.models import Region
 
 from . import monitoring_workflows, selectors, services
-from .codes import HOUSEHOLD_KINDS, MONITORING_KINDS, ApplicationAction, ApplicationKind, RatingPeriod
+from .codes import (
+    HOUSEHOLD_KINDS,
+    MONITORING_KINDS,
+    ApplicationAction,
+    ApplicationKind,
+    ApplicationStatus,
+    RatingPeriod,
+)
 from .elimination import unprefixed
 from .forms import (
     DecisionForm,
@@ -36,6 +46,7 @@ from .forms import (
     WithdrawForm,
 )
 from .monitoring_workflows import lead_day
+from .statistics_views import breadcrumb
 
 
 def error_messages(error: ValidationError) -> list[str]:
@@ -48,14 +59,25 @@ def error_messages(error: ValidationError) -> list[str]:
 def review_queue(request):
     """待我审核 (oldest first, with the check result) and what is still in 公示."""
     today = timezone.localdate()
-    waiting = selectors.with_deadlines(selectors.review_queue(request.user, today)[:500], today)
+    queue, publicity = selectors.review_queue(request.user, today), selectors.in_publicity(request.user, today)
+    recent = selectors.application_list(request.user)
+    waiting = selectors.with_deadlines(queue[:500], today)
+    exact = is_small_scope(request.user)  # each section's count by the lists' one rule (core/totals.py)
     return render(
         request,
         "assessment/queue.html",
         {
             "waiting": waiting,
-            "in_publicity": selectors.with_deadlines(selectors.in_publicity(request.user, today)[:200], today),
-            "recent": selectors.application_list(request.user)[:20],
+            "in_publicity": selectors.with_deadlines(publicity[:200], today),
+            "recent": recent[:20],
+            "waiting_total": list_total(queue, exact=exact),
+            "publicity_total": list_total(publicity, exact=exact),
+            "recent_total": list_total(recent, exact=exact),
+            # 批量同意 takes household exits in review (services.approve_many); 全选 ticks those.
+            "batchable": any(
+                application.kind == ApplicationKind.HOUSEHOLD_EXIT and application.status == ApplicationStatus.IN_REVIEW
+                for application in waiting
+            ),
             "nav_active": "queue",
         },
     )
@@ -271,6 +293,7 @@ def application_new(request, kind):
 
 
 @login_required
+@read_from_replica()
 def dashboard(request, code=None):
     """Incidence by child region (sortable, threshold marked), county bars, trend, ratings."""
     region = get_visible_or_404(Region.objects.all(), request.user, pk=code or request.user.region_id or "")
@@ -283,12 +306,16 @@ def dashboard(request, code=None):
         year = years[0] if years else timezone.localdate().year
     sort = request.GET.get("sort", "code")
     table = selectors.incidence_table(request.user, region, year, sort)
-    counties = list(selectors.county_rates(request.user, region, year))
+    # Above the county the bars are its counties; below, its child regions (none for a village).
+    if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
+        bars, bars_title = list(selectors.county_rates(request.user, region, year)), "各县"
+    else:
+        bars, bars_title = sorted((entry["row"] for entry in table), key=lambda row: row.region_id), "下级区划"
     trend = list(selectors.incidence_trend(request.user, region))
     charts = {
         "bars": {
-            "names": [row.region.name for row in counties],
-            "rates": [float(row.rate * 100) if row.rate is not None else None for row in counties],
+            "names": [row.region.name for row in bars],
+            "rates": [float(row.rate * 100) if row.rate is not None else None for row in bars],
         },
         "trend": {
             "years": [row.year for row in trend],
@@ -308,6 +335,8 @@ def dashboard(request, code=None):
             "ratings": selectors.ratings_by_county(request.user, region, year),
             "quarters": [RatingPeriod.Q1, RatingPeriod.Q2, RatingPeriod.Q3, RatingPeriod.Q4],
             "charts": charts,
+            "bars_title": bars_title if bars else "",
+            "breadcrumb": breadcrumb(request.user, region),
             "nav_active": "dashboard",
         },
     )

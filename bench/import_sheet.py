@@ -16,7 +16,7 @@ from pathlib import Path
 
 from households.codes import HouseholdAttribute, HouseholdStatus, PovertyCause, Relation
 from households.idnumbers import birth_date_of, gender_of, id_number_hash, mask_id_number
-from households.names import pinyin_initials
+from households.names import pinyin_full, pinyin_initials
 from households.resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 
 ADDRESS_CODE = "622927"
@@ -190,6 +190,7 @@ def model_datasets(household_rows: list[dict], member_rows: list[dict]):
             "group_name",
             "head_name",
             "head_name_initials",
+            "head_name_pinyin",
             "identification_standard",
             "attribute",
             "main_cause",
@@ -210,6 +211,7 @@ def model_datasets(household_rows: list[dict], member_rows: list[dict]):
                 row["村民小组"],
                 head,
                 pinyin_initials(head),
+                pinyin_full(head),
                 "1",
                 HouseholdAttribute.GENERAL,
                 PovertyCause.LACK_SKILLS,

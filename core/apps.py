@@ -22,3 +22,9 @@ class CoreConfig(AppConfig):
         from .text import refuse_unclean_text
 
         pre_save.connect(refuse_unclean_text, dispatch_uid="core.text.refuse_unclean_text")
+
+        # A finished import or export tells its user (站内消息).
+        from .notifications import job_ended
+        from .transfer import job_ended as job_ended_signal
+
+        job_ended_signal.connect(job_ended, dispatch_uid="core.notifications.job_ended")

@@ -58,3 +58,16 @@ class ParameterKey(models.TextChoices):
     DEFAULT_ETHNICITY = "DEFAULT_ETHNICITY", "默认民族（代码）"
     # A text parameter (PolicyParameter.text): the 监督电话 printed on 公示 lists, per county (docs/domain.md §10.5).
     SUPERVISION_PHONE = "SUPERVISION_PHONE", "公示监督电话"
+
+
+class NotificationKind(models.TextChoices):
+    """What a 站内消息 (core.models.Notification) tells its recipient."""
+
+    REVIEW = "REVIEW", "待审核"
+    RETURNED = "RETURNED", "退回修改"
+    APPROVED = "APPROVED", "已批准"
+    REJECTED = "REJECTED", "未通过"
+    OBJECTION = "OBJECTION", "公示异议"
+    PUBLICITY_ENDING = "PUBLICITY_ENDING", "公示期满"
+    JOB_DONE = "JOB_DONE", "任务完成"
+    JOB_FAILED = "JOB_FAILED", "任务失败"

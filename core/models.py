@@ -3,8 +3,9 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 
-from .codes import ROLE_SCOPE_LEVEL, Evidence, ParameterKey, Role
+from .codes import ROLE_SCOPE_LEVEL, Evidence, NotificationKind, ParameterKey, Role
 from .transfer import TransferJob
 
 
@@ -161,3 +162,48 @@ class ExportJob(TransferJob):
 
     def __str__(self):
         return f"{self.report} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("exports")
+
+
+class Notification(models.Model):
+    """站内消息: one notice to one user that something happened to their work (core/notifications.py).
+
+    Written only by `core.notifications.notify`, on commit of the change it reports; its text never
+    holds a clear ID or phone number (masked there). Not 公告公示 (projects.Notice): those are public.
+    """
+
+    Kind = NotificationKind
+
+    recipient = models.ForeignKey(User, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField("类别", max_length=20, choices=NotificationKind.choices)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    url = models.CharField("链接", max_length=300, blank=True)
+    # What the notice is about, so that a daily reminder is sent once (e.g. "publicity:<step id>").
+    key = models.CharField("去重键", max_length=100, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "站内消息"
+        verbose_name_plural = "站内消息"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recent_idx"),
+        ]
+        constraints = [
+            # A reminder about one thing reaches a user once, however often its task runs.
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~models.Q(key=""), name="notification_one_per_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.title}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

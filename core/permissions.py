@@ -56,6 +56,8 @@ class Action(models.TextChoices):
     # Reports.
     EXPORT = "export", "导出报表"
     EXPORT_PERSONAL_DATA = "export_personal_data", "导出完整个人信息"
+    # 用户管理: the accounts of one's own province, without the Django admin (fupin/accounts.py).
+    MANAGE_USERS = "manage_users", "管理本省用户账号"
 
 
 _CLERK, _COUNTY = Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER
@@ -94,6 +96,7 @@ POLICY: dict[str, frozenset[str]] = {
     Action.RECORD_VISIT: frozenset({_CLERK, _COUNTY}),
     Action.EXPORT: frozenset(_READERS),
     Action.EXPORT_PERSONAL_DATA: frozenset(_READERS),  # and the households.view_full_id permission
+    Action.MANAGE_USERS: frozenset({_PROVINCE, Role.ADMIN}),  # the admin's scope is every province
 }
 
 # Actions that also need the Django permission to see personal data in full.

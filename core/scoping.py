@@ -9,7 +9,7 @@ lookup through `get_visible_or_404` answers 404, never 403.
 from django.db import models
 from django.http import Http404
 
-from .regions import code_prefix
+from .regions import ancestor_codes, code_prefix
 
 
 def scope_prefix(user) -> str | None:
@@ -21,6 +21,17 @@ def scope_prefix(user) -> str | None:
     if user.region_id is None:
         return None
     return code_prefix(user.region_id, user.region.level)
+
+
+def sees_code(code: str) -> models.Q:
+    """The users whose scope holds region `code` (a filter on User): `scope_prefix` read backwards.
+
+    Active users of the code's region or of one of its ancestors, and those who see everything.
+    Who is told about a region's work (core/notifications.py) is chosen by this, so a notice never
+    reaches a user who could not open what it names.
+    """
+    regions = models.Q(region_id__in=ancestor_codes(code, include_self=True))
+    return models.Q(is_active=True) & (regions | models.Q(is_superuser=True) | models.Q(role="admin"))
 
 
 def prefix_range(prefix: str) -> tuple[str, str | None]:

@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
+from django.dispatch import Signal
 from django.http import FileResponse, Http404
 from django.utils import timezone
 
@@ -102,6 +103,10 @@ class TransferJob(models.Model):
 
 _work: dict[type[TransferJob], Callable[..., None]] = {}
 
+# Sent with `job=` when a run leaves a job at rest (done, a preview to confirm, failed, or failed by
+# the reaper): its user is told (core/notifications.py listens, connected in CoreConfig.ready).
+job_ended = Signal()
+
 
 def register(model: type[TransferJob], *, work: Callable[..., None]) -> None:
     """Make `model` a kind of transfer job whose run is `work(job, **options)`.
@@ -131,6 +136,7 @@ def run_job(model: type[TransferJob], job_id: int, **options) -> TransferJob:
         if job.attempts >= MAX_ATTEMPTS:
             fail(job, TOO_MANY_ATTEMPTS)
             job.refresh_from_db()
+            _announce(job)
             return job
         _update(job, heartbeat_at=timezone.now(), attempts=F("attempts") + 1)
         try:
@@ -141,9 +147,21 @@ def run_job(model: type[TransferJob], job_id: int, **options) -> TransferJob:
         except Exception as error:
             logger.exception("Transfer job %s #%s failed", model._meta.label, job_id)
             fail(job, f"后台任务出错（{type(error).__name__}），请重新提交；如仍出错请联系管理员。")
+            job.refresh_from_db()
+            _announce(job)
             raise
         job.refresh_from_db()
+        _announce(job)
         return job
+
+
+def _announce(job: TransferJob) -> None:
+    """Tell the listeners of `job_ended` that a run left `job` at rest; a listener's error is only logged."""
+    if job.status in job.active_statuses:
+        return
+    for _receiver, outcome in job_ended.send_robust(sender=type(job), job=job):
+        if isinstance(outcome, Exception):
+            logger.error("A listener of job_ended failed for %s #%s: %r", job._meta.label, job.pk, outcome)
 
 
 def _lock_key(model: type[TransferJob], job_id: int) -> tuple:
@@ -272,6 +290,8 @@ def _reap(model: type[TransferJob], now) -> int:
             status=FAILED, **{model.message_field: message}
         ):
             logger.warning("Transfer job %s #%s reaped: %s", model._meta.label, job.pk, message)
+            job.refresh_from_db()
+            _announce(job)
             reaped += 1
     return reaped
 

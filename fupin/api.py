@@ -13,6 +13,7 @@ from assistance.team_api import AidUnitViewSet, TeamMemberViewSet, UnitAssignmen
 from assistance.visit_api import NotVisitedViewSet, VisitViewSet
 from funds.api import AllocationViewSet, DisbursementViewSet, FundSourceViewSet
 from fupin.export_api import ExportJobViewSet
+from fupin.notification_api import NotificationViewSet
 from households.api import AdjustmentViewSet, AidMeasureViewSet, HelperViewSet, HouseholdViewSet, ImportJobViewSet
 from monitoring.api import MonitoringLineViewSet, MonitoringObjectViewSet
 from monitoring.intake_api import DepartmentListViewSet, LeadViewSet
@@ -46,6 +47,7 @@ router.register("incidence-rates", IncidenceRateViewSet, basename="incidence-rat
 router.register("county-ratings", CountyRatingViewSet, basename="county-rating")
 router.register("sample-surveys", SampleSurveyViewSet, basename="sample-survey")
 router.register("exports", ExportJobViewSet, basename="export")
+router.register("notifications", NotificationViewSet, basename="notification")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("notices", NoticeViewSet, basename="notice")

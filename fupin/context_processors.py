@@ -1,5 +1,9 @@
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
+from assessment.selectors import waiting_for
+from core import notifications
 from core.codes import Role
 from core.permissions import Action, allows
 
@@ -35,6 +39,7 @@ def navigation(request):
         items.append(("审核待办", reverse("assessment:queue"), "queue"))
     if user.region_id:
         items.append(("贫困发生率与考核", reverse("assessment:dashboard"), "dashboard"))
+        items.append(("统计分析", reverse("assessment:statistics"), "statistics"))
         items.append(("项目库", reverse("projects:list"), "projects"))
     if user.region_id and user.role != Role.TOWNSHIP_CLERK:
         # The ledger is the county's (docs/domain.md §11.4); a township clerk's scope holds none of it.
@@ -53,6 +58,17 @@ def navigation(request):
     if user.region_id:
         items.append(("区划浏览", reverse("regions:detail", args=[user.region_id]), "regions"))
     items.append(("接口文档", reverse("swagger-ui"), "api"))
+    items.append(("操作手册", reverse("help"), "help"))
+    if allows(user, Action.MANAGE_USERS):
+        items.append(("用户管理", reverse("users:list"), "users"))
+    items.append(("修改密码", reverse("users:password"), "password"))
     if user.role == Role.ADMIN or user.is_superuser:
         items.append(("系统管理", reverse("admin:index"), "admin"))
-    return {"nav_items": items, "assistance_nav": assistance_nav, "allowed": Allowed(user)}
+    return {
+        "nav_items": items,
+        "assistance_nav": assistance_nav,
+        "allowed": Allowed(user),
+        # The bell's and 审核待办's counts: one indexed count each, only when a page shows them (lazy).
+        "unread_notifications": SimpleLazyObject(lambda: notifications.unread_count(user)),
+        "queue_count": SimpleLazyObject(lambda: waiting_for(user, timezone.localdate()).count()),
+    }

@@ -1,4 +1,7 @@
-"""The server-error handler: a Chinese page, never a traceback, and 503 while the database is away.
+"""The error handlers: Chinese pages (JSON `{"detail": …}` under /api/), no traceback, 503 while the database is away.
+
+400, 403 and 404 (handler400/403/404 in fupin/urls.py, CSRF_FAILURE_VIEW) show only messages
+of our own: a PermissionDenied's Chinese reason, never Django's English text or a path.
 
 Django calls `handler500` from inside the `except` block of the failed request, so the error
 is still in `sys.exc_info()`. A lost or refused PostgreSQL connection (a restart, a failover)
@@ -13,6 +16,8 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+
+from core.errors import NOT_FOUND
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,48 @@ def database_unavailable(error: BaseException | None) -> bool:
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
+
+
+# --- 400, 403 and 404: the project's own Chinese pages (JSON under /api/), never Django's English ones.
+
+BAD_REQUEST = "请求无效，请返回上一页检查后重试。"
+PERMISSION_DENIED = "您的角色无权进行此操作。"
+CSRF_FAILED = "页面已过期或缺少安全校验（CSRF），请刷新页面后重新提交。"
+
+
+def _chinese(message: object) -> str:
+    """The exception's own message when it is ours (Chinese), else "": Django's English internals never show."""
+    text = str(message or "")
+    return text if any("\u4e00" <= char <= "\u9fff" for char in text) else ""
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """handler400 (a SuspiciousOperation, too many fields): Chinese, without the exception's text."""
+    if _wants_json(request):
+        return JsonResponse({"detail": BAD_REQUEST}, status=400, json_dumps_params=UTF8)
+    return HttpResponse(loader.get_template(template_name).render({"message": BAD_REQUEST}), status=400)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    """handler403: the permission table's Chinese reason (core/permissions.py), inside the layout."""
+    reason = _chinese(exception) or PERMISSION_DENIED
+    if _wants_json(request):
+        return JsonResponse({"detail": reason}, status=403, json_dumps_params=UTF8)
+    return HttpResponse(loader.get_template(template_name).render({"exception": reason}, request), status=403)
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    """handler404: out of the user's region looks exactly like a page that does not exist."""
+    if _wants_json(request):
+        return JsonResponse({"detail": NOT_FOUND}, status=404, json_dumps_params=UTF8)
+    return HttpResponse(loader.get_template(template_name).render({}, request), status=404)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: Django's page is English and names its internals; this one says what to do."""
+    if _wants_json(request):
+        return JsonResponse({"detail": CSRF_FAILED}, status=403, json_dumps_params=UTF8)
+    return HttpResponse(loader.get_template("403.html").render({"exception": CSRF_FAILED}, request), status=403)
 
 
 def server_error(request, template_name="500.html"):

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from assessment.reports import incidence_report, ratings_report
 from assistance import pairing_exports, team_exports, visit_exports
 from core import transfer
+from core.db_routers import read_from_replica
 from core.excel import Sheet, write_workbook
 from core.models import AccessAudit, ExportJob
 from core.permissions import Action, require
@@ -149,8 +150,13 @@ def run_export(job_id: int) -> ExportJob:
     return transfer.run_job(ExportJob, job_id)
 
 
+@read_from_replica()
 def write_export(job: ExportJob) -> None:
-    """The worker's part of a run (registered in ShellConfig.ready); a full export is audited."""
+    """The worker's part of a run (registered in ShellConfig.ready); a full export is audited.
+
+    Its rows are read from the replica when there is one; the job's progress, status and audit
+    are writes, on the primary.
+    """
     spec = reports()[job.report]
     code = job.params["region"]
     total = spec.count(job.user, code_prefix(code, level_of(code))) if spec.count else 0

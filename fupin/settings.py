@@ -38,6 +38,8 @@ ID_HMAC_KEY = env.str("ID_HMAC_KEY")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A failed CSRF check is the project's Chinese 403 page, not Django's English one (fupin/errors.py).
+CSRF_FAILURE_VIEW = "fupin.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -113,14 +115,52 @@ for required in ("DATABASE_URL", "REDIS_URL"):
             f"{required} is not set: start the embedded services with `make services` (or `make run`), "
             f"or set {required} to an external server."
         )
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
-# Persistent connections are checked before each request reuses them: after a PostgreSQL
-# restart the next request reconnects instead of failing (fupin/errors.py answers 503 while it is down).
-DATABASES["default"].update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
-DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise environ.ImproperlyConfigured("fupin runs on PostgreSQL only (DATABASE_URL).")
+POOLERS = ("", "pgbouncer")
+
+
+def database(url_variable: str, pooler_variable: str, default_pooler: str = "") -> dict:
+    """One alias of DATABASES from its URL, with the options every alias shares.
+
+    Behind PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer) a client's statements
+    may run on a different server connection after every transaction, so nothing may outlive
+    one: no server-side cursors (Django declares them WITH HOLD outside a transaction), and no
+    prepared statements (Django's default, prepare_threshold None). Session advisory locks are
+    taken inside a transaction instead (core/locks.py). README, "Read replica and PgBouncer".
+    """
+    config = env.db(url_variable)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise environ.ImproperlyConfigured(f"fupin runs on PostgreSQL only ({url_variable}).")
+    config["HOST"] = unquote(config.get("HOST", ""))
+    # Persistent connections are checked before each request reuses them: after a PostgreSQL
+    # restart the next request reconnects instead of failing (fupin/errors.py answers 503 while it is down).
+    config.update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    pooler = env.str(pooler_variable, default=default_pooler)
+    if pooler not in POOLERS:
+        raise environ.ImproperlyConfigured(f"{pooler_variable} is 'pgbouncer' or empty, not {pooler!r}.")
+    if pooler == "pgbouncer":
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        config["OPTIONS"]["prepare_threshold"] = None
+    config["POOLER"] = pooler  # read by core/locks.py
+    return config
+
+
+DATABASES = {"default": database("DATABASE_URL", "DATABASE_POOLER")}
+# A streaming read replica: only the reads a page or task asks for go there (core/db_routers.py,
+# read_from_replica); writes, sessions, logins and whatever must read its own writes stay on the
+# primary. Without DATABASE_REPLICA_URL there is no such alias and everything reads the primary.
+if "DATABASE_REPLICA_URL" in env.ENVIRON or TESTING:
+    DATABASES["replica"] = (
+        database("DATABASE_REPLICA_URL", "DATABASE_REPLICA_POOLER", DATABASES["default"]["POOLER"])
+        if "DATABASE_REPLICA_URL" in env.ENVIRON
+        else dict(DATABASES["default"])
+    )
+    # Tests always have the alias, so every run routes through it. A mirror gets no test database
+    # of its own: it is pointed at the primary's. Its connection alone would not see a test's
+    # uncommitted transaction, so tests/conftest.py lends it the primary's connection; a real
+    # standby is tested on its own (tests/fupin/test_replica.py).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db_routers.ReplicaRouter"]
 
 REDIS_URL = env.str("REDIS_URL")
 
@@ -158,7 +198,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "core.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},  # Django's, in Chinese
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -259,6 +299,11 @@ IMPORT_PARSE_SECONDS = env.int("FUPIN_IMPORT_PARSE_SECONDS", default=300)
 # view that checks the scope; JPEG, PNG or PDF of at most ATTACHMENT_MAX_BYTES.
 PRIVATE_ATTACHMENT_DIR = Path(env.str("FUPIN_PRIVATE_ATTACHMENT_DIR", default=str(VAR_DIR / "private" / "attachments")))
 ATTACHMENT_MAX_BYTES = env.int("FUPIN_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# 站内消息 (core/notifications.py) also by e-mail to users with an address, when on; sent by the worker
+# through EMAIL_URL (smtp://user:password@host:587, smtp+tls://…; consolemail:// prints them).
+NOTIFICATION_EMAIL = env.bool("FUPIN_NOTIFICATION_EMAIL", default=False)
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="fupin@localhost")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -304,6 +349,7 @@ SPECTACULAR_SETTINGS = {
     # Each code table keeps its class's name, so a new field never renames an enum (StatusD52Enum).
     "ENUM_NAME_OVERRIDES": {
         "AdjustmentKindEnum": "households.codes.AdjustmentKind",
+        "NotificationKindEnum": "core.codes.NotificationKind",
         "AidCategoryEnum": "households.codes.AidCategory",
         "ApplicationActionEnum": "assessment.codes.ApplicationAction",
         "ApplicationKindEnum": "assessment.codes.ApplicationKind",
@@ -393,6 +439,11 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-scope-counts": {
         "task": "households.tasks.refresh_region_counts",
         "schedule": crontab(hour=1, minute=30),
+    },
+    # 站内消息: the reviewers after a 公示 ending today or tomorrow, once each (assessment/services.py).
+    "daily-publicity-reminders": {
+        "task": "fupin.tasks.remind_publicity_ending",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

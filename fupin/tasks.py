@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from assessment import services
 from core.transfer import expire_transfer_files, reap_stale_jobs
 
 
@@ -17,3 +18,9 @@ def purge_transfer_files() -> dict:
     """
     reap_stale_jobs()
     return expire_transfer_files()
+
+
+@shared_task
+def remind_publicity_ending() -> int:
+    """Daily (beat): the reviewers of the step after a 公示 that ends today or tomorrow are told, once."""
+    return services.remind_publicity_ending()

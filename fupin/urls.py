@@ -8,13 +8,16 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import manual, notification_views, views
 from .service_status import HealthView, broker_client
 
 admin.site.site_header = "fupin 建档立卡系统管理"
 admin.site.site_title = "fupin"
 
 handler500 = "fupin.errors.server_error"
+handler400 = "fupin.errors.bad_request"
+handler403 = "fupin.errors.permission_denied"
+handler404 = "fupin.errors.page_not_found"
 
 SWAGGER_UI_STYLE = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 
@@ -31,6 +34,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("exports/", views.exports, name="exports"),
     path("exports/<int:pk>/download/", views.export_download, name="export_download"),
+    path("help/", manual.manual, name="help"),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/<int:pk>/", notification_views.notification_open, name="notification_open"),
+    path("notifications/read-all/", notification_views.notification_read_all, name="notifications_read_all"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("regions/", include("assessment.region_urls")),
@@ -40,8 +47,9 @@ urlpatterns = [
     path("assessment/", include("assessment.urls")),
     path("funds/", include("funds.urls")),
     path("projects/", include("projects.urls")),
-    path("public/", include("projects.public_urls")),
+    path("public/", include("assessment.public_urls")),
     path("report/", include("monitoring.report_urls")),
+    path("users/", include("fupin.account_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("fupin.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

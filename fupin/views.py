@@ -3,9 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from assessment.figures import child_region_figures, scope_figures
+from assessment.selectors import todo_counts
 from core import transfer
+from core.db_routers import read_from_replica
 from core.models import ExportJob
 from core.scoping import scope_prefix
 from households.poverty import current_year
@@ -15,8 +18,9 @@ from .forms import ExportForm
 
 
 @login_required
+@read_from_replica()
 def home(request):
-    """The role-aware home page: the figures of the user's scope and of its child regions."""
+    """The role-aware home page: 我的待办, the figures of the user's scope and of its child regions."""
     region = request.user.region
     year = current_year()
     return render(
@@ -24,6 +28,7 @@ def home(request):
         "fupin/home.html",
         {
             "region": region,
+            "todos": todo_counts(request.user, timezone.localdate()),
             "summary": scope_figures(request.user, year),
             "children": child_region_figures(region, year) if region or scope_prefix(request.user) == "" else [],
         },

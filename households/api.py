@@ -10,7 +10,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from core.codes import ParameterKey
-from core.pagination import IdCursorPagination
+from core.pagination import CountedCursorPagination, IdCursorPagination
 from core.parsing import MAX_INTEGER, date_validator, parse_int
 from core.policy import PolicyParameterMissing, policy_value
 from core.schema import ErrorDetailSerializer
@@ -30,7 +30,7 @@ from .fields import MEMBER_FIELDS
 from .idnumbers import id_number_hash, is_id_shaped, normalize_id_number
 from .imports import commit_import, start_import
 from .models import AdjustmentRecord, AidMeasure, Helper, Household, ImportJob, IncomeRecord, Member
-from .selectors import active_members, household_detail_queryset, household_list
+from .selectors import active_members, household_detail_queryset, household_list, household_total
 
 
 class PreconditionRequired(APIException):
@@ -224,7 +224,7 @@ class HouseholdFilter(filters.FilterSet):
     has_warnings = filters.BooleanFilter(method="noop")
     q = filters.CharFilter(
         method="noop",
-        help_text="户主姓名、拼音首字母或户编号。身份证号码不放进网址："
+        help_text="户主姓名、拼音首字母、全拼（machengming 或 ma cheng）或户编号。身份证号码不放进网址："
         "用 POST /api/v1/households/search/ 查询，或用它返回的 id_hash",
     )
     id_hash = filters.CharFilter(
@@ -249,7 +249,7 @@ def expected_version(request) -> int:
         raise PreconditionRequired() from None
 
 
-class HouseholdCursorPagination(IdCursorPagination):
+class HouseholdCursorPagination(CountedCursorPagination):
     ordering = ("village_id", "id")  # the index order of household_village_id_idx
 
 
@@ -317,6 +317,10 @@ class HouseholdViewSet(
                 raise serializers.ValidationError({"q": [ID_IN_URL]})  # it would stay in the access log
             return household_list(self.request.user, self.request.query_params).prefetch_related(active_members())
         return household_detail_queryset(self.request.user)
+
+    def list_total(self, queryset):
+        """The list's `count` and `people` (households/selectors.py::household_total: exact within a township)."""
+        return household_total(self.request.user, self.request.query_params)
 
     def get_serializer_class(self):
         return (

@@ -13,11 +13,13 @@ registration shows on the next page view.
 from django.core.cache import cache
 from django.db import connection
 
+from core.db_routers import reading_connection
 from core.regions import LEVEL_DIGITS, RegionLevel, ancestor_codes, code_prefix, sql_code_prefix
 from core.scoping import prefix_range
 from villages.models import Region
 
 from .codes import HouseholdStatus
+from .models import Household
 
 _REGISTERED = f"status <> '{HouseholdStatus.ORDINARY.value}'"  # 建档立卡 households only
 
@@ -128,7 +130,9 @@ def child_region_counts(region: Region | None) -> list[tuple[Region, dict[str, i
     prefix = region.prefix if region else ""
     low, high = prefix_range(prefix) if prefix else ("", None)
     parameters = {"pattern": prefix + "%", "low": low, "high": high}
-    with connection.cursor() as cursor:
+    # Not cached, so read where the page reads (the replica on the dashboards); subtree_counts stays on
+    # the primary: its result is cached for minutes, and a replica a moment behind would keep it stale.
+    with reading_connection(Household).cursor() as cursor:
         cursor.execute(village_sql, parameters)
         villages = dict(cursor.fetchall())
         cursor.execute(household_sql, parameters)

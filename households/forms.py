@@ -384,7 +384,7 @@ class HouseholdFilterForm(BootstrapMixin, forms.Form):
     q = forms.CharField(
         label="搜索",
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "户主姓名 / 拼音首字母 / 户编号 / 身份证号"}),
+        widget=forms.TextInput(attrs={"placeholder": "户主姓名 / 拼音（mcm 或 machengming）/ 户编号 / 身份证号"}),
     )
     region = forms.ChoiceField(label="区划", required=False)
     status = forms.ChoiceField(label="状态", choices=BLANK + HouseholdStatus.choices, required=False)

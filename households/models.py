@@ -2,6 +2,7 @@ import pghistory
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from encrypted_fields.fields import EncryptedCharField
 
 from core.scoping import ScopedQuerySet
@@ -67,7 +68,8 @@ class CauseArray(models.Func):
 
 
 # The poor years are derived from the adjustment log, which is itself the history: not snapshotted.
-@pghistory.track(exclude=["poor_years", "exit_years"])
+# The pinyin of the head's name is derived from head_name, which is tracked: not snapshotted either.
+@pghistory.track(exclude=["poor_years", "exit_years", "head_name_pinyin"])
 class Household(models.Model):
     """A registered (建档立卡) household, in the order of the national form (docs/domain.md §3.2).
 
@@ -86,6 +88,7 @@ class Household(models.Model):
     group_name = models.CharField("村民小组", max_length=50, blank=True)
     head_name = models.CharField("户主姓名", max_length=50)
     head_name_initials = models.CharField("户主姓名拼音首字母", max_length=50, blank=True, editable=False)
+    head_name_pinyin = models.CharField("户主姓名全拼", max_length=300, blank=True, editable=False)  # machengming
     phone = EncryptedCharField("联系电话", max_length=20, null=True, blank=True)
     identification_standard = models.CharField(
         "识别标准", max_length=2, choices=IdentificationStandard.choices, default=IdentificationStandard.NATIONAL
@@ -176,6 +179,11 @@ class Household(models.Model):
             # Scoped lists: a range on village_id (core/scoping.py), in (village, id) order for keyset pages.
             models.Index(fields=["village", "id"], name="household_village_id_idx"),
             models.Index(fields=["status", "village"], name="household_status_village_idx"),
+            # Search by the head's name in pinyin: a prefix (LIKE 'abc%') under any collation.
+            models.Index(
+                fields=["head_name_initials"], name="household_initials_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["head_name_pinyin"], name="household_pinyin_idx", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -547,6 +555,9 @@ class ImportJob(TransferJob):
 
     def __str__(self):
         return f"{self.original_name} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("households:import_detail", args=[self.pk])
 
     @property
     def error_count(self) -> int:

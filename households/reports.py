@@ -12,6 +12,7 @@ from .idnumbers import mask_phone
 from .income import net_income_per_capita
 from .models import AidMeasure, Household, IncomeRecord, Member
 from .resources import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, IDENTIFIER_FIELDS, MEMBER_COLUMNS, MEMBER_SHEET
+from .template_workbook import column_drop_down
 
 CHUNK = 5000
 
@@ -156,9 +157,26 @@ def member_count(user, prefix: str) -> int:
     return Member.objects.visible_to(user).within_prefix(prefix).filter(is_active=True).count()
 
 
-def collection_form(user, prefix: str, *, full: bool = False, **_) -> list[Sheet]:
-    """采集表: both official sheets in one workbook, the layout the import reads back."""
+def edit_lists(columns) -> list:
+    """The template's drop-down lists on the importable coded columns of an exported 采集表, so a
+    value changed in Excel is picked as in the blank template (template_workbook.py). Not on 户状态
+    (the import keeps a registered household's status) nor on derived columns."""
     return [
+        drop_down
+        for position, column in enumerate(columns, start=1)
+        if not column.export_only
+        and column.field not in ("status", "village_id")
+        and (drop_down := column_drop_down(position, column, []))
+    ]
+
+
+def collection_form(user, prefix: str, *, full: bool = False, **_) -> list[Sheet]:
+    """采集表: both official sheets in one workbook, the layout the import reads back, with the
+    template's lists on its coded columns."""
+    sheets = [
         household_roster(user, prefix, full=full, title=HOUSEHOLD_SHEET),
         member_roster(user, prefix, full=full, title=MEMBER_SHEET),
     ]
+    for sheet, columns in zip(sheets, (HOUSEHOLD_COLUMNS, MEMBER_COLUMNS), strict=True):
+        sheet.drop_downs = edit_lists(columns)
+    return sheets

@@ -1,24 +1,47 @@
 """Read paths of the registry: scoped querysets, never a Python loop over households."""
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
+from django.db.models.functions import Coalesce
 
 from core.codes import ParameterKey
 from core.parsing import is_ascii_digits, optional_region_code
 from core.policy import PolicyParameterMissing, policy_value
 from core.regions import RegionLevel, code_at, code_prefix, level_of
+from core.totals import Total, is_small_scope, list_total
 
 from .codes import IdentificationStandard
 from .fields import LIVING_CONDITION_FIELDS
 from .idnumbers import id_number_hash, normalize_id_number
 from .income import net_income_per_capita
 from .models import AdjustmentRecord, AidMeasure, HelperAssignment, Household, HouseholdYearLock, IncomeRecord, Member
+from .names import pinyin_query
 
 MAX_ID_DIGITS = 19  # a bigint has at most 19 digits; a longer "after" token is not one of ours
 LIST_FILTERS = ("status", "attribute", "main_cause", "monitoring_category")
 
+# The columns the list sorts by (its header links), each ending in id so the order is stable and
+# the keyset token "value-id" names one row. The default is the index order of
+# household_village_id_idx (village_id, id); a 一般农户 has no 识别年度 and sorts as year 0.
+SORTS = {
+    "village": F("village_id"),
+    "household_no": F("household_no"),
+    "head_name": F("head_name"),
+    "member_count": F("member_count"),
+    "status": F("status"),
+    "identified_year": Coalesce("identified_year", 0),
+}
+DEFAULT_SORT = "village"
+NUMERIC_SORTS = {"member_count", "identified_year"}
+
+
+def list_sort(value: str | None) -> str:
+    """The sort a URL asks for ("member_count", "-member_count"), or the default for anything unknown."""
+    value = value or ""
+    return value if value.removeprefix("-") in SORTS else DEFAULT_SORT
+
 
 def search_condition(query: str) -> Q:
-    """户主姓名, 拼音首字母 (ZS), 户编号, or an exact ID number (through its keyed hash)."""
+    """户主姓名, 拼音首字母 (ZS) or 全拼 (zhangsan, "zhang san"), 户编号, or an exact ID number (keyed hash)."""
     query = query.strip()
     try:
         number = normalize_id_number(query)
@@ -28,8 +51,9 @@ def search_condition(query: str) -> Q:
         return Q(pk__in=Member.objects.filter(id_number_hash=id_number_hash(number)).values("household_id"))
     if is_ascii_digits(query):
         return Q(household_no__startswith=query)
-    if query.isascii() and query.isalpha():
-        return Q(head_name_initials__startswith=query.upper())
+    if letters := pinyin_query(query):
+        # Both prefix indexes (household_initials_idx, household_pinyin_idx) serve this OR.
+        return Q(head_name_initials__startswith=letters.upper()) | Q(head_name_pinyin__startswith=letters)
     return Q(head_name__startswith=query)
 
 
@@ -52,14 +76,38 @@ def household_list(user, filters: dict | None = None):
     return households.select_related("village").order_by("village_id", "id")
 
 
-def household_page(user, filters: dict, after: str = "", size: int = 50) -> tuple[list, str | None]:
-    """One keyset page of `household_list`: `after` is the "village-id" token of the last row seen."""
-    households = household_list(user, filters)
-    village, _, last_id = (after or "").partition("-")
-    if is_ascii_digits(village) and is_ascii_digits(last_id) and len(last_id) < MAX_ID_DIGITS:
-        households = households.filter(Q(village_id__gt=village) | Q(village_id=village, pk__gt=int(last_id)))
+def household_total(user, filters: dict) -> Total:
+    """共 N 户 / M 人 of the filtered list: exact within a township, else estimated if large (core/totals.py)."""
+    exact = is_small_scope(user, optional_region_code(filters, "region") or "")
+    return list_total(household_list(user, filters), people_field="member_count", exact=exact)
+
+
+def household_page(user, filters: dict, after: str = "", size: int = 50, sort: str = DEFAULT_SORT):
+    """One keyset page of `household_list` in `sort` order; `after` is the "value-id" token of the last row seen.
+
+    Returns (rows, the token of the next page or None). Each row's township (`village.parent`) and
+    county (`village.parent.parent`) come in the same statement, two joins up the region tree, for
+    the 所属乡镇 / 所属县 columns of users above a township: no query per row.
+    """
+    sort = list_sort(sort)
+    field, descending = sort.removeprefix("-"), sort.startswith("-")
+    households = (
+        household_list(user, filters)
+        .select_related("village__parent__parent")
+        .annotate(sort_value=SORTS[field])
+        .order_by(*(("-sort_value", "-id") if descending else ("sort_value", "id")))
+    )
+    value, _, last_id = (after or "").rpartition("-")
+    if value and is_ascii_digits(last_id) and len(last_id) < MAX_ID_DIGITS:
+        if field in NUMERIC_SORTS:
+            value = int(value) if is_ascii_digits(value) and len(value) < MAX_ID_DIGITS else None
+        if value is not None:
+            beyond = "lt" if descending else "gt"
+            households = households.filter(
+                Q(**{f"sort_value__{beyond}": value}) | Q(sort_value=value, **{f"pk__{beyond}": int(last_id)})
+            )
     rows = list(households[: size + 1])
-    next_after = f"{rows[size - 1].village_id}-{rows[size - 1].pk}" if len(rows) > size else None
+    next_after = f"{rows[size - 1].sort_value}-{rows[size - 1].pk}" if len(rows) > size else None
     return rows[:size], next_after
 
 

@@ -116,7 +116,8 @@ def column_width(column: Column) -> int:
     return min(MAX_WIDTH, max(10, longest * 2 + 2))
 
 
-def _drop_down(position: int, column: Column, villages: list[str]) -> DropDown | None:
+def column_drop_down(position: int, column: Column, villages: list[str]) -> DropDown | None:
+    """The list a clerk picks `column`'s value from (its labels; the village codes given), or None."""
     if column.field == "village_id":
         return DropDown(position, tuple(villages), prompt="选择或填写12位村代码（见“我的村”），也可填村名。")
     values = listed_values(column)
@@ -144,7 +145,7 @@ def official_sheets(villages: list[str]) -> list[Sheet]:
                 drop_downs=[
                     drop_down
                     for position, column in enumerate(columns, start=1)
-                    if (drop_down := _drop_down(position, column, villages))
+                    if (drop_down := column_drop_down(position, column, villages))
                 ],
             )
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import print_views, views
 
 app_name = "households"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("import/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
     path("<int:pk>/", views.household_detail, name="detail"),
     path("<int:pk>/edit/", views.household_edit, name="edit"),
+    path("<int:pk>/handbook/", print_views.household_handbook, name="handbook"),
     path("<int:pk>/adjust/", views.household_action, {"action": "adjust"}, name="adjust"),
     path("<int:pk>/unmask/", views.household_unmask, name="unmask"),
     path("<int:pk>/income/", views.household_action, {"action": "income"}, name="income"),

@@ -19,6 +19,8 @@ from core.forms import FormAction, apply_service_errors, empty_forms, form_of, r
 from core.parsing import is_ascii_digits, parse_int
 from core.permissions import Action, allows, require
 from core.scoping import get_visible_or_404
+from core.sorting import sort_headers
+from core.totals import is_small_scope
 from villages.models import Region
 
 from . import selectors, services
@@ -64,7 +66,7 @@ def search_url(request, data) -> str:
     (`id_hash`), any other query holding a long run of digits a token of this session (`qs`), so
     neither lands in a URL or an access log; a name, pinyin or short number stays `q`."""
     params = QueryDict(mutable=True)
-    for name in HouseholdFilterForm.base_fields:
+    for name in [*HouseholdFilterForm.base_fields, "sort"]:
         if name != "q" and (value := data.get(name)):
             params[name] = value
     query = (data.get("q") or "").strip()
@@ -92,9 +94,27 @@ def saved_search(request) -> tuple[dict, str]:
     return {}, ""
 
 
+def household_columns(region_columns: bool) -> list[tuple[str, str | None]]:
+    """The list's columns (label, sort key); 所属县 and 所属乡镇 for users above a township."""
+    regions = [("所属县", None), ("所属乡镇", None)] if region_columns else []
+    return [
+        ("户编号", "household_no"),
+        ("户主", "head_name"),
+        *regions,
+        ("所在村", "village"),
+        ("属性", None),
+        ("主要致贫原因", None),
+        ("状态", "status"),
+        ("识别年度", "identified_year"),
+        ("人口", "member_count"),
+        ("疑点", None),
+    ]
+
+
 @login_required
 def household_list(request):
-    """Scoped list with filters and search; keyset pages (`after`), never a COUNT over the province.
+    """Scoped list with filters, search and sortable columns; keyset pages (`after`), and 共 N 户 / M 人
+    counted exactly within a township, estimated above it (never a COUNT over the province).
 
     The search box posts; the answer redirects to a URL without the number (`search_url`)."""
     if request.method == "POST":
@@ -106,12 +126,16 @@ def household_list(request):
     filters = dict(form.cleaned_data) if form.is_valid() else {}
     search, searched = saved_search(request)
     filters.update(search)
+    sort = selectors.list_sort(request.GET.get("sort"))
     if searched == "expired":
-        page, next_after = [], None
+        page, next_after, total = [], None, None
     else:
-        page, next_after = selectors.household_page(request.user, filters, request.GET.get("after", ""), PAGE_SIZE)
+        after = request.GET.get("after", "")
+        page, next_after = selectors.household_page(request.user, filters, after, PAGE_SIZE, sort=sort)
+        total = selectors.household_total(request.user, filters)
     query = request.GET.copy()
     query.pop("after", None)
+    region_columns = not is_small_scope(request.user)
     template = "households/_table.html" if request.htmx else "households/list.html"
     return render(
         request,
@@ -122,6 +146,10 @@ def household_list(request):
             "next_after": next_after,
             "query": query.urlencode(),
             "searched": searched,
+            "sort": sort,
+            "total": total,
+            "region_columns": region_columns,
+            "headers": sort_headers(query, household_columns(region_columns), sort),
             "nav_active": "households",
         },
     )

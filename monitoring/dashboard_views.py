@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.db_routers import read_from_replica
 from core.downloads import private_download
 from core.excel import write_workbook
 from core.parsing import optional_region_prefix
@@ -58,6 +59,7 @@ def breadcrumbs(user, region: Region | None) -> list[Region]:
 
 
 @login_required
+@read_from_replica()
 def monitoring_dashboard(request):
     """The figures of the chosen region; each child region's row links to the same page for it."""
     region = _region_or_404(request)
@@ -92,6 +94,7 @@ def monitoring_dashboard(request):
 
 
 @login_required
+@read_from_replica()
 def monitoring_dashboard_export(request):
     """The dashboard's figures as an xlsx, at once (a few dozen rows, no personal data)."""
     require(request.user, Action.EXPORT)

@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Cast
 from django.db.models.lookups import Regex
+from django.urls import reverse
 
 from core.regions import RegionLevel, code_at
 from core.scoping import ScopedQuerySet, scope_prefix
@@ -267,6 +268,9 @@ class DepartmentList(TransferJob):
 
     def __str__(self):
         return f"{self.get_department_display()} {self.original_name} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("monitoring:department_list_detail", args=[self.pk])
 
 
 @pghistory.track()

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from core.parsing import optional_region_prefix
+from core.totals import Total, is_small_scope, list_total
 from households.codes import MonitoringCategory
 
 from .codes import MonitoringStatus, RiskType
@@ -28,6 +29,36 @@ def monitoring_list(user, filters=None):
     if risk_type := filters.get("risk_type"):
         records = records.filter(risk_types__contains=[risk_type])
     return records.select_related("household")
+
+
+# The columns the list sorts by (its header links); id last keeps the order stable.
+SORTS = {
+    "household_no": "household__household_no",
+    "head_name": "household__head_name",
+    "village": "household__village_id",
+    "category": "category",
+    "status": "status",
+    "discovered_on": "discovered_on",
+}
+DEFAULT_SORT = "-discovered_on"  # the newest records first, as the model orders them
+
+
+def list_sort(value: str | None) -> str:
+    """The sort a URL asks for ("status", "-status"), or the default for anything unknown."""
+    value = value or ""
+    return value if value.removeprefix("-") in SORTS else DEFAULT_SORT
+
+
+def sorted_records(records, sort: str):
+    """`records` in the order of `sort` (see list_sort), id breaking ties."""
+    sort = list_sort(sort)
+    field, sign = SORTS[sort.removeprefix("-")], "-" if sort.startswith("-") else ""
+    return records.order_by(f"{sign}{field}", f"{sign}id")
+
+
+def monitoring_total(user, records) -> Total:
+    """共 N 户次 of the filtered list, by the lists' one counting rule (core/totals.py)."""
+    return list_total(records, exact=is_small_scope(user))
 
 
 def status_counts(records) -> dict[str, int]:

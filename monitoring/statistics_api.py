@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
+from core.db_routers import read_from_replica
 from households.codes import MonitoringCategory
 
 from . import statistics
@@ -77,6 +78,7 @@ class MonitoringStatisticsViewSet(viewsets.ViewSet):
         ],
         responses={200: MonitoringStatisticsSerializer},
     )
+    @read_from_replica()
     def list(self, request):
         region = chosen_region(request.user, request.query_params)  # 400 malformed, 404 outside the scope
         today = timezone.localdate()

@@ -216,15 +216,3 @@ def project_action(request, pk, action):
     context = {**_detail_context(request, project), ACTIONS[action].name: form}
     context.update(action_errors=form.error_summary(), failed_action=action, failed_form=form)
     return render(request, "projects/detail.html", context, status=400)
-
-
-def public_notices(request, village_code):
-    """The village's notice board online, for anyone: no login, nothing personal beyond 户主 and amount."""
-    village = selectors.public_village(village_code)
-    if village is None:
-        raise Http404("未找到该行政村。")
-    return render(
-        request,
-        "projects/public_notices.html",
-        {"village": village, "supervision_phone": SUPERVISION_PHONE, **selectors.public_notices(village)},
-    )

@@ -3,15 +3,30 @@ import logging
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from assessment.defaults import ensure_default_scheme
 from core.codes import Role
+from core.db_routers import REPLICA_DB_ALIAS
 from core.logging import PERSONAL_NUMBER
 from core.policy_defaults import ensure_default_parameters
 
 from .factories import TEST_PASSWORD, UserFactory, region
+
+
+def pytest_collection_modifyitems(items):
+    """A live server answers from threads of its own, which read the `replica` mirror on a connection
+    of their own (to the test database, whose rows such tests commit): the alias is allowed there."""
+    for item in items:
+        if "live_server" not in getattr(item, "fixturenames", ()):
+            continue
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        if kwargs.get("databases") != "__all__":
+            kwargs["databases"] = sorted({*(kwargs.get("databases") or [DEFAULT_DB_ALIAS]), REPLICA_DB_ALIAS})
+        item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -69,6 +84,28 @@ def _policy_parameters(request):
         return
     ensure_default_parameters()
     ensure_default_scheme()
+
+
+@pytest.fixture(autouse=True)
+def _replica_reads_in_the_test_transaction(_policy_parameters):
+    """Reads routed to the `replica` mirror run on the test's own connection, so they see its rows.
+
+    The mirror's own connection would not see a test case's uncommitted transaction. Lent after
+    the database fixtures (which fence off the aliases a test may not use) and given back before.
+    Other threads (the live server's) open their own replica connection from connections.settings,
+    which the mirror setup left naming the development database: it is pointed at the test
+    database too. tests/fupin/test_replica.py puts a real standby's connection there instead.
+    """
+    if REPLICA_DB_ALIAS not in connections:
+        yield
+        return
+    replica = connections[REPLICA_DB_ALIAS]
+    connections.settings[REPLICA_DB_ALIAS] = replica.settings_dict
+    connections[REPLICA_DB_ALIAS] = connections[DEFAULT_DB_ALIAS]
+    try:
+        yield
+    finally:
+        connections[REPLICA_DB_ALIAS] = replica
 
 
 @pytest.fixture

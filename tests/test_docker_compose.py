@@ -46,8 +46,8 @@ def interpolate(value: str, variables: dict[str, str]) -> str:
     return INTERPOLATION.sub(replace, value)
 
 
-def test_all_five_services_are_defined(compose):
-    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+def test_all_six_services_are_defined(compose):
+    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "postgres-replica", "redis"}
 
 
 def test_database_is_postgres_16_and_broker_is_redis_7(compose):
@@ -70,7 +70,8 @@ def test_postgres_and_redis_have_healthchecks(compose):
 
 
 def test_data_lives_in_named_volumes(compose):
-    assert set(compose["volumes"]) == {"postgres-data", "redis-data"}
+    assert set(compose["volumes"]) == {"postgres-data", "postgres-replica-data", "redis-data"}
+    assert "postgres-replica-data:/var/lib/postgresql/data" in compose["services"]["postgres-replica"]["volumes"]
     assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
     assert "redis-data:/data" in compose["services"]["redis"]["volumes"]
 
@@ -188,3 +189,45 @@ def test_the_build_context_excludes_secrets_and_local_data():
     ignored = (ROOT / ".dockerignore").read_text().split()
     for entry in ("var/", ".venv/", ".git/", ".env"):
         assert entry in ignored, entry
+
+
+def mounted(service: dict, target: str) -> Path:
+    """The file of this repository that `service` mounts at `target`."""
+    source = next(volume.split(":")[0] for volume in service["volumes"] if volume.split(":")[1] == target)
+    assert source.startswith("./"), source
+    return ROOT / source
+
+
+def test_the_replica_is_the_same_postgres_streaming_from_the_primary(compose):
+    primary, replica = compose["services"]["postgres"], compose["services"]["postgres-replica"]
+    assert replica["image"] == primary["image"]
+    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "pg_isready" in " ".join(replica["healthcheck"]["test"])
+    entrypoint = mounted(replica, replica["entrypoint"][-1]).read_text()
+    # A base backup of the primary that writes its own primary_conninfo and standby.signal, then a hot standby.
+    assert "pg_basebackup --host=postgres --username=replicator" in entrypoint
+    assert " -R " in entrypoint and "--wal-method=stream" in entrypoint
+    assert "hot_standby=on" in entrypoint and "hot_standby_feedback=on" in entrypoint
+    assert "max_standby_streaming_delay=" in entrypoint
+
+
+def test_the_primary_creates_the_replication_role_the_replica_logs_in_with(compose):
+    primary, replica = compose["services"]["postgres"], compose["services"]["postgres-replica"]
+    init = mounted(primary, "/docker-entrypoint-initdb.d/replication.sh").read_text()
+    assert "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD :'password'" in init
+    assert "host replication replicator all scram-sha-256" in init
+    for shell in ({}, {"POSTGRES_REPLICATION_PASSWORD": "s3cret"}):
+        created = interpolate(primary["environment"]["POSTGRES_REPLICATION_PASSWORD"], shell)
+        assert interpolate(replica["environment"]["PGPASSWORD"], shell) == created
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_service_reads_from_the_replica_once_it_is_healthy(compose, service):
+    environment = compose["services"][service]["environment"]
+    assert compose["services"][service]["depends_on"]["postgres-replica"]["condition"] == "service_healthy"
+    replica = environ.Env.db_url_config(interpolate(environment["DATABASE_REPLICA_URL"], {}))
+    primary = environ.Env.db_url_config(interpolate(environment["DATABASE_URL"], {}))
+    assert replica["HOST"] == "postgres-replica"
+    # The same database and login: the replica is a copy of the primary, roles included.
+    for key in ("ENGINE", "PORT", "NAME", "USER", "PASSWORD"):
+        assert replica[key] == primary[key], key

@@ -41,9 +41,10 @@ from assessment import views as assessment_views
 from assessment.codes import ApplicationAction, ApplicationKind
 from assistance.models import AidUnit, TeamMember, UnitAssignment, VillageTeam, Visit
 from core.codes import Role
-from core.models import ExportJob
+from core.models import ExportJob, Notification
 from core.permissions import Action, allows
 from funds.models import Allocation, Disbursement, FundSource
+from fupin.accounts import Account, sign_accounts
 from households.income import INCOME_ITEMS
 from households.models import AdjustmentRecord, AidMeasure, Helper, HelperAssignment, ImportJob, IncomeRecord
 from monitoring.models import AssistanceMeasure, DepartmentList, MonitoringLead, MonitoringLine, MonitoringObject
@@ -143,6 +144,10 @@ class World:
         }
         self.exports = {
             name: ExportJob.objects.create(user=user, report="households") for name, user in self.users.items()
+        }
+        self.notifications = {
+            name: Notification.objects.create(recipient=user, kind="REVIEW", title="消息", url="/")
+            for name, user in self.users.items()
         }
 
     def _monitoring(self):
@@ -451,6 +456,24 @@ def pairing_upload(world):
     handle = io.BytesIO()
     book.save(handle)
     return SimpleUploadedFile("结对名单.xlsx", handle.getvalue())
+
+
+def account_sheet(world):
+    """A one-row 批量创建账号 sheet: a clerk for the world's township (fupin/accounts.py)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["乡镇代码", "用户名", "姓名", "角色"])
+    book.active.append([world.township.code, "matrix_new_clerk", "新录入员", "乡镇录入员"])
+    handle = io.BytesIO()
+    book.save(handle)
+    return SimpleUploadedFile("账号.xlsx", handle.getvalue())
+
+
+def account_plan(world, user):
+    """A checked 批量创建账号 preview signed for `user`, as its confirmation sends it back."""
+    account = Account(2, "matrix_new_clerk", "新录入员", Role.TOWNSHIP_CLERK, world.township.code, world.township.name)
+    return sign_accounts(user, [account])
 
 
 def roster_upload(world):
@@ -867,6 +890,10 @@ API: dict[tuple[str, str], list[Case]] = {
             data=lambda w, u: {"household": w.household.pk, "visited_on": TODAY.isoformat(), "findings": "入户走访"},
         )
     ],
+    # 站内消息: everyone marks their own read; another's id is ignored, never an error.
+    ("POST", "/api/v1/notifications/read/"): [
+        Case(READ, data=lambda w, u: {"ids": [w.notifications["clerk"].pk]}, visible=anyone)
+    ],
     ("POST", "/api/v1/exports/"): [
         Case(
             Action.EXPORT,
@@ -909,6 +936,8 @@ API_READS: dict[str, Callable | None] = {
     "/api/v1/disbursements/": None,
     "/api/v1/disbursements/{id}/": ident("disbursement"),
     "/api/v1/exports/": None,
+    "/api/v1/notifications/": None,
+    "/api/v1/notifications/{id}/": own("notifications"),
     "/api/v1/exports/{id}/": own("exports"),
     "/api/v1/exports/{id}/download/": own("exports"),
     "/api/v1/fund-sources/": None,
@@ -1059,6 +1088,29 @@ HTML: dict[str, list[Page] | str] = {
         ),
     ],
     "export_download": READ,
+    # 站内消息: each user's own (another's notice is a 404); 全部标为已读 marks only one's own.
+    "notifications": READ,
+    # 操作手册: every signed-in user reads it (tests/fupin/test_manual.py checks each role's links).
+    "help": READ,
+    "notification_open": READ,
+    "notifications_read_all": [Page(None, Case(READ, visible=anyone))],
+    # 用户管理 (fupin/accounts.py): the world's second clerk is the account acted on.
+    "users:list": READ,
+    "users:detail": READ,
+    "users:import_template": READ,
+    "users:passwords": READ,
+    "users:import": [
+        Page(None, Case(Action.MANAGE_USERS, data=lambda w, u: {"file": account_sheet(w)}, visible=anyone))
+    ],
+    "users:import_confirm": [
+        Page(None, Case(Action.MANAGE_USERS, data=lambda w, u: {"plan": account_plan(w, u)}, visible=anyone))
+    ],
+    "users:reset_password": [Page(pk("declarer"), Case(Action.MANAGE_USERS))],
+    "users:set_active": [Page(pk("declarer"), Case(Action.MANAGE_USERS, data=lambda w, u: {"active": "0"}))],
+    # Every user's own 修改密码 (Django's view, tests/fupin/test_user_management.py): like logout, not
+    # walked here, since a changed password hash logs the client out of every later case.
+    "users:password": "own",
+    "users:password_changed": READ,
     "login": "public",
     "logout": "public",
     "regions:detail": READ,
@@ -1086,6 +1138,7 @@ HTML: dict[str, list[Page] | str] = {
     ],
     "households:import_errors": READ,
     "households:detail": READ,
+    "households:handbook": READ,  # the printed 扶贫手册
     "assistance:visits": READ,
     "assistance:not_visited": READ,
     "assistance:visit_detail": READ,
@@ -1289,8 +1342,12 @@ HTML: dict[str, list[Page] | str] = {
         )
     ],
     "assessment:detail": READ,
+    "assessment:print_application": READ,  # the printed 审批表
+    "assessment:print_publicity": READ,  # a village's printed 公示 list
     "assessment:dashboard": READ,
     "assessment:dashboard_region": READ,
+    "assessment:statistics": READ,  # 统计分析 (tests/assessment/test_breakdowns.py)
+    "assessment:statistics_export": READ,  # a GET of the EXPORT action (tests/assessment/test_breakdowns.py)
     "assessment:county_figures": [
         Page(
             lambda w, u: {"code": w.county.code},

@@ -29,3 +29,14 @@ def visit_card(context, household):
         "overdue": visits.not_visited(user).filter(pk=household.pk).exists(),
         "can_record": allows(user, Action.RECORD_VISIT) and household.status not in visits.CLOSED_STATUSES,
     }
+
+
+# The 扶贫手册 prints the latest visits; the whole log stays on the 帮扶日志 pages.
+HANDBOOK_VISITS = 50
+
+
+@register.inclusion_tag("assistance/visit_log_print.html")
+def visit_log(household):
+    """The household's visits for the printed 扶贫手册 (households/print_views.py), newest first."""
+    visits_of_household = Visit.objects.filter(household_id=household.pk).select_related("helper", "recorded_by")
+    return {"visits": list(visits_of_household[:HANDBOOK_VISITS]), "limit": HANDBOOK_VISITS}

@@ -71,8 +71,12 @@ class TeamsChapter:
         self.rng = random.Random(CHAPTER_SEED)
         self.counts = {"aid_units": 0, "unit_assignments": 0, "village_teams": 0, "team_members": 0, "replaced": 0}
 
-    def person(self) -> str:
-        return self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2))))
+    def person(self, taken: set[str] | None = None) -> str:
+        """A name; not one of `taken` (a team's members in post: the same name twice is refused)."""
+        while True:
+            name = self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2))))
+            if not taken or name not in taken:
+                return name
 
     def phone(self) -> str:
         return f"13{self.rng.randint(0, 9)}{self.rng.randrange(10**8):08d}"
@@ -135,7 +139,7 @@ class TeamsChapter:
                 teams.add_member(
                     user=user,
                     team_id=team.pk,
-                    name=self.person(),
+                    name=self.person({member.name for member in members}),
                     unit=unit[1],
                     role=role,
                     phone=self.phone(),
@@ -157,7 +161,7 @@ class TeamsChapter:
             teams.replace_member(
                 user=user,
                 member_id=leaving.pk,
-                name=self.person(),
+                name=self.person({member.name for member in members}),
                 unit=unit[1],
                 phone=self.phone(),
                 start_date=day,

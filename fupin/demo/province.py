@@ -46,7 +46,7 @@ from households.codes import (
 )
 from households.idnumbers import mask_id_number
 from households.models import Household, Member
-from households.names import pinyin_initials
+from households.names import pinyin_full, pinyin_initials
 from households.services import record_historical_load
 from villages.models import County, Region, Village, VillagePopulation
 
@@ -291,6 +291,7 @@ class HouseholdGenerator:
         "group_name",
         "head_name",
         "head_name_initials",
+        "head_name_pinyin",
         "phone",
         "identification_standard",
         "attribute",
@@ -410,6 +411,7 @@ class HouseholdGenerator:
                 f"第{rng.randint(1, 8)}组",
                 head_name,
                 initials,
+                pinyin_full(head_name),
                 self.encrypt_phone(phone.encode()).decode(),
                 standard,
                 attribute,

@@ -14,8 +14,9 @@ from core.permissions import Action, require
 from ..codes import HouseholdStatus, Relation
 from ..fields import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from ..models import Household, Member
-from ..names import pinyin_initials
+from ..names import pinyin_full, pinyin_initials
 from ..poverty import current_year
+from ..signals import announce_figures_changed
 from .status import ACTIVE_STATUSES
 from .validation import (
     check_not_registered,
@@ -99,7 +100,14 @@ def update_household(
             if fields:
                 member_changes.append((member, fields))
         head = next(current[member["id"]] for member in members if member.get("relation") == Relation.HEAD)
-        changed += assign_changes(household, {"head_name": head.name, "head_name_initials": pinyin_initials(head.name)})
+        changed += assign_changes(
+            household,
+            {
+                "head_name": head.name,
+                "head_name_initials": pinyin_initials(head.name),
+                "head_name_pinyin": pinyin_full(head.name),
+            },
+        )
     if not changed and not member_changes:
         # An unchanged save writes nothing: no new version, no history rows (pghistory records row changes).
         return household
@@ -110,9 +118,17 @@ def update_household(
         save_member_changes(user, member_changes, numbers, exclude_member_ids=current.keys())
     refresh_warning_count(household.pk)
     household.refresh_from_db()
+    if set(changed) & BREAKDOWN_FIELDS:
+        # The statistics' breakdowns count households by these (assessment/breakdowns.py): their
+        # cached village figures of the household's years are recomputed, not left stale.
+        announce_figures_changed(
+            household.village_id, range(household.identified_year or current_year(), current_year() + 1)
+        )
     return household
 
 
+# The fields the statistics group households by (assessment/breakdowns.py).
+BREAKDOWN_FIELDS = {"main_cause", "attribute", "identification_standard"}
 # What set_id_number derives from the number: written together, only when the number changed.
 ID_DERIVED_FIELDS = ["id_number", "id_number_hash", "id_number_masked", "gender", "birth_date"]
 

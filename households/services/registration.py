@@ -31,7 +31,7 @@ from ..codes import HouseholdStatus, Relation
 from ..fields import HOUSEHOLD_FIELDS
 from ..idnumbers import id_number_hash
 from ..models import Household, Member
-from ..names import pinyin_initials
+from ..names import pinyin_full, pinyin_initials
 from ..poverty import current_year
 from ..quality import household_warnings
 from ..signals import announce_figures_changed
@@ -242,6 +242,7 @@ def _build_household(user, entry, numbers, villages, registered, taken, next_ser
         ]
         household.head_name = next(member.name for member in members if member.relation == Relation.HEAD)
         household.head_name_initials = pinyin_initials(household.head_name)
+        household.head_name_pinyin = pinyin_full(household.head_name)
         household.member_count = len(members)
         if historical:
             household.status, household.exit_year = _historical_status(entry)

@@ -69,13 +69,17 @@
 (function () {
   "use strict";
   // A checkbox [data-select-all=NAME] ticks every enabled checkbox name=NAME of its form; a span
-  // [data-selected-count] in the form shows how many are ticked.
+  // [data-selected-count] (=NAME, by default households) in the form shows how many are ticked.
+  // Used by 结对帮扶 and by 审核待办's 批量同意 (templates/assessment/queue.html).
   function showCount(form) {
     var counter = form && form.querySelector("[data-selected-count]");
     if (counter) {
-      counter.textContent = form.querySelectorAll("input[type=checkbox][name='households']:checked").length;
+      var name = counter.dataset.selectedCount || "households";
+      counter.textContent = form.querySelectorAll("input[type=checkbox][name='" + name + "']:checked").length;
     }
   }
+  // A page restored from the history keeps its ticks: count them at once.
+  document.querySelectorAll("[data-selected-count]").forEach(function (counter) { showCount(counter.closest("form")); });
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!(box instanceof HTMLInputElement) || box.type !== "checkbox") { return; }
@@ -189,4 +193,23 @@
     var add = form.querySelector("#add-member");
     if (add) { window.setTimeout(function () { add.focus(); }, 0); }
   });
+})();
+
+// --- Print-ready pages (扶贫手册, 公示 list, 审批表): the 打印 button [data-print] opens the print dialog.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
+})();
+
+// --- 操作手册 (templates/fupin/manual.html): a link to a role's part (#manual-…) opens that part.
+(function () {
+  "use strict";
+  function openTarget() {
+    var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    if (target && target.tagName === "DETAILS") { target.open = true; }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
 })();

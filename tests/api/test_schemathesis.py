@@ -36,7 +36,7 @@ from assessment import services
 from assessment.models import Application
 from assistance.models import AidUnit, TeamMember, UnitAssignment, VillageTeam, Visit
 from core.codes import Role
-from core.models import ExportJob
+from core.models import ExportJob, Notification
 from funds.models import Allocation
 from households.models import ImportJob, IncomeRecord
 from tests.factories import TEST_PASSWORD, UserFactory, household_with_members, make_id_number, populate, region
@@ -71,6 +71,7 @@ def dataset(db):
         jobs[name] = {
             "imports": ImportJob.objects.create(user=user, original_name="采集表.xlsx").pk,
             "exports": ExportJob.objects.create(user=user, report="households", params={"region": COUNTY}).pk,
+            "notifications": Notification.objects.create(recipient=user, kind="REVIEW", title="消息", url="/").pk,
         }
     # populate() leaves a bare application row; the API needs one the engine made, in its 村内公示.
     Application.objects.all().delete()
@@ -230,6 +231,7 @@ def valid_bodies(ids: dict, others: dict, username: str) -> dict:
             "approving_households": 5,
         },
         "POST /api/v1/exports/": {"report": "households", "region": VILLAGE},
+        "POST /api/v1/notifications/read/": {},
         "POST /api/v1/aid-units/": {"name": "县农业农村局", "unit_type": "1", "level": "3"},
         "POST /api/v1/village-teams/": {"village": "622926102201", "start_date": today},
         "POST /api/v1/village-teams/{id}/members/": {

@@ -16,6 +16,8 @@ from django.conf import settings
 from fupin.celery import app  # sets DJANGO_SETTINGS_MODULE
 
 settings.DATABASES["default"]["NAME"] = os.environ["FAULT_DATABASE"]
+# Reads stay on the test's database: a standby (DATABASE_REPLICA_URL) names another and trails the test's commits.
+settings.DATABASES.pop("replica", None)
 
 import django  # noqa: E402
 

@@ -45,7 +45,12 @@ def database_url(name: str, host: str | None = None) -> str:
 
 def server_env(var_dir: Path, *, database: str, redis: str | None = None, **extra: str) -> dict[str, str]:
     """`make run`'s environment for a subprocess, with this test's keys (the data it wrote stays readable)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_ALLOW_ASYNC"))}
+    # No replica: the subprocess works on this test's database, whose standby copy trails the test's commits.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "DJANGO_ALLOW_ASYNC")) and k != "DATABASE_REPLICA_URL"
+    }
     env.update(
         FUPIN_VAR_DIR=str(var_dir),
         FUPIN_DEMO="1",

@@ -12,6 +12,7 @@ from fupin.demo import load_demo
 from households.codes import Relation
 from households.idnumbers import birth_date_of, gender_of, id_number_hash, mask_id_number
 from households.models import Helper, HistoricalLoad, Household, Member
+from households.names import pinyin_full, pinyin_initials
 from villages.models import County, Region, Village, VillagePopulation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,6 +94,10 @@ def test_the_seed_has_the_demo_province_shape_and_valid_id_numbers():
     assert len({member.id_number for member in members}) == len(members)
     heads = Member.objects.filter(relation=Relation.HEAD).values_list("household_id", flat=True)
     assert sorted(heads) == sorted(Household.objects.values_list("id", flat=True))
+    # The COPY seed fills the search columns as the registry services do (households/names.py).
+    for name, initials, pinyin in Household.objects.values_list("head_name", "head_name_initials", "head_name_pinyin"):
+        assert (initials, pinyin) == (pinyin_initials(name), pinyin_full(name)) and pinyin
+
     # By the end of 2020 no household is left 未脱贫; 一般农户 are on record for monitoring.
     statuses = set(Household.objects.values_list("status", flat=True))
     assert statuses == {"EXITED", "REMOVED", "CANCELLED", "ORDINARY"}

@@ -10,7 +10,7 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from core.codes import Role
-from core.excel import FLAG_FILL
+from core.excel import FLAG_COLOUR
 from core.transfer import expire_transfer_files
 from households.imports import error_file, run_import
 from households.models import Household, ImportJob, Member
@@ -139,7 +139,7 @@ def test_the_error_workbook_is_the_upload_with_its_errors_marked(client, clerk, 
     assert rows[7][reason].startswith("身份证号码（何2英）：") and "文本" in rows[7][reason]
     assert [number for number, row in enumerate(rows[2:], start=3) if row[reason]] == [5, 8]
     # The cells to fix are highlighted, the others not.
-    assert sheet.cell(row=5, column=id_column + 1).fill.fgColor.rgb.endswith(FLAG_FILL.fgColor.rgb[-6:])
+    assert sheet.cell(row=5, column=id_column + 1).fill.fgColor.rgb.endswith(FLAG_COLOUR)
     assert sheet.cell(row=5, column=2).fill.fgColor.rgb != sheet.cell(row=5, column=id_column + 1).fill.fgColor.rgb
     assert sheet.cell(row=4, column=id_column + 1).fill.fill_type is None
     assert sheet.cell(row=5, column=id_column + 1).number_format == "@"  # a corrected ID is typed as text

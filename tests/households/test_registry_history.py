@@ -211,6 +211,36 @@ def test_status_changes_and_member_changes_announce_the_years_they_move(
         figures_changed.disconnect(receiver)
 
 
+def test_a_corrected_cause_is_announced_and_a_corrected_group_is_not(
+    clerk, village, django_capture_on_commit_callbacks
+):
+    """The statistics count households by 致贫原因, 属性 and 识别标准 (assessment/breakdowns.py): a correction
+    of one of them moves those figures from the identification year on; a 村民小组 moves none."""
+    household = registered(clerk, village)
+    identify(household, clerk, year=2019)
+    heard = []
+
+    def receiver(sender, village_code, years, **kwargs):
+        heard.append((village_code, years))
+
+    figures_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.update_household(
+                user=clerk, household_id=household.pk, expected_version=household.version, data={"group_name": "第九组"}
+            )
+        assert heard == []
+        household.refresh_from_db()
+        cause = "2" if household.main_cause != "2" else "3"
+        with django_capture_on_commit_callbacks(execute=True):
+            services.update_household(
+                user=clerk, household_id=household.pk, expected_version=household.version, data={"main_cause": cause}
+            )
+        assert heard == [(village.code, list(range(2019, date.today().year + 1)))]
+    finally:
+        figures_changed.disconnect(receiver)
+
+
 # --- the year lock covers all of a year's household data -----------------------------------
 
 

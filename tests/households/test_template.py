@@ -14,9 +14,18 @@ from households.codes import Ethnicity, HouseholdStatus, PovertyCause
 from households.imports import import_file
 from households.models import Household, Member
 from households.reports import collection_form
-from households.resources import BOOL, CHOICE, HOUSEHOLD_SHEET, IDENTIFIER_FIELDS, MEMBER_SHEET, MULTI
+from households.resources import (
+    BOOL,
+    CHOICE,
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_SHEET,
+    IDENTIFIER_FIELDS,
+    MEMBER_COLUMNS,
+    MEMBER_SHEET,
+    MULTI,
+)
 from households.services import register_household
-from households.template_workbook import GUIDE_SHEET, VILLAGE_SHEET, template_columns
+from households.template_workbook import GUIDE_SHEET, VILLAGE_SHEET, listed_values, template_columns
 from tests.conftest import login
 from tests.factories import make_id_number, region
 from tests.households.conftest import household_data, member
@@ -56,6 +65,15 @@ def validations_by_column(worksheet) -> dict[str, object]:
     return found
 
 
+def column_dimension(worksheet, position: int):
+    """The <col> range covering the 1-based column: XlsxWriter writes adjacent equal columns as one
+    range, which openpyxl keys by its first letter only."""
+    for dimension in worksheet.column_dimensions.values():
+        if dimension.min <= position <= dimension.max:
+            return dimension
+    raise AssertionError(f"column {position} has no width")
+
+
 def test_the_official_sheets_come_first_then_the_guide_and_the_villages(template):
     assert template.sheetnames == [HOUSEHOLD_SHEET, MEMBER_SHEET, GUIDE_SHEET, VILLAGE_SHEET, LIST_SHEET]
     assert template[LIST_SHEET].sheet_state == "hidden"
@@ -79,7 +97,9 @@ def test_every_coded_column_offers_its_labels(template):
             if column.field == "status":  # a new household: blank (拟识别) or 一般农户
                 assert offered == [HouseholdStatus.CANDIDATE.label, HouseholdStatus.ORDINARY.label]
             elif column.kind == BOOL:
-                assert offered == ["是", "否"] and validation.errorStyle == "stop"
+                # An absent errorStyle is the OOXML default, "stop" (XlsxWriter writes only the others).
+                assert offered == ["是", "否"] and (validation.errorStyle or "stop") == "stop"
+                assert validation.showErrorMessage
             elif column.field != "village_id":
                 assert offered == list(column.choices.values()), column.header
     members = template[MEMBER_SHEET]
@@ -109,7 +129,7 @@ def test_id_phone_and_household_number_columns_are_text_and_wide_enough(template
         worksheet = template[title]
         assert worksheet.freeze_panes == "A2"
         for position, column in enumerate(columns, start=1):
-            dimension = worksheet.column_dimensions[get_column_letter(position)]
+            dimension = column_dimension(worksheet, position)
             if dimension.number_format == "@":
                 text.add((title, column.header))
             assert dimension.width >= max(10, len(column.header) * 2), column.header
@@ -212,8 +232,36 @@ def test_the_collection_form_export_keeps_its_identifier_columns_text(clerk, tmp
     headers = [cell.value for cell in members[1]]
     id_cell = members.cell(row=2, column=headers.index("证件号码") + 1)
     assert "*" in id_cell.value and id_cell.number_format == "@"
-    assert members.column_dimensions[get_column_letter(headers.index("证件号码") + 1)].number_format == "@"
+    assert column_dimension(members, headers.index("证件号码") + 1).number_format == "@"
     households = workbook[HOUSEHOLD_SHEET]
     household_headers = [cell.value for cell in households[1]]
     assert households.cell(row=2, column=household_headers.index("户编号") + 1).number_format == "@"
     assert households.cell(row=2, column=household_headers.index("村民小组") + 1).number_format == "General"
+
+
+def test_the_exported_collection_form_offers_the_templates_lists(clerk, tmp_path):
+    register_household(
+        user=clerk,
+        village_code="622926101201",
+        data={**household_data(), "household_no": "622926101201900009"},
+        members=[member()],
+    )
+    path = tmp_path / "export.xlsx"
+    write_workbook(path, collection_form(clerk, "622926101"))
+    workbook = load_workbook(path)
+    assert workbook[LIST_SHEET].sheet_state == "hidden"
+    offered = {}
+    for title, columns in ((HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS), (MEMBER_SHEET, MEMBER_COLUMNS)):
+        sheet = workbook[title]
+        offered[title] = {
+            sheet.cell(row=1, column=cells.min_col).value
+            for validation in sheet.data_validations.dataValidation
+            for cells in validation.sqref.ranges
+        }
+        assert offered[title] == {
+            column.header
+            for column in columns
+            if listed_values(column) and not column.export_only and column.field not in ("status", "village_id")
+        }
+    assert {"与户主关系", "民族", "健康状况"} <= offered[MEMBER_SHEET]
+    assert "户状态" not in offered[HOUSEHOLD_SHEET]

@@ -102,8 +102,9 @@ API_MODELS = {
 }
 # Rows of a province: every user of the province lists its rows, none of another province's.
 PROVINCE_API_MODELS = {"monitoring-lines"}
-# Rows owned by a user, not a region: each user lists only their own (tests/fupin/test_exports.py).
-USER_OWNED = {"exports", "imports"}
+# Rows owned by a user, not a region: each user lists only their own (tests/fupin/test_exports.py,
+# tests/assessment/test_notifications.py).
+USER_OWNED = {"exports", "imports", "notifications"}
 # County-level rows: a township clerk sees none of them, a county reviewer only their own county's.
 COUNTY_API_MODELS = {
     "county-ratings": CountyRating,
