@@ -94,7 +94,8 @@ def test_postgres_restarted_or_stopped_under_gunicorn_gives_503_then_service_res
 DEAD_REDIS = "redis+socket:///tmp/fupin-no-redis-here/redis.sock"
 
 
-@pytest.mark.django_db(transaction=True)
+# The export job reads its rows through the replica alias (fupin/exports.py), here in this process's worker thread.
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 def test_redis_down_pages_serve_and_a_queued_export_waits_then_runs(var_dir, settings, two_townships, tmp_path):
     township = two_townships["township_a"]
     clerk = UserFactory(role=Role.TOWNSHIP_CLERK, region=township)
