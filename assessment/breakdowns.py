@@ -23,6 +23,7 @@ moves a village's figures forgets that village and its chain (assessment/tasks.p
 province's page then sums its cached villages and counts one again, not two million households.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,7 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.excel import Sheet
-from core.regions import RegionLevel, ancestor_codes, code_prefix
+from core.regions import RegionLevel, ancestor_codes, code_prefix, township_of
 from core.scoping import prefix_range
 from households.codes import (
     AidCategory,
@@ -217,12 +218,20 @@ def _village_exits_key(village_code: str) -> str:
     return f"breakdowns-village-exits:{village_code}"
 
 
+def _township_key(village_key: Callable[[str], str], township_code: str) -> str:
+    """A township's sum of its villages' figures, kept under the name of what it sums."""
+    return f"breakdowns-township:{village_key('')}:{township_code}"
+
+
 def forget_cached_breakdowns(village_code: str, years: list[int]) -> None:
     """Drop the cached household figures of a village and its chain (village … province) for those years."""
     prefixes = [code_prefix(code) for code in ancestor_codes(village_code, include_self=True)]
     keys = [_cache_key(prefix, year) for prefix in prefixes for year in years]
     keys += [_trend_key(prefix) for prefix in prefixes]
     keys += [_village_key(village_code, year) for year in years] + [_village_exits_key(village_code)]
+    township = township_of(village_code)
+    keys += [_township_key(lambda code, year=year: _village_key(code, year), township) for year in years]
+    keys += [_township_key(_village_exits_key, township)]
     cache.delete_many(keys)
 
 
@@ -237,20 +246,67 @@ def _village_codes(region: Region) -> list[str]:
 def _per_village(region: Region, key_of, run) -> list:
     """Each village's cached figures, the missing ones computed by one statement and cached.
 
-    A write forgets only its village (forget_cached_breakdowns), so after it a province's page
-    reads its thousands of villages from the cache and recomputes one. With most villages
-    missing (an empty cache) the statement runs over the region's range instead of a list.
+    A write forgets only its village (forget_cached_breakdowns), so after it a township's page
+    reads its villages from the cache and recomputes one. With most villages missing (an empty
+    cache) the statement runs over the region's range instead of a list.
     """
     villages = _village_codes(region)
     keys = {code: key_of(code) for code in villages}
     found = cache.get_many(list(keys.values()))
     missing = [code for code in villages if keys[code] not in found]
     if missing:
-        computed = run(missing, whole_range=len(missing) * 2 > len(villages))
+        computed = run(region, missing, whole_range=len(missing) * 2 > len(villages))
         fresh = {keys[code]: computed.get(code, {}) for code in missing}
         cache.set_many(fresh, VILLAGE_CACHE_SECONDS)
         found |= fresh
     return [found[keys[code]] for code in villages]
+
+
+def _per_township(region: Region, key_of, run, combine) -> list:
+    """Above a township: each township's figures (`combine` of its villages'), cached like a village's.
+
+    A province of 20,000 villages then sums some 500 townships after a write: the written
+    village's township is forgotten with it and sums its 40 villages again, one of them
+    recounted. With most townships missing, the region's villages are read (or counted by one
+    statement) at once and every township is summed from them.
+    """
+    if region.level in (RegionLevel.VILLAGE, RegionLevel.TOWNSHIP):
+        return [combine(_per_village(region, key_of, run))]
+    bounds = _bounds(region)
+    townships = list(
+        Region.objects.filter(level=RegionLevel.TOWNSHIP, code__gte=bounds["low"], code__lt=bounds["high"])
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    keys = {code: _township_key(key_of, code) for code in townships}
+    found = cache.get_many(list(keys.values()))
+    missing = [code for code in townships if keys[code] not in found]
+    if missing:
+        if len(missing) * 2 > len(townships):
+            by_township: dict[str, list] = {code: [] for code in townships}
+            for village, figures in zip(_village_codes(region), _per_village(region, key_of, run), strict=True):
+                by_township[township_of(village)].append(figures)
+            fresh = {keys[code]: combine(by_township[code]) for code in missing}
+        else:
+            fresh = {
+                keys[code]: combine(_per_village(Region(code=code, level=RegionLevel.TOWNSHIP), key_of, run))
+                for code in missing
+            }
+        cache.set_many(fresh, VILLAGE_CACHE_SECONDS)
+        found |= fresh
+    return [found[keys[code]] for code in townships]
+
+
+def _summed_groups(villages: list[dict]) -> dict:
+    """Villages' (or townships') {breakdown: {code: [4 figures]}} added up."""
+    groups: dict[str, dict] = {}
+    for village in villages:
+        for name, by_code in village.items():
+            for code, figures in by_code.items():
+                total = groups.setdefault(name, {}).setdefault(code, [0, 0, 0, 0])
+                for index, value in enumerate(figures):
+                    total[index] += value
+    return groups
 
 
 def _village_groups(region: Region, year: int, villages: list[str] | None) -> dict[str, dict]:
@@ -273,18 +329,13 @@ def household_groups(region: Region, year: int) -> dict:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    groups: dict[str, dict] = {name: {} for name in _GROUPED}
-    villages = _per_village(
+    townships = _per_township(
         region,
         lambda code: _village_key(code, year),
-        lambda missing, whole_range: _village_groups(region, year, None if whole_range else missing),
+        lambda within, missing, whole_range: _village_groups(within, year, None if whole_range else missing),
+        _summed_groups,
     )
-    for village in villages:
-        for name, by_code in village.items():
-            for code, figures in by_code.items():
-                total = groups[name].setdefault(code, [0, 0, 0, 0])
-                for index, value in enumerate(figures):
-                    total[index] += value
+    groups = {name: {} for name in _GROUPED} | _summed_groups(townships)
     result = {"groups": groups, "computed_at": timezone.now()}
     cache.set(key, result, CACHE_SECONDS)
     return result
@@ -483,11 +534,11 @@ def _exits_by_year(region: Region, years: list[int]) -> dict[int, tuple[int, int
     if cached is not None and cached["years"] == years:
         return cached["exits"]
 
-    def run(missing, whole_range):
+    def run(within, missing, whole_range):
         by_village: dict[str, dict] = {}
         villages = None if whole_range else missing
         with connection.cursor() as cursor:
-            cursor.execute(EXITS_BY_YEAR_SQL, {**_bounds(region), "years": years, "villages": villages})
+            cursor.execute(EXITS_BY_YEAR_SQL, {**_bounds(within), "years": years, "villages": villages})
             for village, year, households, people in cursor.fetchall():
                 by_village.setdefault(village, {"years": years, "exits": {}})["exits"][int(year)] = (
                     int(households),
@@ -496,21 +547,30 @@ def _exits_by_year(region: Region, years: list[int]) -> dict[int, tuple[int, int
         # A village without exits still records which years it was counted for.
         return {code: by_village.get(code, {"years": years, "exits": {}}) for code in missing}
 
-    exits: dict[int, tuple[int, int]] = {}
-    for village in _per_village(region, _village_exits_key, run):
-        if village["years"] != years:
-            _forget_village_exits(region)
-            return _exits_by_year(region, years)
-        for year, (households, people) in village["exits"].items():
-            before = exits.get(year, (0, 0))
-            exits[year] = (before[0] + households, before[1] + people)
-    cache.set(key, {"years": years, "exits": exits}, CACHE_SECONDS)
-    return exits
+    def combine(villages: list[dict]) -> dict:
+        exits: dict[int, tuple[int, int]] = {}
+        for village in villages:
+            if village["years"] != years:
+                return {"years": village["years"], "exits": {}}  # counted for other years: all again
+            for year, (households, people) in village["exits"].items():
+                before = exits.get(year, (0, 0))
+                exits[year] = (before[0] + households, before[1] + people)
+        return {"years": years, "exits": exits}
+
+    summed = combine(_per_township(region, _village_exits_key, run, combine))
+    if summed["years"] != years:
+        _forget_village_exits(region)
+        return _exits_by_year(region, years)
+    cache.set(key, summed, CACHE_SECONDS)
+    return summed["exits"]
 
 
 def _forget_village_exits(region: Region) -> None:
     """A new year has figures: each village's exits are counted again for the longer list of years."""
-    cache.delete_many([_village_exits_key(code) for code in _village_codes(region)])
+    villages = _village_codes(region)
+    keys = [_village_exits_key(code) for code in villages]
+    keys += [_township_key(_village_exits_key, code) for code in {township_of(code) for code in villages}]
+    cache.delete_many(keys)
 
 
 # --- the page ------------------------------------------------------------------------------------

@@ -174,6 +174,23 @@ def incidence_plain_sql(context):
     }
 
 
+@step("recompute_chain")
+def recompute_chain_step(context):
+    """The recompute after one household's change: the Celery task body for its village's chain
+    (village, township, county, city, province) and one year, villages spread over the province,
+    after the full recompute above has written the year (the nightly job's state)."""
+    from assessment.tasks import recompute_region_chain
+
+    villages = list(Region.objects.filter(level="village").order_by("code").values_list("code", flat=True))
+    picked = villages[:: max(1, len(villages) // 100)]
+    position = iter(range(10**9))
+
+    def one_chain():
+        return recompute_region_chain(picked[next(position) % len(picked)], [BENCH_YEAR])["rows"][BENCH_YEAR]
+
+    return {**timed_repeats(one_chain, repeats=100), "villages": len(villages), "target_p95": 0.05}
+
+
 @step("recompute_ratings")
 def recompute_ratings_step(context):
     """Every county's four quarters and year (plans and samples seeded for the poverty counties)."""
@@ -493,9 +510,10 @@ def statistics_pages(context):
 
     Requested as provincial staff through the test client, three ways: `warm`, the page within the
     region's cache minutes; `after_write`, each request after a write announced in one of its
-    villages (forget_cached_breakdowns: the region sums its cached villages and recounts one), the
-    page as users meet it; `empty_cache`, with no village cached at all (the SQL over the whole
-    region: after a Redis restart, or the first view in six hours).
+    villages (forget_cached_breakdowns: the region sums its cached townships, the written one summed
+    again from its villages, one recounted), the page as users meet it; `empty_cache`, with no
+    village or township cached at all (the SQL over the whole region: after a Redis restart, or
+    the first view in six hours).
     """
     from django.core.cache import cache
     from django.test import Client
@@ -503,7 +521,7 @@ def statistics_pages(context):
     from assessment import breakdowns
     from core.codes import Role
     from core.models import User
-    from core.regions import county_of
+    from core.regions import county_of, township_of
 
     province = Region.objects.filter(level="province").order_by("code").values_list("code", flat=True).first()
     township = code_of_prefix(busiest_township())
@@ -533,6 +551,9 @@ def statistics_pages(context):
             keys = [breakdowns._cache_key(prefix, BENCH_YEAR), breakdowns._trend_key(prefix)]
             keys += [breakdowns._village_key(village, BENCH_YEAR) for village in villages]
             keys += [breakdowns._village_exits_key(village) for village in villages]
+            for township in {township_of(village) for village in villages}:
+                keys.append(breakdowns._township_key(lambda code: breakdowns._village_key(code, BENCH_YEAR), township))
+                keys.append(breakdowns._township_key(breakdowns._village_exits_key, township))
             cache.delete_many(keys)
             return one_request(url)
 

@@ -121,7 +121,8 @@ def tell_pairing(cast: StoryCast) -> dict:
     newly_monitored = {pk: day for pk, day in opened.items() if pk in ordinary}
     waiting = {household_id for household_id, day in newly_monitored.items() if day > recent}
     households = list(
-        Household.objects.filter(needs_helper_q())
+        Household.objects.within_prefix(cast.assisted_prefix)
+        .filter(needs_helper_q())
         .exclude(pk__in=waiting)
         .annotate(paired=with_current_helper())
         .filter(paired=False)

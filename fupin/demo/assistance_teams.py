@@ -190,13 +190,16 @@ def tell_teams(cast: StoryCast) -> dict:
     recalled = next((code for code in in_township if code not in monitored), None) or next(iter(in_township), None)
     poverty_counties = set(County.objects.filter(is_poverty_county=True).values_list("region_id", flat=True))
     for index, county in enumerate(sorted(cast.villages_of)):
+        assisted = {village for village in cast.villages_of[county] if village.startswith(cast.assisted_prefix)}
+        if not assisted:
+            continue
         county_user = cast.county_users[county]
         own = chapter.county_units(county)
         if county in poverty_counties:
             for unit_id in (central[index % 2], upper["天津市某区（东西部协作，演示）"], province_units[index % 3]):
                 chapter.assign(cast.province_user, unit_id, county, date(2015, 8, 1))
         for position, village in enumerate(sorted(cast.villages_of[county])):
-            if village not in poor and village not in monitored:
+            if village not in assisted or (village not in poor and village not in monitored):
                 continue
             unit = own[position % len(own)]
             if village in poor:

@@ -6,8 +6,9 @@ with made-up names, and households whose members have valid 18-digit ID numbers
 (checksum, birth date and gender consistent). The same `households` and `seed`
 always give the same people.
 
-Households and members are written with PostgreSQL COPY in text format, streamed
-from a generator, so 2,000,000 households load in minutes. They are records that existed
+Households and members are written with PostgreSQL COPY in text format, township by
+township (each from its own seeded generator, in one process per core at scale), so
+2,000,000 households load in minutes. They are records that existed
 before the system, so they come in as a 历史数据导入 (docs/domain.md §5): one load by the demo
 province user, recorded like an uploaded one, whose households keep their status and years
 and get their back-dated adjustment log (households.services.record_historical_load).
@@ -17,22 +18,28 @@ What they went through 2014–2020, and the exits that follow the procedures, ar
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
+import multiprocessing
+import os
 import random
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+import django
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
 from core.codes import Evidence, ParameterKey, Role
 from core.models import PolicyParameter, User
-from core.regions import RegionLevel, child_code, code_prefix, county_of
+from core.regions import RegionLevel, child_code, code_prefix, county_of, township_of
 from households.codes import (
     Education,
     Ethnicity,
@@ -113,6 +120,11 @@ CAUSE_WEIGHTS = {
 }
 # 一般农户 per village: never poor, on record so that 边缘易致贫户 can be identified (docs/domain.md §12.2).
 ORDINARY_PER_VILLAGE = (3, 5)
+PARALLEL_FROM = 100_000  # households from which the townships are generated in one process per core
+# Up to this size the 帮扶 chapters pair and visit every household that needs it; beyond it (the
+# benchmark's millions) only in demo_clerk's township: a pairing and a few visits per household
+# through the services would take longer than the whole load, for pages the benchmark does not open.
+ASSISTANCE_EVERYWHERE_UP_TO = 100_000
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
@@ -208,10 +220,15 @@ def unique_name(rng: random.Random, stems: list[str], suffix: str, used: set[str
 
 
 class PersonFactory:
-    """Names and ID numbers: unique per (county, birth date, gender) by a running sequence."""
+    """Names and ID numbers: unique per (county, birth date, gender) by a running sequence.
 
-    def __init__(self, rng: random.Random):
+    Townships are generated apart (in parallel): the k-th of a county's n townships takes the
+    sequence numbers k, k + n, k + 2n, … so that two townships never give the same number.
+    """
+
+    def __init__(self, rng: random.Random, slot: tuple[int, int] = (0, 1)):
         self.rng = rng
+        self.slot, self.slots = slot
         self.sequences: dict[tuple[str, date, int], int] = defaultdict(int)
 
     def name(self, surname: str, male: bool) -> str:
@@ -222,7 +239,7 @@ class PersonFactory:
     def id_number(self, county_code: str, birth: date, male: bool) -> str:
         key = (county_code, birth, male)
         while True:
-            serial = self.sequences[key]
+            serial = self.sequences[key] * self.slots + self.slot
             self.sequences[key] += 1
             sequence = 2 * serial + (1 if male else 0)
             if sequence <= 999:
@@ -328,14 +345,16 @@ class HouseholdGenerator:
         "updated_at",
     ]
 
-    def __init__(self, rng: random.Random, first_id: int, now: str, ledger: story.PoorLedger):
+    def __init__(
+        self, rng: random.Random, first_id: int, now: str, ledger: story.PoorLedger, slot: tuple[int, int] = (0, 1)
+    ):
         self.rng = rng
         self.ledger = ledger
         self.returns: list[tuple[int, int, int]] = []  # (household id, first exit, 返贫 year)
         self.ordinary_ids: list[int] = []
         self.ordinary_members = 0
         self.procedure_ids: list[int] = []  # 未脱贫 at load, exiting in 2020 through the procedure
-        self.people = PersonFactory(rng)
+        self.people = PersonFactory(rng, slot)
         self.next_id = first_id
         self.now = now
         self.encrypt = Member._meta.get_field("id_number").f.encrypt
@@ -343,6 +362,13 @@ class HouseholdGenerator:
         self.hmac_base = hmac.new(settings.ID_HMAC_KEY.encode(), digestmod=hashlib.sha256)
         self.households = 0
         self.members = 0
+
+    @staticmethod
+    @functools.cache
+    def pinyin(name: str) -> tuple[str, str]:
+        """A name's initials and full pinyin; a few tens of thousands of names repeat over millions
+        of households, so each is converted once per process."""
+        return pinyin_initials(name), pinyin_full(name)
 
     def id_hash(self, number: str) -> str:
         digest = self.hmac_base.copy()
@@ -395,7 +421,7 @@ class HouseholdGenerator:
                 self.returns.append((household_id, years.first_exit, years.returned))
         members = self.family(size, surname, ethnicity, county_code, cause or PovertyCause.OTHER)
         head_name = members[0][0]
-        initials = pinyin_initials(head_name)
+        initials, full = self.pinyin(head_name)
         phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
         active = status in (HouseholdStatus.POOR, HouseholdStatus.EXITED, HouseholdStatus.ORDINARY)
         if years is not None:
@@ -411,7 +437,7 @@ class HouseholdGenerator:
                 f"第{rng.randint(1, 8)}组",
                 head_name,
                 initials,
-                pinyin_full(head_name),
+                full,
                 self.encrypt_phone(phone.encode()).decode(),
                 standard,
                 attribute,
@@ -428,32 +454,16 @@ class HouseholdGenerator:
                 self.now,
             )
         )
+        # The members' lines are formatted directly: seven million of them at province scale.
+        tail = f"\t{'t' if active else 'f'}\t{self.now}\t{self.now}"
         member_lines = []
         for name, relation, number_id, birth, male, member_ethnicity, profile in members:
             member_lines.append(
-                "\t".join(
-                    copy_text(value)
-                    for value in (
-                        household_id,
-                        name,
-                        self.encrypt(number_id.encode()).decode(),
-                        self.id_hash(number_id),
-                        mask_id_number(number_id),
-                        relation,
-                        "1" if male else "2",
-                        birth.isoformat(),
-                        member_ethnicity,
-                        profile["education"],
-                        profile["school_status"],
-                        profile["health"],
-                        profile["labor_skill"],
-                        profile["work_location"],
-                        profile["work_months"],
-                        active,
-                        self.now,
-                        self.now,
-                    )
-                )
+                f"{household_id}\t{name}\t{self.encrypt(number_id.encode()).decode()}\t{self.id_hash(number_id)}"
+                f"\t{mask_id_number(number_id)}\t{relation}\t{'1' if male else '2'}\t{birth.isoformat()}"
+                f"\t{member_ethnicity}\t{profile['education']}\t{profile['school_status']}"
+                f"\t{{{','.join(profile['health'])}}}\t{profile['labor_skill']}\t{profile['work_location']}"
+                f"\t{profile['work_months']}{tail}"
             )
         self.households += 1
         self.members += len(members)
@@ -589,11 +599,12 @@ def restore_history_triggers(cursor) -> None:
         pass
 
 
-def copy_lines(cursor, table: str, columns: list[str], lines: list[str]) -> None:
-    if not lines:
+def copy_text_block(cursor, table: str, columns: list[str], text: bytes) -> None:
+    """Rows already in COPY text format, one per line, UTF-8."""
+    if not text:
         return
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write("\n".join(lines) + "\n")
+        copy.write(text)
 
 
 @dataclass(frozen=True)
@@ -604,6 +615,114 @@ class VillagePlan:
     target_year: int
     county_year: int
     procedure_exits: int = 0
+
+
+@dataclass(frozen=True)
+class TownshipTask:
+    """One township's households, generated on their own (one process per core at province scale)."""
+
+    seed: int
+    township: str
+    county: str
+    ethnicities: dict[str, int]
+    villages: tuple[tuple[str, int, VillagePlan], ...]  # (code, households, plan) in code order
+    first_id: int  # the township's first household id: ids follow the villages' order
+    now: str
+    slot: tuple[int, int]  # (this township's index in its county, the county's townships): PersonFactory
+
+
+@dataclass
+class TownshipRows:
+    """What a township task made: its COPY text (encoded here, not in the process writing it) and
+    what the story needs to know of it."""
+
+    households: bytes
+    members: bytes
+    poor: dict[str, dict[int, int]]
+    exited: dict[str, dict[int, int]]
+    population: dict[str, dict[int, int]]
+    returns: list[tuple[int, int, int]]
+    ordinary_ids: list[int]
+    procedure_ids: list[int]
+    household_count: int
+    member_count: int
+    ordinary_members: int
+
+
+def township_rows(task: TownshipTask) -> TownshipRows:
+    """Generate one township: its own seeded generator, so the result is the same in any process, in any order."""
+    rng = random.Random(f"{task.seed}:{task.township}")
+    ledger = story.PoorLedger()
+    generator = HouseholdGenerator(rng, task.first_id, task.now, ledger, task.slot)
+    household_lines, member_lines = [], []
+    for village_code, count, plan in task.villages:
+        before = generator.members
+        lines, members = generator.village(village_code, task.county, task.ethnicities, count, plan)
+        household_lines.extend(lines)
+        member_lines.extend(members)
+        registered = generator.members - before
+        base = max(registered * 3, 300) + rng.randrange(200, 1500)
+        for year in POPULATION_YEARS:
+            ledger.population[village_code][year] = base + (year - POPULATION_YEARS[0]) * rng.randint(-5, 15)
+    return TownshipRows(
+        households="".join(line + "\n" for line in household_lines).encode(),
+        members="".join(line + "\n" for line in member_lines).encode(),
+        poor={code: dict(years) for code, years in ledger.poor.items()},
+        exited={code: dict(years) for code, years in ledger.exited.items()},
+        population={code: dict(years) for code, years in ledger.population.items()},
+        returns=generator.returns,
+        ordinary_ids=generator.ordinary_ids,
+        procedure_ids=generator.procedure_ids,
+        household_count=generator.households,
+        member_count=generator.members,
+        ordinary_members=generator.ordinary_members,
+    )
+
+
+@contextmanager
+def township_generator(households: int):
+    """`map` over township tasks: in this process for a small load, else in one process per core.
+
+    Spawned processes (not forked: this one holds an open database connection in a transaction)
+    set Django up and only compute; the rows come back here, to be written in one transaction.
+    """
+    if households < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        yield map
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes=min(os.cpu_count(), 8), initializer=django.setup) as pool:
+        yield lambda function, tasks: pool.imap(function, tasks, chunksize=1)
+
+
+@contextmanager
+def indexes_built_after(cursor, tables: list[str]):
+    """Into empty tables, a bulk load builds each index once at the end rather than row by row.
+
+    Indexes behind constraints (primary keys, unique constraints) stay; a partial load (tables
+    not empty) keeps them all.
+    """
+    cursor.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM households_household) AND NOT EXISTS (SELECT 1 FROM households_member)"
+    )
+    if not cursor.fetchone()[0]:
+        yield
+        return
+    cursor.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i
+        WHERE i.indrelid = ANY(%s::regclass[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE pg_constraint.conindid = i.indexrelid)
+        """,
+        [tables],
+    )
+    definitions = cursor.fetchall()
+    for name, _ in definitions:
+        cursor.execute(f"DROP INDEX {name}")
+    yield
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, definition in definitions:
+        cursor.execute(definition)
 
 
 def village_plans(villages: list[Region], rng: random.Random) -> dict[str, VillagePlan]:
@@ -658,6 +777,7 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
     The records 2014–2020 come in by COPY as one 历史数据导入; then the story's chapters run
     through the services (fupin/demo/story.py: village and county exits, the last household exits).
     """
+    started = time.perf_counter()
     rng = random.Random(seed)
     regions = build_regions(households, rng)
     Region.objects.bulk_create(regions, batch_size=5000)
@@ -683,75 +803,120 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
         per_village[index] += 1
 
     ledger = story.PoorLedger()
+    returns, ordinary_ids, procedure_ids = [], [], []
+    written = {"households": 0, "members": 0, "ordinary_members": 0}
     with connection.cursor() as cursor:
         skip_history_triggers(cursor)
         cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM households_household")
         first_id = cursor.fetchone()[0]
         cursor.execute("SELECT now()")
         now = cursor.fetchone()[0].isoformat()
-        generator = HouseholdGenerator(rng, first_id, now, ledger)
-        populations = []
-        household_batch, member_batch = [], []
-        for index, (village, count) in enumerate(zip(villages, per_village, strict=True)):
-            before = generator.members
-            county_code = county_of(village.code)
-            lines, member_lines = generator.village(
-                village.code, county_code, county_info[county_code], count, plans[village.code]
+        tasks = township_tasks(villages, per_village, plans, county_info, seed, first_id, now)
+        # The indexes are built after the households' history is written too: it updates every row.
+        with indexes_built_after(cursor, ["households_household", "households_member"]):
+            with township_generator(households) as generate:
+                for rows in generate(township_rows, tasks):
+                    copy_text_block(
+                        cursor, "households_household", HouseholdGenerator.HOUSEHOLD_COLUMNS, rows.households
+                    )
+                    copy_text_block(cursor, "households_member", HouseholdGenerator.MEMBER_COLUMNS, rows.members)
+                    for target, source in ((ledger.poor, rows.poor), (ledger.exited, rows.exited)):
+                        for code, years in source.items():
+                            target[code].update(years)
+                    ledger.population.update(rows.population)
+                    returns += rows.returns
+                    ordinary_ids += rows.ordinary_ids
+                    procedure_ids += rows.procedure_ids
+                    written["households"] += rows.household_count
+                    written["members"] += rows.member_count
+                    written["ordinary_members"] += rows.ordinary_members
+                    if progress:
+                        progress(written["households"], written["members"])
+            seconds = {"copy": round(time.perf_counter() - started, 1)}
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('households_household', 'id'), "
+                "(SELECT coalesce(max(id), 1) FROM households_household))"
             )
-            household_batch.extend(lines)
-            member_batch.extend(member_lines)
-            registered = generator.members - before
-            base = max(registered * 3, 300) + rng.randrange(200, 1500)
-            for year in POPULATION_YEARS:
-                rural = base + (year - POPULATION_YEARS[0]) * rng.randint(-5, 15)
-                ledger.population[village.code][year] = rural
-                populations.append(VillagePopulation(village_id=village.code, year=year, rural_population=rural))
-            if len(member_batch) >= 50_000 or index == len(villages) - 1:
-                copy_lines(cursor, "households_household", HouseholdGenerator.HOUSEHOLD_COLUMNS, household_batch)
-                copy_lines(cursor, "households_member", HouseholdGenerator.MEMBER_COLUMNS, member_batch)
-                household_batch, member_batch = [], []
-                if progress:
-                    progress(generator.households, generator.members)
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('households_household', 'id'), "
-            "(SELECT coalesce(max(id), 1) FROM households_household))"
-        )
-        # The same procedure as an uploaded 历史数据导入, by the demo province user; the seed
-        # recomputes the figures itself (fupin/demo/assessment.py), so nothing is announced.
-        # The 一般农户 are not poverty records: they are on record for monitoring only.
-        users = {user.username: user for user in ensure_demo_users()}
-        loader = users["demo_province"]
-        load_name = f"演示省份历史数据（{generator.households - len(generator.ordinary_ids)}户，种子{seed}）"
-        ordinary = set(generator.ordinary_ids)
-        record_historical_load(
-            user=loader,
-            region_code=PROVINCE[0],
-            original_name=load_name,
-            household_ids=[pk for pk in range(first_id, generator.next_id) if pk not in ordinary],
-            member_count=generator.members - generator.ordinary_members,
-            announce=False,
-        )
-        story.write_returns(
-            generator.returns, user=loader, reason=f"历史数据导入：{load_name}", today=date.fromisoformat(now[:10])
-        )
+            # The same procedure as an uploaded 历史数据导入, by the demo province user; the seed
+            # recomputes the figures itself (fupin/demo/assessment.py), so nothing is announced.
+            # The 一般农户 are not poverty records: they are on record for monitoring only.
+            users = {user.username: user for user in ensure_demo_users()}
+            loader = users["demo_province"]
+            load_name = f"演示省份历史数据（{written['households'] - len(ordinary_ids)}户，种子{seed}）"
+            ordinary = set(ordinary_ids)
+            record_historical_load(
+                user=loader,
+                region_code=PROVINCE[0],
+                original_name=load_name,
+                household_ids=[pk for pk in range(first_id, first_id + written["households"]) if pk not in ordinary],
+                member_count=written["members"] - written["ordinary_members"],
+                announce=False,
+            )
+            story.write_returns(
+                returns, user=loader, reason=f"历史数据导入：{load_name}", today=date.fromisoformat(now[:10])
+            )
+            seconds["history"] = round(time.perf_counter() - started, 1)
         restore_history_triggers(cursor)
-    VillagePopulation.objects.bulk_create(populations, batch_size=10_000)
+    VillagePopulation.objects.bulk_create(
+        [
+            VillagePopulation(
+                village_id=village.code, year=year, rural_population=ledger.population[village.code][year]
+            )
+            for village in villages
+            for year in POPULATION_YEARS
+        ],
+        batch_size=10_000,
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE households_household")
         cursor.execute("ANALYZE households_member")
         cursor.execute("ANALYZE villages_region")
-    cast = story_cast(users, villages, plans, ledger, generator.procedure_ids, cities_of)
+    cast = story_cast(users, villages, plans, ledger, procedure_ids, cities_of)
+    if households > ASSISTANCE_EVERYWHERE_UP_TO:
+        cast = replace(cast, assisted_prefix=code_prefix(cast.clerk.region_id, RegionLevel.TOWNSHIP))
+    seconds["households"] = round(time.perf_counter() - started, 1)  # copy, history, then indexes and ANALYZE
     told = {}
     for chapter in CHAPTERS:
+        started = time.perf_counter()
         told |= chapter(cast) or {}
+        seconds[chapter.__module__.rsplit(".", 1)[-1]] = round(time.perf_counter() - started, 1)
     return {
         "regions": len(regions),
         "villages": len(villages),
-        "households": generator.households,
-        "members": generator.members,
-        "ordinary_households": len(generator.ordinary_ids),
+        "households": written["households"],
+        "members": written["members"],
+        "ordinary_households": len(ordinary_ids),
         **told,
+        "phase_seconds": seconds,  # the bulk load (regions, households, members, history, indexes), then each chapter
     }
+
+
+def township_tasks(villages, per_village, plans, county_info, seed, first_id, now) -> list[TownshipTask]:
+    """The villages grouped by township, in code order, each township with its first household id."""
+    by_township = defaultdict(list)
+    for village, count in zip(villages, per_village, strict=True):
+        by_township[township_of(village.code)].append((village.code, count, plans[village.code]))
+    townships_of = defaultdict(list)
+    for township in sorted(by_township):
+        townships_of[county_of(township)].append(township)
+    tasks, next_id = [], first_id
+    for township in sorted(by_township):
+        county = county_of(township)
+        rows = tuple(by_township[township])
+        tasks.append(
+            TownshipTask(
+                seed=seed,
+                township=township,
+                county=county,
+                ethnicities=county_info[county],
+                villages=rows,
+                first_id=next_id,
+                now=now,
+                slot=(townships_of[county].index(township), len(townships_of[county])),
+            )
+        )
+        next_id += sum(count for _, count, _ in rows)
+    return tasks
 
 
 def story_cast(users, villages, plans, ledger, procedure_ids, cities_of) -> story.StoryCast:

@@ -384,6 +384,9 @@ class StoryCast:
     procedure_households: list[int]
     procedure_villages: dict[str, int]  # village code → exit year, through the procedure
     loaded_village_exits: dict[str, int]  # village code → exit year, loaded with the records
+    # Where the 帮扶 chapters (teams, pairings, visits: rows per household) write: the province at
+    # the demo's sizes, demo_clerk's township alone at benchmark sizes (province.ASSISTANCE_EVERYWHERE_UP_TO).
+    assisted_prefix: str = "62"
 
 
 def tell_story(cast: StoryCast) -> dict:

@@ -309,3 +309,27 @@ def test_a_write_forgets_its_village_and_the_chain_is_summed_again(county):
     after = region_statistics(user, county["province"], YEAR)
     assert breakdown(after, "cause").total[1:3] == [6, 28]
     assert rows_of(breakdown(after, "cause"))["因病"][:2] == [4, 16]
+
+
+def test_a_province_sums_townships_and_a_write_forgets_only_its_own(county):
+    """Above a township the page adds up township sums (20,000 villages are 500 townships at
+    province scale); a write forgets its village's township, the other townships' sums stay."""
+    from django.core.cache import cache
+
+    from assessment.breakdowns import _township_key, _village_key
+
+    user = UserFactory(role=Role.PROVINCE_STAFF, region=county["province"])
+    region_statistics(user, county["province"], YEAR)
+
+    def key(township):
+        return _township_key(lambda code: _village_key(code, YEAR), township)
+
+    assert cache.get(key("622926101000"))["cause"]["1"][:2] == [2, 5]  # 甲镇: 甲村's two poor 因病 households
+    assert cache.get(key("622926102000")) is not None
+    household(county["village_b"], 2, main_cause="1")
+    forget_cached_breakdowns(county["village_b"].code, [YEAR])
+    assert cache.get(key("622926102000")) is None
+    assert cache.get(key("622926101000")) is not None
+    after = region_statistics(user, county["province"], YEAR)
+    assert breakdown(after, "cause").total[1:3] == [6, 28]
+    assert cache.get(key("622926102000"))["cause"]["1"][:2] == [1, 2]

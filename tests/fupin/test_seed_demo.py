@@ -1,4 +1,5 @@
 import hashlib
+import os
 from io import StringIO
 
 import pytest
@@ -8,7 +9,7 @@ from stdnum.cn import ric
 
 from core.models import User
 from core.regions import RegionLevel
-from fupin.demo import load_demo
+from fupin.demo import load_demo, province
 from households.codes import Relation
 from households.idnumbers import birth_date_of, gender_of, id_number_hash, mask_id_number
 from households.models import Helper, HistoricalLoad, Household, Member
@@ -30,6 +31,10 @@ def fingerprint() -> str:
     for row in Member.objects.order_by("id").values_list("name", "id_number_hash", "relation", "birth_date", "health"):
         digest.update(repr(row).encode())
     for row in Village.objects.order_by("region_id").values_list("region_id", "is_poor_village", "exit_year"):
+        digest.update(repr(row).encode())
+    for row in VillagePopulation.objects.order_by("village_id", "year").values_list(
+        "village_id", "year", "rural_population"
+    ):
         digest.update(repr(row).encode())
     return digest.hexdigest()
 
@@ -70,6 +75,26 @@ def test_the_seed_is_deterministic():
     wipe()
     load_demo(households=400, seed=8)
     assert fingerprint() != first
+
+
+def test_the_seed_is_the_same_when_its_townships_are_generated_in_one_process_per_core(monkeypatch):
+    """Province scale spawns one generating process per core; the people and their years do not change."""
+    load_demo(households=400, seed=7)
+    in_this_process = fingerprint()
+    wipe()
+    monkeypatch.setattr(province, "PARALLEL_FROM", 0)
+    spawned = []
+    real_pool = province.multiprocessing.get_context
+
+    def counted(method):
+        spawned.append(method)
+        return real_pool(method)
+
+    monkeypatch.setattr(province.multiprocessing, "get_context", counted)
+    load_demo(households=400, seed=7)
+    assert spawned == (["spawn"] if (os.cpu_count() or 1) > 1 else [])
+    assert fingerprint() == in_this_process
+    assert Member.objects.values("id_number_hash").distinct().count() == Member.objects.count()
 
 
 def test_the_seed_has_the_demo_province_shape_and_valid_id_numbers():
