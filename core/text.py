@@ -10,6 +10,7 @@ in core/apps.py see it. `sanitise_for_export` removes them from what is already 
 stored value can stop an export (core/excel.py).
 """
 
+import functools
 import re
 import unicodedata
 
@@ -69,6 +70,7 @@ def clean_text(value, *, field: str, multiline: bool = False) -> str:
     return text
 
 
+@functools.cache
 def text_fields(model) -> list[models.Field]:
     """The user-written text fields of `model`: editable CharField/TextField without choices."""
     return [

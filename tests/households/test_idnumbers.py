@@ -19,6 +19,11 @@ def outcome(function, number):
         return type(error)
 
 
+def stdnum_birth_date(number):
+    """python-stdnum's verdict, and for a valid number the birth date it reads (what _validate returns)."""
+    return ric.get_birth_date(ric.validate(number))
+
+
 ADDRESS_CODES = ["110105", "622926", "622927", "999999", "620000", "110100"]
 
 
@@ -31,10 +36,10 @@ ADDRESS_CODES = ["110105", "622926", "622927", "999999", "620000", "110100"]
 )
 def test_the_cached_check_matches_stdnum(address, birth, serial, last):
     number = f"{address}{birth:%Y%m%d}{serial:03d}{last}"
-    assert outcome(_validate, number) == outcome(ric.validate, number)
+    assert outcome(_validate, number) == outcome(stdnum_birth_date, number)
     first17 = number[:17]
     valid = first17 + ric.calc_check_digit(first17 + "0")
-    assert outcome(_validate, valid) == outcome(ric.validate, valid)
+    assert outcome(_validate, valid) == outcome(stdnum_birth_date, valid)
 
 
 @pytest.mark.parametrize(
