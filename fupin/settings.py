@@ -409,6 +409,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # task is left to core.tasks.redispatch_transfer_jobs (core/queueing.py).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+if TESTING:
+    # Parallel test workers share one Redis: each gets its own queues, so a real worker started by
+    # one test (tests/fupin/test_celery_worker.py) never runs what another process's tests queued.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = CACHES["default"]["KEY_PREFIX"] + ":"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BEAT_SCHEDULE = {
     "nightly-household-warnings": {

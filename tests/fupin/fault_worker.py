@@ -24,6 +24,11 @@ import django  # noqa: E402
 django.setup()
 settings.MEDIA_ROOT = os.environ["FAULT_MEDIA_ROOT"]
 app.conf.broker_url = os.environ["FAULT_BROKER"]
+# The test process's queue names carry its key prefix (settings: each test process has its own).
+app.conf.broker_transport_options = {
+    **app.conf.broker_transport_options,
+    "global_keyprefix": os.environ["FAULT_KEYPREFIX"],
+}
 
 __all__ = ["app"]
 

@@ -28,6 +28,13 @@ from villages.models import County, Village, VillagePopulation
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def empty_queue():
+    """Earlier tests of this process queued tasks no worker ran (their rows are gone): the worker
+    started here runs only this test's, or a stale figure task could race the test's own."""
+    app.control.purge()
+
+
 def wait_for(condition, seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:

@@ -97,6 +97,7 @@ def worker(tmp_path, *, pause: str = "", pool: str = "prefork", queue: str | Non
         "FAULT_DATABASE": connection.settings_dict["NAME"],
         "FAULT_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "FAULT_BROKER": fault_broker(),
+        "FAULT_KEYPREFIX": settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"],
         "FAULT_PAUSE": pause,
         "FAULT_MARKER": str(tmp_path / f"paused-{name}"),
     }
