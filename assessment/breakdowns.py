@@ -383,43 +383,46 @@ def _measure_rows(choices, by_code: dict, total_households: int) -> list[list]:
     return rows
 
 
-def aid_measure_breakdown(region: Region, year: int) -> Breakdown:
-    """建档立卡户的帮扶措施 of the year by category: households (once per category), people, measures, amount."""
+def _measure_breakdown(key: str, title: str, sql: str, parameters: dict, choices, note: str) -> Breakdown:
+    """Measures by category from `sql` (rows: category or NULL for the deduplicated total,
+    households, people, measures, amount): a household counts once per category, once in the total."""
     with connection.cursor() as cursor:
-        cursor.execute(AID_MEASURES_SQL, {**_bounds(region), "year": year})
+        cursor.execute(sql, parameters)
         by_code = {row[0]: (int(row[1]), int(row[2]), int(row[3]), row[4]) for row in cursor.fetchall()}
     households, people, measures, amount = by_code.get(None, (0, 0, 0, 0))
     return Breakdown(
+        key,
+        title,
+        MEASURE_HEADERS,
+        _measure_rows(choices, by_code, households),
+        ["有帮扶措施的户（去重）", households, people, _share(households, households), measures, amount],
+        note=note,
+        percent_columns=frozenset({2}),
+    )
+
+
+def aid_measure_breakdown(region: Region, year: int) -> Breakdown:
+    """建档立卡户的帮扶措施 of the year by category: households (once per category), people, measures, amount."""
+    return _measure_breakdown(
         "aid_measures",
         "帮扶措施类别（建档立卡户）",
-        MEASURE_HEADERS,
-        _measure_rows(AidCategory.choices, by_code, households),
-        ["有帮扶措施的户（去重）", households, people, _share(households, households), measures, amount],
-        note="一户有多类措施的，在每一类各计一次，合计行按户去重。",
-        percent_columns=frozenset({2}),
+        AID_MEASURES_SQL,
+        {**_bounds(region), "year": year},
+        AidCategory.choices,
+        "一户有多类措施的，在每一类各计一次，合计行按户去重。",
     )
 
 
 def assistance_measure_breakdown(region: Region, year: int) -> Breakdown:
     """监测对象的帮扶措施 started in the year, by category: records (once per category), people, measures, amount."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            ASSISTANCE_MEASURES_SQL, {**_bounds(region), "start": date(year, 1, 1), "end": date(year + 1, 1, 1)}
-        )
-        by_code = {row[0]: (int(row[1]), int(row[2]), int(row[3]), row[4]) for row in cursor.fetchall()}
-    records, people, measures, amount = by_code.get(None, (0, 0, 0, 0))
-    return Breakdown(
+    return _measure_breakdown(
         "assistance_measures",
         "帮扶措施类别（监测对象）",
-        MEASURE_HEADERS,
-        _measure_rows(AssistanceCategory.choices, by_code, records),
-        ["有帮扶措施的户（去重）", records, people, _share(records, records), measures, amount],
-        note="当年开始的监测帮扶措施；一户有多类措施的，在每一类各计一次，合计行按户去重。",
-        percent_columns=frozenset({2}),
+        ASSISTANCE_MEASURES_SQL,
+        {**_bounds(region), "start": date(year, 1, 1), "end": date(year + 1, 1, 1)},
+        AssistanceCategory.choices,
+        "当年开始的监测帮扶措施；一户有多类措施的，在每一类各计一次，合计行按户去重。",
     )
-
-
-# --- monitoring ----------------------------------------------------------------------------------
 
 
 def _identified_in(user, region: Region, year: int):
