@@ -37,6 +37,21 @@ def seed(context):
     return {"rows": written["households"] + written["members"], **written}
 
 
+@step("database_size")
+def database_size(context):
+    """Disk the seeded database takes, and its five largest tables with their indexes and TOAST."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        total = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY 2 DESC LIMIT 5"
+        )
+        largest = {name: round(size / 2**30, 2) for name, size in cursor.fetchall()}
+    return {"rows": 0, "database_gib": round(total / 2**30, 2), "largest_tables_gib": largest}
+
+
 def busiest_township() -> str:
     with connection.cursor() as cursor:
         township = sql_code_prefix("village_id", RegionLevel.TOWNSHIP)

@@ -19,6 +19,7 @@ class CoreConfig(AppConfig):
         # imported here because core.text needs the models, which load after this module.
         from django.db.models.signals import pre_save
 
+        from . import lookups  # noqa: F401 - registers `__any` (core/lookups.py)
         from .text import refuse_unclean_text
 
         pre_save.connect(refuse_unclean_text, dispatch_uid="core.text.refuse_unclean_text")

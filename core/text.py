@@ -30,6 +30,13 @@ MULTILINE_ALLOWED = frozenset("\n\r\t")
 _EXPORT_REMOVED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
+# Every character text_problem may refuse (Cc, Cs, line breaks, tab, bidi controls, zero-width):
+# a value with none of them is refused only when nothing in it is visible.
+_SUSPECT = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff]"
+)
+
+
 def _is_control(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cs")
 
@@ -42,6 +49,8 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why `value` may not be stored (a Chinese sentence), or None."""
     if not value:
         return None
+    if _SUSPECT.search(value) is None:  # the usual case, read at C speed
+        return None if any(_is_visible(char) for char in value) else "不能只包含空格或不可见字符。"
     for char in value:
         if multiline and char in MULTILINE_ALLOWED:
             continue

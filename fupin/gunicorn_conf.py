@@ -18,7 +18,11 @@ backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 # Exports and imports run in Celery; a page that takes a minute is a fault, not work.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+# An idle keep-alive connection is closed after this many seconds. Shorter than the gap between
+# a client's requests (a clerk reading a page, Locust's 2–8 s, a proxy's pool), the server closes
+# the connection just as the client sends on it, which the client sees as a reset. gthread keeps
+# idle connections in its poller, not in a thread, so a long wait costs a file descriptor only.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # A worker is replaced after this many requests (with jitter so they do not all restart together).
 max_requests = 2000
 max_requests_jitter = 200

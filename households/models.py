@@ -280,10 +280,10 @@ class Member(models.Model):
     def health_display(self) -> str:
         return "、".join(Health(code).label for code in self.health) or "—"
 
-    def set_id_number(self, number: str) -> None:
-        """Set the (normalised) ID number and everything derived from it."""
+    def set_id_number(self, number: str, number_hash: str | None = None) -> None:
+        """Set the (normalised) ID number and everything derived from it (`number_hash` if already computed)."""
         self.id_number = number
-        self.id_number_hash = id_number_hash(number)
+        self.id_number_hash = number_hash or id_number_hash(number)
         self.id_number_masked = mask_id_number(number)
         self.gender = gender_of(number)
         self.birth_date = birth_date_of(number)

@@ -206,8 +206,8 @@ class Chapter:
 
     def pool(self, office: Office, status: str) -> list[Household]:
         """The township's households of `status` with two members or more (the demo's 自然销户 take
-        single-member ones), shuffled: every village of it may be drawn. A township holds at most
-        VILLAGES_PER_TOWNSHIP × HOUSEHOLDS_PER_VILLAGE households (province.py), whatever the load."""
+        single-member ones), shuffled: every village of it may be drawn. At most POOL_MAX of them,
+        however many villages a township holds at the load's size (province.py, Layout)."""
         households = list(
             Household.objects.filter(village_id__in=office.villages, status=status, member_count__gte=2)
             .exclude(pk__in=self.used)

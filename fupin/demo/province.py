@@ -64,6 +64,10 @@ DEFAULT_HOUSEHOLDS = 20_000
 HOUSEHOLDS_PER_VILLAGE = 100
 VILLAGES_PER_TOWNSHIP = 40
 MIN_TOWNSHIPS_PER_COUNTY = 5
+# Two townships in three are 镇, numbered 101–199 (build_regions): 99 镇 make 148 townships. Past
+# 148 × VILLAGES_PER_TOWNSHIP villages a county (2,368,000 households in the province, the 10,000,000
+# of the cost curve) its townships hold more villages instead (up to 800 each, numbers 200–999).
+MAX_TOWNSHIPS_PER_COUNTY = 148
 POPULATION_YEARS = range(2014, 2021)
 DEMO_YEAR = 2020
 DEMO_COUNTY = "622926000000"  # 东乡族自治县: demo_county's
@@ -163,8 +167,9 @@ class Layout:
         self.villages = max(8, math.ceil(households / HOUSEHOLDS_PER_VILLAGE))
         counties = sum(len(counties) for _, _, counties in CITIES)
         self.villages_per_county = math.ceil(self.villages / counties)
-        self.townships_per_county = max(
-            MIN_TOWNSHIPS_PER_COUNTY, math.ceil(self.villages_per_county / VILLAGES_PER_TOWNSHIP)
+        self.townships_per_county = min(
+            MAX_TOWNSHIPS_PER_COUNTY,
+            max(MIN_TOWNSHIPS_PER_COUNTY, math.ceil(self.villages_per_county / VILLAGES_PER_TOWNSHIP)),
         )
 
 

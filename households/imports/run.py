@@ -69,10 +69,11 @@ def _existing_households(user, numbers: list[str]) -> tuple[dict[str, Household]
     taken: set[str] = set()
     for start in range(0, len(numbers), EXISTING_LOOKUP_CHUNK):
         chunk = numbers[start : start + EXISTING_LOOKUP_CHUNK]
-        taken |= set(Household.objects.filter(household_no__in=chunk).values_list("household_no", flat=True))
+        taken |= set(Household.objects.filter(household_no__any=chunk).values_list("household_no", flat=True))
         if taken:
             active = Prefetch("members", queryset=Member.objects.filter(is_active=True), to_attr="active_members")
-            for household in Household.objects.visible_to(user).filter(household_no__in=chunk).prefetch_related(active):
+            households = Household.objects.visible_to(user).filter(household_no__any=chunk)
+            for household in households.prefetch_related(active):
                 mine[household.household_no] = household
     return mine, taken
 

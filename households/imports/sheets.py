@@ -40,6 +40,7 @@ from ..resources import (
     MEMBER_SHEET,
     MULTI,
     REGISTRATION_FIELDS,
+    TEXT,
     Column,
 )
 from .guard import UploadRefused
@@ -326,6 +327,10 @@ class _SheetRows:
         self.head: list[tuple[int, list]] = []  # rows until the header is found
         self.layout: SheetLayout | None = None
         self.reads: list[tuple[int, Column]] = []
+        # read_cell of a coded, number, yes/no or date column by (position, type, cell): most of a
+        # 采集表's cells repeat a few values; names and identifiers are read every time.
+        self.known_cells: dict[tuple, tuple] = {}
+        self.remembered: set[int] = set()
 
     def add(self, number: int, cells: list) -> None:
         if self.layout is None:
@@ -347,6 +352,9 @@ class _SheetRows:
             self.layout.header_row = self.layout.first_header_row = 1
         self.check_required()
         self.reads = sorted(self.layout.columns.items())
+        self.remembered = {
+            position for position, column in self.reads if column.kind != TEXT and column.field not in IDENTIFIER_FIELDS
+        }
         if self.flat:
             self.household_positions = {
                 position
@@ -390,7 +398,7 @@ class _SheetRows:
             ):
                 continue  # the household's cell as on its first row: read there once
             try:
-                value, kinds = read_cell(column, raw)
+                value, kinds = self.read_cell(position, column, raw)
             except (ValueError, ArithmeticError, ValidationError) as error:
                 failed.append((column, error))
                 values[column.field] = None
@@ -403,6 +411,16 @@ class _SheetRows:
         for column, error in failed:
             self.error(row, column, error)
         self.rows.append(row)
+
+    def read_cell(self, position: int, column: Column, raw) -> tuple[object, list[str]]:
+        if position not in self.remembered:
+            return read_cell(column, raw)
+        key = (position, type(raw), raw)
+        known = self.known_cells.get(key)
+        if known is None:
+            known = self.known_cells[key] = read_cell(column, raw)  # a refusal raises, and is not kept
+        value, kinds = known
+        return (list(value) if type(value) is list else value), kinds
 
     def first_row_of_household(self, cells: list) -> list | None:
         """In a single table, the cells of the first row of this row's household (None on that
@@ -598,7 +616,8 @@ _TAGGED = {
 
 
 def _tagged(value: dict):
-    if value.keys() == {"t", "v"} and value["t"] in _TAGGED:
+    # Called for every object decoded (a message per row): the cheap test first.
+    if len(value) == 2 and "t" in value and "v" in value and value["t"] in _TAGGED:
         return _TAGGED[value["t"]](value["v"])
     return value
 

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.bulk import copy_insert
+from core.cleaning import BatchCleaner
 from core.errors import DuplicatePerson
 from core.parsing import is_ascii_digits, parse_year
 from core.permissions import Action, require
@@ -139,6 +141,7 @@ def register_households(
     }
     limits = {year: max_other_causes(year) for year in {entry.data.get("identified_year") for entry in entries}}
     numbers_of: dict[int, list[str | None]] = {}
+    hashes_of: dict[int, list[str]] = {}  # each number's keyed hash, computed once
     for index, entry in enumerate(entries):
         errors: dict[str, list[str]] = {}
         if entry.village_code not in villages:
@@ -157,6 +160,7 @@ def register_households(
             outcomes[index] = ValidationError(errors)
         else:
             numbers_of[index] = numbers
+            hashes_of[index] = [id_number_hash(number) for number in numbers]
 
     if write:  # serialises 户编号 per village; in code order, so two imports never wait in a cycle
         codes = {entries[index].village_code for index in numbers_of}
@@ -167,21 +171,30 @@ def register_households(
     next_serial: dict[str, int] = {}
     valid = list(numbers_of)
     reason = reason or ("登记一般农户（纳入监测）" if all(entry.ordinary for entry in entries) else "登记拟识别户")
+    cleaner = BatchCleaner()  # each distinct plain value cleaned once for the whole batch
+    today = timezone.localdate()
     for start in range(0, len(valid), REGISTER_CHUNK):
         chunk = valid[start : start + REGISTER_CHUNK]
-        hashes = [id_number_hash(number) for index in chunk for number in numbers_of[index]]
-        for member in Member.objects.filter(id_number_hash__in=hashes, is_active=True).select_related(
+        hashes = [number_hash for index in chunk for number_hash in hashes_of[index]]
+        for member in Member.objects.filter(id_number_hash__any=hashes, is_active=True).select_related(
             "household__village__parent"
         ):
             registered.setdefault(member.id_number_hash, (member.household.village, member.household.household_no))
-        given = [entries[index].data.get("household_no") for index in chunk]
-        taken |= set(
-            Household.objects.filter(household_no__in=[no for no in given if no]).values_list("household_no", flat=True)
-        )
+        given = [number for index in chunk if (number := entries[index].data.get("household_no"))]
+        taken |= set(Household.objects.filter(household_no__any=given).values_list("household_no", flat=True))
         built: dict[int, tuple[Household, list[Member]]] = {}
         for index in chunk:
             outcome = _build_household(
-                user, entries[index], numbers_of[index], villages, registered, taken, next_serial, historical
+                user,
+                entries[index],
+                list(zip(numbers_of[index], hashes_of[index], strict=True)),
+                villages,
+                registered,
+                taken,
+                next_serial,
+                historical,
+                cleaner,
+                today,
             )
             if isinstance(outcome, ValidationError):
                 outcomes[index] = outcome
@@ -220,15 +233,17 @@ def _historical_status(entry) -> tuple[str, int | None]:
     return status, (parse_year(exit_year, field="exit_year") if exit_year else None)
 
 
-def _build_household(user, entry, numbers, villages, registered, taken, next_serial, historical):
-    """The unsaved household and members of a checked entry, or why it is refused; claims its IDs and 户编号."""
+def _build_household(user, entry, numbers, villages, registered, taken, next_serial, historical, cleaner, today):
+    """The unsaved household and members of a checked entry, or why it is refused; claims its IDs and 户编号.
+
+    `numbers`: each member's normalised ID number with its keyed hash."""
     village = villages[entry.village_code]
     household = Household(
         village=village, **{field: entry.data[field] for field in HOUSEHOLD_FIELDS if field in entry.data}
     )
     duplicates = {}
-    for position, number in enumerate(numbers):
-        if found := registered.get(id_number_hash(number)):
+    for position, (_, number_hash) in enumerate(numbers):
+        if found := registered.get(number_hash):
             duplicates[f"members.{position}.id_number"] = [registered_elsewhere_message(user, *found)]
     if duplicates:
         return DuplicatePerson(duplicates, code="duplicate_person")
@@ -237,8 +252,8 @@ def _build_household(user, entry, numbers, villages, registered, taken, next_ser
     try:
         household.other_causes = list(household.other_causes or [])
         members = [
-            build_member(household, member_data, number, position)
-            for position, (member_data, number) in enumerate(zip(entry.members, numbers, strict=True))
+            build_member(household, member_data, number, position, cleaner, number_hash)
+            for position, (member_data, (number, number_hash)) in enumerate(zip(entry.members, numbers, strict=True))
         ]
         household.head_name = next(member.name for member in members if member.relation == Relation.HEAD)
         household.head_name_initials = pinyin_initials(household.head_name)
@@ -253,10 +268,11 @@ def _build_household(user, entry, numbers, villages, registered, taken, next_ser
                 next_serial[village.code] = next_household_serial(village)
             household.household_no = f"{village.code}{next_serial[village.code]:04d}"
             next_serial[village.code] += 1
-        full_clean_or_raise(household, exclude=["village"])
+        full_clean_or_raise(household, exclude=["village"], cleaner=cleaner)
     except ValidationError as error:
         return error
-    household.warning_count = len(household_warnings(household, members=members, incomes=[], open_assignments=0))
+    warnings = household_warnings(household, members=members, incomes=[], open_assignments=0, today=today)
+    household.warning_count = len(warnings)
     taken.add(household.household_no)
     for member in members:
         registered[member.id_number_hash] = (village, household.household_no)
@@ -284,7 +300,7 @@ def _insert_households(built: list[tuple[Household, list[Member]]]) -> None:
     members = []
     for household, household_members in built:
         for member in household_members:
-            member.household = household
+            member.household_id = household.pk  # built with this household: only its new key is missing
             members.append(member)
     insert(members)
 

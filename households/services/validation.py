@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from core.cleaning import BatchCleaner
 from core.codes import ParameterKey
 from core.errors import DuplicatePerson
 from core.policy import policy_value
@@ -19,6 +20,8 @@ from ..codes import PovertyCause, Relation
 from ..fields import MEMBER_FIELDS
 from ..idnumbers import id_number_hash, normalize_id_number
 from ..models import Household, Member
+
+POVERTY_CAUSE_CODES = frozenset(PovertyCause.values)  # read once: an enum's .values builds a list
 
 
 def max_other_causes(year: int | None) -> int:
@@ -32,11 +35,11 @@ def validate_causes(
     errors: dict[str, list[str]] = {}
     if not main_cause:
         errors["main_cause"] = ["请选择主要致贫原因。"]
-    elif main_cause not in PovertyCause.values:
+    elif main_cause not in POVERTY_CAUSE_CODES:
         errors["main_cause"] = ["主要致贫原因不是有效的选项。"]
     limit = max_other_causes(year) if limit is None else limit
     problems = []
-    if any(cause not in PovertyCause.values for cause in other_causes):
+    if any(cause not in POVERTY_CAUSE_CODES for cause in other_causes):
         problems.append("其他致贫原因含有无效的选项。")
     if len(other_causes) > limit:
         problems.append(f"其他致贫原因最多选{limit}项。")
@@ -132,21 +135,33 @@ def check_not_registered(user, numbers: list[str | None], *, prefix="members", e
         raise DuplicatePerson(errors, code="duplicate_person")
 
 
-def full_clean_or_raise(instance, exclude=(), prefix="") -> None:
+def full_clean_or_raise(instance, exclude=(), prefix="", cleaner: BatchCleaner | None = None) -> None:
+    """full_clean without unique and constraint checks, errors keyed `prefix + field`.
+
+    A batch (register_households) passes one `cleaner` for all its rows, so each distinct
+    value of a plain field is cleaned once (core/cleaning.py).
+    """
     # Text hygiene (core/text.py) is checked here too, so a member's error carries its prefix.
     errors = text_errors(instance, exclude=exclude)
     try:
-        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+        (cleaner or BatchCleaner()).full_clean(instance, exclude=exclude)
     except ValidationError as error:
         errors = {**errors, **error.message_dict}
     if errors:
         raise ValidationError({f"{prefix}{key}": value for key, value in errors.items()})
 
 
-def build_member(household: Household, data: dict, number: str, index: int) -> Member:
+def build_member(
+    household: Household,
+    data: dict,
+    number: str,
+    index: int,
+    cleaner: BatchCleaner | None = None,
+    number_hash: str | None = None,
+) -> Member:
     member = Member(household=household, **{field: data[field] for field in MEMBER_FIELDS if field in data})
-    member.set_id_number(number)
-    full_clean_or_raise(member, exclude=["household", "id_number_hash"], prefix=f"members.{index}.")
+    member.set_id_number(number, number_hash)
+    full_clean_or_raise(member, exclude=["household", "id_number_hash"], prefix=f"members.{index}.", cleaner=cleaner)
     return member
 
 

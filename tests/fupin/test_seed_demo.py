@@ -157,17 +157,21 @@ def test_seed_demo_command_is_idempotent():
 
 
 @pytest.mark.django_db
-def test_the_province_scale_layout_has_unique_well_formed_codes():
+@pytest.mark.parametrize("households", [2_000_000, 10_000_000])
+def test_the_province_scale_layout_has_unique_well_formed_codes(households):
     import random
 
     from core.regions import level_of
     from fupin.demo import build_regions
 
-    regions = build_regions(2_000_000, random.Random(1))
+    regions = build_regions(households, random.Random(1))
     codes = [region.code for region in regions]
     assert len(codes) == len(set(codes))
     villages = [region for region in regions if region.level == RegionLevel.VILLAGE]
-    assert len(villages) == 20_000
+    assert len(villages) == households // 100
+    townships = [region for region in regions if region.level == RegionLevel.TOWNSHIP]
+    # Past 148 townships a county (the cost curve's 10,000,000), townships hold more villages.
+    assert len(townships) == (4 * 125 if households == 2_000_000 else 4 * 148)
     for region in regions:
         assert level_of(region.code) == region.level, region.code
         assert region.parent_id is None or region.code.startswith(region.parent_id.rstrip("0")[:2])

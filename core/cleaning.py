@@ -1,0 +1,81 @@
+"""Model.full_clean for a batch of rows, each distinct value of a plain field cleaned once.
+
+The 采集表 import cleans 10,000 households and 35,000 members twice (the preview, then 确认导入);
+most of their fields hold one of a few codes or numbers (relation, education, health, years),
+and Django's clean of each value (to_python, the choices, the validators) was a fifth of the
+import's time. A plain field's clean depends on its value alone, so a value that once cleaned
+to itself is valid again; relation fields (whose clean reads the database), unhashable values
+(lists) and values that clean into something else always go through Django's own Field.clean.
+A text field whose only checks are its length and NUL (names, numbers) accepts a string that
+passes both without the call; anything it would refuse goes through Field.clean for the message.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.db import models
+
+
+class BatchCleaner:
+    """`full_clean(instance, exclude)` as Model.full_clean(exclude, validate_unique=False,
+    validate_constraints=False): the same errors, the same values set back on the instance."""
+
+    def __init__(self) -> None:
+        self._valid: set = set()
+
+    def full_clean(self, instance, exclude=()) -> None:
+        errors: dict = {}
+        for field, remembered_as, text_limit in _cleaned_fields(type(instance), frozenset(exclude)):
+            raw = getattr(instance, field.attname)
+            if field.blank and raw in field.empty_values:
+                continue
+            if text_limit is not None and type(raw) is str and raw and len(raw) <= text_limit and "\x00" not in raw:
+                continue  # what Field.clean would return unchanged
+            key = (remembered_as, type(raw), raw) if remembered_as is not None else None
+            try:
+                if key is not None and key in self._valid:
+                    continue
+            except TypeError:  # an unhashable value (a list): cleaned every time
+                key = None
+            try:
+                cleaned = field.clean(raw, instance)
+            except ValidationError as error:
+                errors[field.name] = error.error_list
+                continue
+            setattr(instance, field.attname, cleaned)
+            if key is not None and type(cleaned) is type(raw) and cleaned == raw:
+                self._valid.add(key)
+        errors = ValidationError(errors).update_error_dict({}) if errors else {}
+        try:
+            instance.clean()  # as full_clean: the model's own clean runs even after field errors
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+def _text_limit(field) -> int | None:
+    """The longest string a plain text field accepts, when length and NUL are all it checks."""
+    if type(field) not in (models.CharField, models.TextField) or field.choices:
+        return None
+    limit = None
+    for validator in field.validators:
+        if type(validator) is MaxLengthValidator and isinstance(validator.limit_value, int):
+            limit = validator.limit_value
+        elif type(validator) is not ProhibitNullCharactersValidator:
+            return None
+    return limit if limit is not None else 10**9
+
+
+@functools.cache
+def _cleaned_fields(model, exclude: frozenset) -> list[tuple]:
+    """(field, the key its valid values are remembered by or None, its text limit or None) for
+    every field clean_fields checks."""
+    return [
+        (field, None if field.is_relation else (model._meta.label, field.name), _text_limit(field))
+        for field in model._meta.fields
+        if field.name not in exclude and not field.generated
+    ]
