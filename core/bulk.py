@@ -3,12 +3,11 @@
 bulk_create of 1,750 members is one INSERT with about 50,000 parameters, which Django
 assembles and psycopg re-parses in Python; COPY streams the same values. The values are
 Django's own (each field's pre_save and get_db_prep_save, as bulk_create uses), so encrypted
-fields encrypt and arrays and JSON adapt the same way. Row triggers (pghistory) fire for
-COPY as for INSERT; the history context set by the statements before it in the transaction
-applies. Where Django would pass a value on unchanged (a str to a CharField, an int to an
-IntegerField, a date to a DateField: `_unchanged_type`), it is written without asking each
-field for it again, which was a fifth of the import's commit; auto_now fields take one time
-for the whole batch.
+fields encrypt and arrays and JSON adapt the same way. Triggers (pghistory) fire for COPY
+as for INSERT, under the history context of the write. Where Django would pass a value on
+unchanged (a str to a CharField, an int to an IntegerField, a date to a DateField:
+`_unchanged_type`), it is written without asking each field for it again, which was a fifth
+of the import's commit; auto_now fields take one time for the whole batch.
 """
 
 import datetime
@@ -38,6 +37,11 @@ def copy_insert(objects: list[models.Model]) -> None:
         )
         for instance, (key,) in zip(objects, cursor.fetchall(), strict=True):
             instance.pk = key
+        # The connection's execute wrappers set the history context (pghistory) and pgtrigger's
+        # ignore list as transaction-local settings in front of each statement they pass, but
+        # not in front of a SELECT, and COPY does not pass them at all: a statement that does
+        # sets them for the COPY's triggers too.
+        cursor.execute("DO $$ BEGIN END $$")
         fields = meta.concrete_fields
         plain = _plain_fields(type(objects[0]))
         now = timezone.now()  # one time for the batch, as one INSERT's rows get nearly one

@@ -14,6 +14,7 @@ whose beat stopped, so its files are purged like any other (docs/architecture.md
 """
 
 import contextlib
+import glob
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -327,15 +328,24 @@ def _expire(model: type[TransferJob], cutoff) -> int:
     for job in old.exclude(status__in=model.active_statuses):
         status = EXPIRED if job.status in model.expires_with_file else job.status
         if model.objects.filter(pk=job.pk, status=job.status).update(status=status, **{model.file_field: ""}):
-            (model.file_dir() / getattr(job, model.file_field)).unlink(missing_ok=True)
+            _delete_file(model.file_dir(), getattr(job, model.file_field))
             expired += 1
     return expired
+
+
+def _delete_file(directory: Path, name: str) -> None:
+    """A job's file and its companions, `<name>.<suffix>` (an import's kept reading, imports/read_cache.py)."""
+    (directory / name).unlink(missing_ok=True)
+    for companion in directory.glob(glob.escape(name) + ".*"):
+        companion.unlink(missing_ok=True)
 
 
 def _sweep_orphans(model: type[TransferJob], cutoff) -> int:
     named = set(model.objects.exclude(**{model.file_field: ""}).values_list(model.file_field, flat=True))
     swept = 0
     for path in model.file_dir().iterdir():
+        if path.name.rpartition(".")[0] in named:
+            continue  # a companion of a job's file goes with it
         if path.is_file() and path.name not in named and path.stat().st_mtime < cutoff.timestamp():
             path.unlink(missing_ok=True)
             swept += 1

@@ -67,9 +67,21 @@ class CauseArray(models.Func):
     output_field = ArrayField(models.CharField(max_length=2))
 
 
+def batch_insert_event() -> pghistory.InsertEvent:
+    """The insert event of a table written in batches (a 采集表 commit: 10,000 households, 35,000 members).
+
+    One statement-level trigger records every row of an INSERT or COPY from its transition
+    table, attaching the history context once; a row-level trigger attached it (an upsert in
+    an exception block) once per row, a fifth of the commit's COPY. The events are the same.
+    """
+    return pghistory.InsertEvent(level=pghistory.Statement)
+
+
 # The poor years are derived from the adjustment log, which is itself the history: not snapshotted.
 # The pinyin of the head's name is derived from head_name, which is tracked: not snapshotted either.
-@pghistory.track(exclude=["poor_years", "exit_years", "head_name_pinyin"])
+@pghistory.track(
+    batch_insert_event(), pghistory.UpdateEvent(), exclude=["poor_years", "exit_years", "head_name_pinyin"]
+)
 class Household(models.Model):
     """A registered (建档立卡) household, in the order of the national form (docs/domain.md §3.2).
 
@@ -208,7 +220,7 @@ class Household(models.Model):
         return "、".join(PovertyCause(code).label for code in self.other_causes) or "无"
 
 
-@pghistory.track()
+@pghistory.track(batch_insert_event(), pghistory.UpdateEvent())
 class Member(models.Model):
     """A member of a household (docs/domain.md §3.5). Gender and birth date come from the ID.
 

@@ -2,7 +2,8 @@
 
 Upload: the file is stored and guarded at once, and its validation queued. The worker
 validates it into a preview (or, confirmed, imports it); a file with errors comes back as its
-error workbook (error_workbook.py) to correct and upload again. The upload expires with the
+error workbook (error_workbook.py) to correct and upload again. The commit takes the rows the
+preview read (read_cache.py) and checks them all again. The upload expires with the
 pipeline's other files.
 """
 
@@ -16,6 +17,7 @@ from core.permissions import Action, require
 from core.tasks import queue_transfer_job
 
 from ..models import ImportJob
+from . import read_cache
 from .error_workbook import described, person_names, write_error_workbook
 from .guard import COLLECTION_FORMATS, UploadRefused, check_upload, store_checked_upload, upload_problems
 from .run import import_rows
@@ -82,7 +84,10 @@ def validate_or_commit(job: ImportJob, *, commit: bool) -> None:
         raise UploadRefused("上传的文件已不存在，请重新上传。")
     check_upload(path)
     historical = job.mode == ImportJob.Mode.HISTORICAL
-    read = read_file(path, historical=historical)
+    read = read_cache.take(path, historical=historical) if commit else None
+    if read is None:
+        read = read_file(path, historical=historical)
+    frozen = None if commit or read.errors else read_cache.freeze(read)  # before the checks fill in the rows
     household_rows = read.households
     transfer.begin(job, total=len(household_rows))
     with transfer.side_progress(job) as write_progress:
@@ -98,6 +103,8 @@ def validate_or_commit(job: ImportJob, *, commit: bool) -> None:
             import_job=job,
         )
     errors = described(result.errors, person_names(household_rows, read.members))
+    if frozen is not None and not errors:  # a preview that can be confirmed: its commit need not read again
+        read_cache.store(path, frozen, historical=historical)
     if errors:  # the file as uploaded with its errors marked, for the clerk to correct (error_workbook.py)
         try:
             write_error_workbook(job, read.layouts, household_rows, read.members, errors)

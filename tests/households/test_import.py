@@ -15,6 +15,8 @@ from households.imports import (
     check_upload,
     commit_import,
     import_file,
+    jobs,
+    read_cache,
     run_import,
     start_import,
 )
@@ -296,9 +298,10 @@ def test_error_report_carries_the_uploaded_ids_and_expires_with_the_upload(clien
     clean = write_collection_file(tmp_path / "clean.xlsx", *sheet_rows(households=2))
     client.post("/households/import/", {"file": SimpleUploadedFile("采集表.xlsx", clean.read_bytes())})
     preview = run_import(ImportJob.objects.latest("id").pk, False)
-    assert preview.status == ImportJob.Status.PREVIEW
+    assert preview.status == ImportJob.Status.PREVIEW and kept_reading(preview).exists()
     later = timezone.now() + timedelta(hours=settings.TRANSFER_FILE_HOURS, minutes=1)
     assert expire_transfer_files(now=later)["imports"] == 2
+    assert not kept_reading(preview).exists()  # the reading the preview kept goes with the upload
     preview.refresh_from_db()
     job.refresh_from_db()
     assert (preview.status, preview.stored_name, job.stored_name) == (ImportJob.Status.EXPIRED, "", "")
@@ -307,3 +310,58 @@ def test_error_report_carries_the_uploaded_ids_and_expires_with_the_upload(clien
     assert client.get(f"/households/import/{job.pk}/errors.xlsx").status_code == 404
     assert "已过期" in client.get(f"/households/import/{preview.pk}/").content.decode()
     assert Household.objects.count() == 0
+
+
+def kept_reading(job: ImportJob):
+    return ImportJob.file_dir() / (job.stored_name + read_cache.SUFFIX)
+
+
+def test_the_commit_imports_what_the_preview_read_without_reading_it_again(clerk, township, tmp_path, monkeypatch):
+    path = write_collection_file(tmp_path / "good.xlsx", *sheet_rows(households=4))
+    job = start_import(user=clerk, uploaded=SimpleUploadedFile("采集表.xlsx", path.read_bytes()))
+    assert run_import(job.pk, False).status == ImportJob.Status.PREVIEW
+    assert kept_reading(job).exists()
+
+    def read_again(*args, **kwargs):
+        raise AssertionError("the commit read the file again")
+
+    monkeypatch.setattr("households.imports.jobs.read_file", read_again)
+    commit_import(user=clerk, job_id=job.pk)
+    done = run_import(job.pk, True)
+    assert done.status == ImportJob.Status.DONE and done.counts["households_new"] == 4
+    assert Household.objects.count() == 4 and Member.objects.filter(is_active=True).count() == 12
+    assert not kept_reading(job).exists()  # it goes with the commit
+
+
+@pytest.mark.parametrize("fault", ["altered", "of_another_upload"])
+def test_a_kept_reading_that_does_not_match_its_upload_is_not_used(clerk, township, tmp_path, monkeypatch, fault):
+    household_rows, member_rows = sheet_rows(households=4)
+    other = write_collection_file(tmp_path / "other.xlsx", household_rows[:3], member_rows[:9])
+    path = write_collection_file(tmp_path / "good.xlsx", household_rows[3:], member_rows[9:])
+    first = start_import(user=clerk, uploaded=SimpleUploadedFile("其他.xlsx", other.read_bytes()))
+    job = start_import(user=clerk, uploaded=SimpleUploadedFile("采集表.xlsx", path.read_bytes()))
+    run_import(first.pk, False)
+    run_import(job.pk, False)
+    if fault == "altered":
+        data = bytearray(kept_reading(job).read_bytes())
+        data[-100] ^= 1
+        kept_reading(job).write_bytes(bytes(data))
+    else:  # another file's reading under this upload's name: signed for the other file
+        kept_reading(job).write_bytes(kept_reading(first).read_bytes())
+    reads = []
+    real_read = jobs.read_file
+    monkeypatch.setattr("households.imports.jobs.read_file", lambda *a, **k: reads.append(a) or real_read(*a, **k))
+    commit_import(user=clerk, job_id=job.pk)
+    done = run_import(job.pk, True)
+    assert len(reads) == 1  # the upload itself was read
+    assert done.status == ImportJob.Status.DONE and done.counts["households_new"] == 1
+    assert list(Household.objects.values_list("household_no", flat=True)) == [household_rows[3]["户编号"]]
+
+
+def test_a_preview_with_errors_keeps_no_reading(clerk, township, tmp_path):
+    household_rows, member_rows = sheet_rows(households=3)
+    household_rows[1]["贫困户属性"] = "富裕户"
+    path = write_collection_file(tmp_path / "bad.xlsx", household_rows, member_rows)
+    job = start_import(user=clerk, uploaded=SimpleUploadedFile("采集表.xlsx", path.read_bytes()))
+    preview = run_import(job.pk, False)
+    assert preview.errors and not kept_reading(job).exists()

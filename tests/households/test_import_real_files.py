@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from fupin.exports import request_export, run_export
-from households.imports import UploadRefused, import_file, run_import
+from households.imports import UploadRefused, commit_import, import_file, run_import, start_import
 from households.imports.guard import check_upload
 from households.models import Household, ImportJob, Member
 from households.resources import HOUSEHOLD_SHEET, MEMBER_SHEET
@@ -457,6 +457,21 @@ def test_a_village_is_given_by_name_within_scope_and_an_ambiguous_name_is_refuse
     result = import_file(clerk, national_xlsx(tmp_path / "two.xlsx"), commit=True)
     reasons = {e.reason for e in result.errors if e.column == "所在村"}
     assert reasons and all("2个“红柳村”" in reason and "622926101202" in reason for reason in reasons)
+    assert not Household.objects.exists()
+
+
+def test_the_commit_checks_again_a_village_the_preview_found_by_name(clerk, village, tmp_path):
+    """The commit takes the rows as the preview read them (imports/read_cache.py), not as its checks left them."""
+    path = national_xlsx(tmp_path / "one.xlsx")
+    job = start_import(user=clerk, uploaded=SimpleUploadedFile("national.xlsx", path.read_bytes()))
+    preview = run_import(job.pk, False)
+    assert preview.status == ImportJob.Status.PREVIEW and not preview.errors
+    region("622926101202", "红柳村")  # meanwhile a second 红柳村 in the clerk's township
+    commit_import(user=clerk, job_id=job.pk)
+    done = run_import(job.pk, True)
+    reasons = {error["reason"] for error in done.errors if error["column"] == "所在村"}
+    assert done.status == ImportJob.Status.PREVIEW and reasons
+    assert all("2个“红柳村”" in reason for reason in reasons)
     assert not Household.objects.exists()
 
 
