@@ -8,12 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.policy import supervision_phone
 from core.regions import RegionLevel
 from core.scoping import get_visible_or_404
 from villages.models import Region
 
 from . import selectors
-from .publicity import supervision_phone, village_publicity_sheets
+from .publicity import village_publicity_sheets
 
 
 @login_required

@@ -9,9 +9,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.policy import supervision_phone
 from projects import selectors as project_selectors
 
-from .publicity import public_household_notices, supervision_phone
+from .publicity import public_household_notices
 
 
 def public_notices(request, village_code):

@@ -11,8 +11,6 @@ monitoring record's risks are health details (docs/domain.md §5.10, §12.6).
 from dataclasses import dataclass, field
 from datetime import date
 
-from core.codes import ParameterKey
-from core.policy import PolicyParameterMissing, policy_text
 from villages.models import Region
 
 from .codes import ApplicationKind, ApplicationStatus, StepStatus
@@ -27,8 +25,6 @@ PUBLICITY_TITLES = {
     ApplicationKind.MONITORING_IDENTIFICATION: "拟纳入防返贫监测对象公示",
     ApplicationKind.RISK_ELIMINATION: "防返贫监测对象风险消除公示",
 }
-# The national number, should the parameter's seed row be missing (docs/domain.md §10.5).
-NATIONAL_SUPERVISION_PHONE = "12317"
 
 
 @dataclass
@@ -47,16 +43,6 @@ class PublicitySheet:
     @property
     def population(self) -> int:
         return sum(row["member_count"] or 0 for row in self.rows)
-
-
-def supervision_phone(region_code: str, year: int) -> str:
-    """监督电话 of a 公示 in the region: the county's own row over the national 12317 (SUPERVISION_PHONE)."""
-    try:
-        return policy_text(ParameterKey.SUPERVISION_PHONE, year=year, region_code=region_code) or (
-            NATIONAL_SUPERVISION_PHONE
-        )
-    except PolicyParameterMissing:
-        return NATIONAL_SUPERVISION_PHONE
 
 
 def _open_publicity_steps(steps, village: Region):

@@ -2,8 +2,12 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from .codes import ParameterKey
 from .models import PolicyParameter
 from .regions import ancestor_codes, code_prefix
+
+# The national 扶贫监督举报电话, should the parameter's seed row be missing (docs/domain.md §10.5).
+NATIONAL_SUPERVISION_PHONE = "12317"
 
 
 class PolicyParameterMissing(LookupError):
@@ -22,6 +26,16 @@ def policy_value(key: str, *, year: int | None = None, region_code: str | None =
 def policy_text(key: str, *, year: int | None = None, region_code: str | None = None) -> str:
     """The text of a text parameter (such as SUPERVISION_PHONE), chosen as policy_value chooses."""
     return _most_specific(key, year, region_code, "text")
+
+
+def supervision_phone(region_code: str | None, year: int) -> str:
+    """监督电话 named by every 公示 and 公告 in the region (households, projects, funds): the
+    parameter SUPERVISION_PHONE, a county's own row over the national 12317."""
+    try:
+        phone = policy_text(ParameterKey.SUPERVISION_PHONE, year=year, region_code=region_code)
+    except PolicyParameterMissing:
+        return NATIONAL_SUPERVISION_PHONE
+    return phone or NATIONAL_SUPERVISION_PHONE
 
 
 def _most_specific(key: str, year: int | None, region_code: str | None, field: str):

@@ -65,12 +65,13 @@ def member_roster(user, prefix: str, *, full: bool = False, title: str = "家庭
 
 
 def publicity_roster(user, prefix: str, **_) -> Sheet:
-    """公示 roster of a village: what may be posted on the village board; no personal columns."""
+    """公示 roster of a village: what may be posted on the village board, the head's name, the
+    village and group, the household's size and status only (docs/domain.md §5.10): no ID, phone
+    or bank, and no 致贫原因 or 贫困户属性 (因病, 因残, 低保 and 特困 are health and welfare details)."""
     columns = [
         column
         for column in HOUSEHOLD_COLUMNS
-        if column.field in ("household_no", "village__name", "group_name", "head_name", "attribute", "main_cause")
-        or column.field in ("member_count", "status")
+        if column.field in ("village__name", "group_name", "head_name", "member_count", "status")
     ]
     fields = [column.field for column in columns]
     rows = (

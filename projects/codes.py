@@ -71,7 +71,3 @@ MEASURE_CATEGORY = {
 class NoticeKind(models.TextChoices):
     PUBLICITY = "PUBLICITY", "公示"
     ANNOUNCEMENT = "ANNOUNCEMENT", "公告"
-
-
-# 扶贫监督举报电话: every project notice names it (docs/domain.md §10.5, content of a notice).
-SUPERVISION_PHONE = "12317"

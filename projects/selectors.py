@@ -4,11 +4,12 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from core.parsing import optional_region_code, optional_year
+from core.policy import supervision_phone
 from core.regions import RegionLevel, code_prefix, county_of
 from households.models import Household
 from villages.models import Region
 
-from .codes import SUPERVISION_PHONE, NoticeKind, ProjectCategory, ProjectStatus
+from .codes import NoticeKind, ProjectCategory, ProjectStatus
 from .models import Beneficiary, Notice, NoticeObjection, Project, ProjectEvent
 
 LIST_FILTERS = ("year", "status", "category", "county")
@@ -119,7 +120,7 @@ def notice_initial(project: Project, regions: list[Region], today) -> dict:
         )
         if value
     ]
-    lines.append(f"监督举报电话：{SUPERVISION_PHONE}")
+    lines.append(f"监督举报电话：{supervision_phone(region.code if region else project.region_id, today.year)}")
     return {
         "kind": NoticeKind.PUBLICITY,
         "region": region.code if region else "",

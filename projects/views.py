@@ -9,10 +9,11 @@ from django.views.decorators.http import require_POST
 
 from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
 from core.permissions import Action, allows
+from core.policy import supervision_phone
 from core.scoping import get_visible_or_404
 
 from . import selectors, services
-from .codes import EDITABLE_STATUSES, SUPERVISION_PHONE
+from .codes import EDITABLE_STATUSES
 from .forms import (
     AdvanceForm,
     BeneficiaryForm,
@@ -187,7 +188,7 @@ def _detail_context(request, project) -> dict:
         "can_add_beneficiaries": services.beneficiaries_can_be_added(project),
         "can_remove_beneficiaries": services.beneficiaries_can_be_removed(project),
         "can_post_notice": allows(user, Action.DECLARE_PROJECT) and forms["notice_form"].fields["region"].choices,
-        "supervision_phone": SUPERVISION_PHONE,
+        "supervision_phone": supervision_phone(project.region_id, timezone.localdate().year),
         "nav_active": "projects",
         **forms,
     }

@@ -76,8 +76,8 @@ def test_publicity_roster_is_per_village_and_has_no_personal_columns(county_data
     job = run_export(request_export(user=clerk_a, report="publicity", region_code="622926101201").pk)
     sheet = workbook_of(job)["公示名单"]
     headers = [cell.value for cell in sheet[1]]
-    assert headers == ["户编号", "所在村", "村民小组", "户主姓名", "贫困户属性", "主要致贫原因", "户状态", "家庭人口数"]
-    assert not {"证件号码", "联系电话", "健康状况"} & set(headers)
+    assert headers == ["所在村", "村民小组", "户主姓名", "户状态", "家庭人口数"]
+    assert not {"证件号码", "联系电话", "健康状况", "主要致贫原因", "贫困户属性"} & set(headers)
     assert sheet.max_row == 2
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import PolicyParameter
 from households.models import AidMeasure
 from projects import services
 from projects.codes import ProjectStatus
@@ -240,6 +241,17 @@ def test_an_objection_is_recorded_blocks_the_project_and_is_resolved_in_writing(
     assert objection.outcome == "经核实名单无误" and objection.resolved_by == area["reviewer"]
     assert act(client, project, "advance").status_code == 302
     assert Project.objects.get(pk=project.pk).status == ProjectStatus.COUNTY_APPRAISED
+
+
+def test_a_county_supervision_phone_is_named_on_the_project_and_in_its_new_notice(client, area):
+    """The county's own 监督电话 row wins over 12317 on project pages as on household 公示 (§10.5)."""
+    PolicyParameter.objects.create(key="SUPERVISION_PHONE", region=area["county"], value=0, text="0930-7121234")
+    project = declare(area["clerk"])
+    login(client, area["reviewer"])
+    page = client.get(reverse("projects:detail", args=[project.pk])).content.decode()
+    assert "扶贫监督举报电话：0930-7121234" in page
+    assert "监督举报电话：0930-7121234" in page.split('id="notice-form"')[1].split("</form>")[0]
+    assert "12317" not in page
 
 
 def test_the_navigation_offers_the_project_library(client, area):
