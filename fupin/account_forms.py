@@ -1,6 +1,7 @@
 """The forms of 用户管理 (fupin/accounts.py holds the rules; these only parse)."""
 
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 
 from core.codes import Role
 from core.forms import BLANK, BootstrapMixin
@@ -33,3 +34,15 @@ class AccountSheetForm(BootstrapMixin, forms.Form):
     file = forms.FileField(
         label="账号表（.xlsx）", help_text="用本页的模板填写：乡镇代码（或乡镇名称）、用户名、姓名、角色。"
     )
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """修改密码: Django's form and validators; a password handed out is replaced, not kept."""
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("new_password1")
+        if password and "new_password2" not in self.errors and self.user.check_password(password):
+            unchanged = forms.ValidationError("新密码不能与原密码相同。", code="password_unchanged")
+            self.add_error("new_password2", unchanged)
+        return cleaned

@@ -14,12 +14,10 @@ urlpatterns = [
     path("<int:pk>/", views.user_detail, name="detail"),
     path("<int:pk>/reset-password/", views.reset_password, name="reset_password"),
     path("<int:pk>/active/", views.set_active, name="set_active"),
-    # Every user's own 修改密码 (Django's view and its password validators), e.g. after an initial password.
+    # Every user's own 修改密码 (Django's validators), required after an initial or reset password.
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html", success_url=reverse_lazy("users:password_changed")
-        ),
+        views.PasswordChangeView.as_view(success_url=reverse_lazy("users:password_changed")),
         name="password",
     ),
     path(

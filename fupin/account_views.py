@@ -4,10 +4,12 @@ import io
 import tempfile
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,7 +19,7 @@ from core.excel import write_workbook
 from core.permissions import Action, require
 
 from . import accounts
-from .account_forms import AccountSheetForm, UserFilterForm
+from .account_forms import AccountSheetForm, OwnPasswordChangeForm, UserFilterForm
 
 PAGE_SIZE = 30
 # The initial passwords of the last batch, until their one download (the session lives in PostgreSQL).
@@ -127,3 +129,15 @@ def passwords_download(request):
         raise Http404("初始密码已下载过或已失效。")
     filename = f"初始密码{timezone.localdate():%Y%m%d}.xlsx"
     return private_download(io.BytesIO(accounts.passwords_workbook(created)), filename)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Every user's own 修改密码; after it, one handed out by an administrator no longer holds them here."""
+
+    form_class = OwnPasswordChangeForm
+    template_name = "accounts/password_change.html"
+
+    def form_valid(self, form):
+        accounts.change_own_password(form)
+        update_session_auth_hash(self.request, form.user)  # this session stays; the others end
+        return HttpResponseRedirect(self.get_success_url())

@@ -218,11 +218,18 @@ def reset_password(*, user, target_id) -> str:
         target = User.objects.select_for_update().get(pk=target.pk)
         password = new_password(target)
         target.set_password(password)
-        target.save(update_fields=["password"])
+        target.must_change_password = True
+        target.save(update_fields=["password", "must_change_password"])
         Token.objects.filter(user=target).delete()
         _log(user, [target], CHANGE, "重置密码（用户管理）")
     reset_lockouts(username=target.username)
     return password
+
+
+def change_own_password(form) -> None:
+    """A user's own new password (Django's PasswordChangeForm, valid): it replaces one handed out."""
+    form.user.must_change_password = False
+    form.save()
 
 
 def set_active(*, user, target_id, active: bool) -> User:
@@ -507,7 +514,11 @@ def create_accounts(*, user, token: str) -> list[dict]:
             users = []
             for account in accounts:
                 new = User(
-                    username=account.username, first_name=account.name, role=account.role, region_id=account.region_code
+                    username=account.username,
+                    first_name=account.name,
+                    role=account.role,
+                    region_id=account.region_code,
+                    must_change_password=True,
                 )
                 password = new_password(new)
                 new.set_password(password)

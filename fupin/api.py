@@ -1,6 +1,6 @@
 from django.urls import include, path
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import routers, serializers
+from rest_framework import exceptions, routers, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
@@ -11,6 +11,7 @@ from assessment.api import ApplicationViewSet, CountyRatingViewSet, IncidenceRat
 from assistance.pairing_api import CoverageViewSet, PairingViewSet
 from assistance.team_api import AidUnitViewSet, TeamMemberViewSet, UnitAssignmentViewSet, VillageTeamViewSet
 from assistance.visit_api import NotVisitedViewSet, VisitViewSet
+from core.auth import API_REFUSED_UNTIL_CHANGED
 from funds.api import AllocationViewSet, DisbursementViewSet, FundSourceViewSet
 from fupin.export_api import ExportJobViewSet
 from fupin.notification_api import NotificationViewSet
@@ -69,7 +70,10 @@ def obtain_token(request):
     """POST {"username", "password"} → {"token"}; send it as `Authorization: Token …`."""
     serializer = AuthTokenSerializer(data=request.data, context={"request": request})
     serializer.is_valid(raise_exception=True)
-    token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+    user = serializer.validated_data["user"]
+    if user.must_change_password:
+        raise exceptions.PermissionDenied(API_REFUSED_UNTIL_CHANGED)
+    token, _ = Token.objects.get_or_create(user=user)
     return Response({"token": token.key})
 
 

@@ -325,3 +325,49 @@ def test_a_user_changes_an_initial_password_under_django_s_validators(province):
     clerk.refresh_from_db()
     assert clerk.check_password("Qz7-vL2p-Wm9x")
     assert client.get(reverse("users:password_changed")).status_code == 200  # still logged in
+
+
+def test_a_reset_password_must_be_changed_before_any_page_or_api_call(province):
+    """A password handed out by 用户管理 leads only to 修改密码; the API gives no token for it."""
+    clerk = province["clerk"]
+    password = manager_client(province).post(reverse("users:reset_password", args=[clerk.pk])).context["password"]
+    clerk.refresh_from_db()
+    assert clerk.must_change_password
+    client = Client()
+    response = client.post(reverse("login"), {"username": clerk.username, "password": password}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("users:password")
+    assert "请先修改初始密码" in response.content.decode()
+    for url in (reverse("households:list"), reverse("exports")):
+        assert client.get(url)["Location"] == reverse("users:password")
+    api = client.get("/api/v1/households/")
+    assert api.status_code == 403 and "请先修改初始密码" in api.json()["detail"]
+    token = Client().post(reverse("api-token"), {"username": clerk.username, "password": password})
+    assert token.status_code == 403 and "修改初始密码" in token.json()["detail"]
+    assert not Token.objects.filter(user=clerk).exists()
+
+    same = client.post(
+        reverse("users:password"), {"old_password": password, "new_password1": password, "new_password2": password}
+    )
+    assert same.status_code == 200 and "新密码不能与原密码相同。" in same.content.decode()
+    changed = client.post(
+        reverse("users:password"),
+        {"old_password": password, "new_password1": "Qz7-vL2p-Wm9x", "new_password2": "Qz7-vL2p-Wm9x"},
+    )
+    assert changed["Location"] == reverse("users:password_changed")
+    clerk.refresh_from_db()
+    assert not clerk.must_change_password and clerk.check_password("Qz7-vL2p-Wm9x")
+    assert client.get(reverse("households:list")).status_code == 200
+    token = Client().post(reverse("api-token"), {"username": clerk.username, "password": "Qz7-vL2p-Wm9x"})
+    assert token.status_code == 200 and token.json()["token"]
+
+
+def test_accounts_created_from_a_sheet_start_with_a_password_to_change(province):
+    client = manager_client(province)
+    plan = upload(client, sheet(("622926102000", "达板镇", "daban_clerk", "马明", "乡镇录入员"))).context["plan"]
+    created = client.post(reverse("users:import_confirm"), {"plan": plan.token})
+    password = created.context["created"][0]["password"]
+    assert User.objects.get(username="daban_clerk").must_change_password
+    newcomer = Client()
+    newcomer.post(reverse("login"), {"username": "daban_clerk", "password": password})
+    assert newcomer.get(reverse("home"))["Location"] == reverse("users:password")
+    assert province["manager"].must_change_password is False  # the manager's own password is theirs
