@@ -15,7 +15,8 @@ from datetime import date
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from core.errors import DuplicatePerson
@@ -168,6 +169,11 @@ def change_status(
             # Inactive registrations free the person for another household (one *active* registration).
             household.members.filter(is_active=True).update(is_active=False)
             Household.objects.filter(pk=household.pk).update(closed_member_count=F("member_count"), member_count=0)
+            # Off the register, no one is paired with it (docs/domain.md §9.1): its open pairings end
+            # that day, and stop counting against their helpers' limits.
+            household.helper_assignments.filter(end_date__isnull=True).update(
+                end_date=Greatest(Value(when), F("start_date"))
+            )
         adjustment = record(
             household,
             kind,

@@ -6,10 +6,13 @@ from django.core.exceptions import ValidationError
 
 from households.codes import AdjustmentKind, HouseholdStatus, MemberChangeReason, Relation
 from households.income import net_income_per_capita
-from households.models import AdjustmentRecord, Household, IncomeRecord, Member
+from households.models import AdjustmentRecord, HelperAssignment, Household, IncomeRecord, Member
+from households.services.support import open_pairing_count
 from households.services import (
     add_member,
+    assign_helper,
     change_status,
+    create_helper,
     register_household,
     remove_member,
     save_income,
@@ -110,6 +113,25 @@ def test_removal_frees_the_people_for_another_registration(clerk, village, house
         user=clerk, village_code=village.code, data=household_data(), members=[member(id_number=head_number)]
     )
     assert again.members.get().id_number == head_number
+
+
+def test_removal_ends_the_household_s_open_pairings_and_frees_the_helper(clerk, village, household):
+    """A 清退 household is off the register: its helpers' pairings end that day (docs/domain.md §9.1)."""
+    helper = create_helper(user=clerk, region_code=village.parent_id, name="李干部", unit="镇政府", level="4")
+    assign_helper(user=clerk, helper_id=helper.pk, household_id=household.pk, start_date=date(2019, 3, 1))
+    assert open_pairing_count(helper.pk) == 1
+    change_status(
+        user=clerk,
+        household_id=household.pk,
+        kind=AdjustmentKind.REMOVED,
+        reason="识别不精准，予以清退",
+        effective_date=date(2020, 6, 30),
+        application=approved_application(household, "REMOVAL", 2020),
+    )
+    pairing = HelperAssignment.objects.get(household=household)
+    assert pairing.end_date == date(2020, 6, 30)
+    assert open_pairing_count(helper.pk) == 0
+    assert pairing.events.order_by("pgh_id").last().pgh_context.metadata["reason"] == "识别不精准，予以清退"
 
 
 def test_member_increase_and_decrease_are_recorded(clerk, household):
