@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from households.codes import AdjustmentKind, HouseholdStatus, MemberChangeReason, Relation
 from households.income import net_income_per_capita
 from households.models import AdjustmentRecord, HelperAssignment, Household, IncomeRecord, Member
-from households.services.support import open_pairing_count
 from households.services import (
     add_member,
     assign_helper,
@@ -18,6 +17,7 @@ from households.services import (
     save_income,
     update_household,
 )
+from households.services.support import open_pairing_count
 from tests.factories import approved_application, make_id_number
 
 from .conftest import household_data, identify, member
