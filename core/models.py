@@ -24,7 +24,7 @@ class User(AbstractUser):
     # Demo accounts log in only when FUPIN_DEMO=1 (core/auth.py).
     is_demo = models.BooleanField("演示账号", default=False)
     # A password an administrator handed out (a new account, a reset) is known to two people:
-    # its owner changes it before using the system (core/auth.py, InitialPasswordMiddleware).
+    # its owner changes it before using the system (fupin/middleware.py; core/auth.py for the API).
     must_change_password = models.BooleanField("须修改初始密码", default=False)
 
     objects = UserManager()
