@@ -408,6 +408,7 @@ def import_households(context):
         national_figures["preview_p50"] = round(statistics.median(national_split["preview"]), 3)
         national_figures["commit_p50"] = round(statistics.median(national_split["commit"]), 3)
         plain = median_of_runs(import_export_import, repeats)
+        fresh = import_probe(job.pk)  # once more in a process of its own: the worker's memory
     finally:
         (ImportJob.file_dir() / stored).unlink(missing_ok=True)
         (ImportJob.file_dir() / national_stored).unlink(missing_ok=True)
@@ -426,7 +427,22 @@ def import_households(context):
         "national_ratio": round(national_figures["p50"] / fupin["p50"], 2),
         "import_export": plain,
         "ratio": round(fupin["p50"] / plain["p50"], 2),
+        "fresh_process": fresh,
+        "target_seconds": 10,
+        "target_peak_rss_mib": 300,
     }
+
+
+def import_probe(job_id: int) -> dict:
+    """bench/import_probe.py for a stored job: one preview + 确认导入 from a cold process, and its peak RSS."""
+    import json
+    import subprocess
+    import sys
+
+    output = subprocess.run(  # noqa: S603 - this interpreter, this module
+        [sys.executable, "-m", "bench.import_probe", str(job_id)], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
 # --- issue 14: 部门筛查预警 ----------------------------------------------------------------------

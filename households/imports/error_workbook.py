@@ -26,7 +26,7 @@ from ..models import ImportJob
 from ..resources import HOUSEHOLD_COLUMNS, IDENTIFIER_FIELDS, MEMBER_COLUMNS, MEMBER_SHEET
 from ..template_workbook import column_width, listed_values, my_villages
 from .headers import HeaderTable, SheetLayout
-from .sheets import ParsedRow, SheetError
+from .sheets import ParsedRow, SheetError, uploaded_cells
 
 ERRORS_SUFFIX = ".errors.xlsx"
 REASON_HEADER = "原因"
@@ -143,22 +143,15 @@ def _sheet(layout: SheetLayout, cells_by_row: dict[int, list], errors: list[dict
     )
 
 
-def write_error_workbook(
-    job: ImportJob,
-    layouts: list[SheetLayout],
-    household_rows: list[ParsedRow],
-    member_rows: list[ParsedRow],
-    errors: list[dict],
-) -> Path | None:
-    """Write the job's error workbook (every error of `errors`, described()) next to its upload."""
+def write_error_workbook(job: ImportJob, layouts: list[SheetLayout], errors: list[dict]) -> Path | None:
+    """Write the job's error workbook (every error of `errors`, described()) next to its upload.
+
+    The cells come from the upload again (the reading keeps only the values it maps)."""
     target = error_file(job)
     if target is None:
         return None
-    cells: dict[str, dict[int, list]] = {}
-    for row in [*household_rows, *member_rows]:
-        if row.cells is not None:
-            cells.setdefault(row.sheet, {})[row.row] = row.cells
     titles = [layout.title for layout in layouts]
+    cells = uploaded_cells(job.file_path(), titles)
     by_sheet: dict[str, list[dict]] = {}
     for entry in errors:
         # A single table (one sheet for households and members) takes the errors of both.

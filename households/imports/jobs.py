@@ -87,7 +87,7 @@ def validate_or_commit(job: ImportJob, *, commit: bool) -> None:
     read = read_cache.take(path, historical=historical) if commit else None
     if read is None:
         read = read_file(path, historical=historical)
-    frozen = None if commit or read.errors else read_cache.freeze(read)  # before the checks fill in the rows
+    frozen = None if commit or read.errors else read_cache.freeze(path, read)  # before the checks fill in the rows
     household_rows = read.households
     transfer.begin(job, total=len(household_rows))
     with transfer.side_progress(job) as write_progress:
@@ -105,9 +105,11 @@ def validate_or_commit(job: ImportJob, *, commit: bool) -> None:
     errors = described(result.errors, person_names(household_rows, read.members))
     if frozen is not None and not errors:  # a preview that can be confirmed: its commit need not read again
         read_cache.store(path, frozen, historical=historical)
+    elif frozen is not None:
+        frozen.unlink(missing_ok=True)
     if errors:  # the file as uploaded with its errors marked, for the clerk to correct (error_workbook.py)
         try:
-            write_error_workbook(job, read.layouts, household_rows, read.members, errors)
+            write_error_workbook(job, read.layouts, errors)
         except Exception:  # the preview and its error list stand without the workbook (the page says so)
             logger.exception("Error workbook of import #%s not written", job.pk)
     transfer.finish(

@@ -2,7 +2,8 @@
 
 Reading a 10,000-household file (the bounded child, then every cell through its column) takes
 about 3 s, a tenth of preview and commit together, and the commit would read the same stored
-upload again. A preview without errors stores its ReadResult beside the upload; the commit
+upload again. The preview writes its ReadResult beside the upload as soon as it is read (on disk,
+not in memory, through the checks) and signs it if it finds no error; the commit
 takes it back when it is intact and was read from this very file in this mode, and reads the
 file otherwise. Only the reading is skipped: the commit runs every check again in its own
 transaction, since the registry may have changed since the preview.
@@ -28,53 +29,81 @@ logger = logging.getLogger(__name__)
 SUFFIX = ".read"
 _SALT = "households.imports.read_cache"
 _SIGNATURE_BYTES = 32  # SHA-256
+_CHUNK = 1 << 20
 
 
 def _path(upload: Path) -> Path:
     return upload.with_name(upload.name + SUFFIX)
 
 
-def _signature(upload: Path, historical: bool, payload: bytes) -> bytes:
-    file_digest = hashlib.sha256(upload.read_bytes()).hexdigest()
-    header = f"{file_digest}:{'historical' if historical else 'regular'}:".encode()
-    return salted_hmac(_SALT, header + payload, algorithm="sha256").digest()
+def _partial(upload: Path) -> Path:
+    return upload.with_name(upload.name + SUFFIX + ".partial")
 
 
-def freeze(read: ReadResult) -> bytes:
-    """`read` as it came from the file, before the checks fill in its rows (a village found by name)."""
-    return pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)
+def _mac(upload: Path, historical: bool):
+    """The HMAC the payload is signed with, keyed by this upload's digest and the mode; fed the payload after."""
+    with upload.open("rb") as handle:
+        file_digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return salted_hmac(_SALT, f"{file_digest}:{'historical' if historical else 'regular'}:", algorithm="sha256")
 
 
-def store(upload: Path, payload: bytes, *, historical: bool) -> None:
-    """Keep the frozen reading of `upload` for the commit; a failure only costs the commit a read."""
+def _feed(mac, handle) -> None:
+    for chunk in iter(lambda: handle.read(_CHUNK), b""):
+        mac.update(chunk)
+
+
+def freeze(upload: Path, read: ReadResult) -> Path | None:
+    """Write `read` as it came from the file, before the checks fill in its rows (a village found
+    by name), beside the upload, unsigned: to disk at once rather than held through the checks.
+    The partial file; None if it could not be written (the commit then reads the file)."""
+    partial = _partial(upload)
     try:
-        target = _path(upload)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(_signature(upload, historical, payload) + payload)
-        partial.replace(target)  # whole or absent, never half written
+        with partial.open("wb") as handle:
+            handle.write(bytes(_SIGNATURE_BYTES))  # the signature's place, written by store()
+            pickle.dump(read, handle, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError:
         logger.exception("Reading of %s not kept for the commit", upload.name)
+        partial.unlink(missing_ok=True)
+        return None
+    return partial
+
+
+def store(upload: Path, partial: Path, *, historical: bool) -> None:
+    """Sign the frozen reading of a preview without errors and keep it for the commit.
+
+    A failure only costs the commit a read."""
+    try:
+        mac = _mac(upload, historical)
+        with partial.open("r+b") as handle:
+            handle.seek(_SIGNATURE_BYTES)
+            _feed(mac, handle)
+            handle.seek(0)
+            handle.write(mac.digest())
+        partial.replace(_path(upload))  # whole and signed, or absent
+    except OSError:
+        logger.exception("Reading of %s not kept for the commit", upload.name)
+        partial.unlink(missing_ok=True)
 
 
 def take(upload: Path, *, historical: bool) -> ReadResult | None:
     """The ReadResult the preview kept for `upload` in this mode, removed from storage; None if absent or not intact."""
     kept = _path(upload)
     try:
-        data = kept.read_bytes()
+        handle = kept.open("rb")
     except FileNotFoundError:
         return None
-    kept.unlink(missing_ok=True)
-    signature, payload = data[:_SIGNATURE_BYTES], data[_SIGNATURE_BYTES:]
-    if not hmac.compare_digest(signature, _signature(upload, historical, payload)):
-        logger.warning("Kept reading of %s does not match the upload: read again", upload.name)
-        return None
-    try:
-        read = pickle.loads(payload)  # noqa: S301 - signed above with SECRET_KEY; written by the preview
-    except Exception:  # a class changed by a deployment between preview and commit: read the file again
-        logger.info("Kept reading of %s no longer loads: read again", upload.name, exc_info=True)
-        return None
+    with handle:
+        kept.unlink(missing_ok=True)
+        signature = handle.read(_SIGNATURE_BYTES)
+        mac = _mac(upload, historical)
+        _feed(mac, handle)
+        if not hmac.compare_digest(signature, mac.digest()):
+            logger.warning("Kept reading of %s does not match the upload: read again", upload.name)
+            return None
+        handle.seek(_SIGNATURE_BYTES)
+        try:
+            read = pickle.load(handle)  # noqa: S301 - signed above with SECRET_KEY; written by the preview
+        except Exception:  # a class changed by a deployment between preview and commit: read the file again
+            logger.info("Kept reading of %s no longer loads: read again", upload.name, exc_info=True)
+            return None
     return read if isinstance(read, ReadResult) else None
-
-
-def discard(upload: Path) -> None:
-    _path(upload).unlink(missing_ok=True)

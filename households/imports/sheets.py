@@ -82,22 +82,22 @@ class SheetError:
         return {"sheet": self.sheet, "row": self.row, "column": self.column, "reason": self.reason}
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     """One data row of the file.
 
     row     its row number in the sheet (from 1, as Excel shows it)
     values  field → registry value of every mapped column (None for a blank cell)
     sheet   the sheet's name in the file
-    cells   the row's cells as uploaded, from column A (calamine's values: str, float, int,
-            bool, datetime.date/datetime), for the error workbook
     layout  the sheet's SheetLayout (header row, column index → Column, headers as in the file)
+
+    The cells as uploaded are not kept: a 10,000-household file's are a sixth of an import's
+    memory, and only the error workbook needs them, read again then (uploaded_cells).
     """
 
     row: int
     values: dict
     sheet: str = ""
-    cells: list | None = None
     layout: SheetLayout | None = None
 
     def header_of(self, field_name: str) -> str:
@@ -385,7 +385,7 @@ class _SheetRows:
 
     def read(self, number: int, cells: list) -> None:
         values = {}
-        row = ParsedRow(number, values, self.title, cells, self.layout)
+        row = ParsedRow(number, values, self.title, self.layout)
         failed = []
         size = len(cells)
         first = self.first_row_of_household(cells)
@@ -588,12 +588,12 @@ def split_single_table(rows: list[ParsedRow], errors: list[SheetError]) -> tuple
             (household_values if name in HOUSEHOLD_FIELD_SET else member_values)[name] = value
         number = household_values.get("household_no")
         member_values["household__household_no"] = number
-        members.append(ParsedRow(row.row, member_values, row.sheet, row.cells, row.layout))
+        members.append(ParsedRow(row.row, member_values, row.sheet, row.layout))
         if not number:
             continue
         first = households.get(number)
         if first is None:
-            households[number] = ParsedRow(row.row, household_values, row.sheet, row.cells, row.layout)
+            households[number] = ParsedRow(row.row, household_values, row.sheet, row.layout)
             continue
         for name, value in household_values.items():
             kept = first.values.get(name)
@@ -670,6 +670,20 @@ def bounded_read(path: Path, titles: list[str], *, or_first_sheet: bool = False)
                 "文件过大或结构异常：读取时超出了内存或时间上限，已拒绝。"
                 "请删除多余的行、列和格式，或分批导入后重新上传。"
             )
+
+
+def uploaded_cells(path: Path, titles: list[str]) -> dict[str, dict[int, list]]:
+    """The cells of the sheets `titles` of `path` as uploaded, by sheet and row number, from
+    column A (calamine's values: str, float, int, bool, datetime.date/datetime). A .csv is its one sheet."""
+    cells: dict[str, dict[int, list]] = {}
+    current = None
+    with bounded_read(path, titles) as messages:
+        for message in messages:
+            if "row" in message and current is not None:
+                current[message["row"]] = message["cells"]
+            elif "sheet" in message:
+                current = cells.setdefault(message["sheet"], {})
+    return cells
 
 
 def first_sheet_rows(path: Path) -> Iterator[tuple[int, list]]:

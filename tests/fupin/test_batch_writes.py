@@ -157,6 +157,37 @@ def test_a_cleaned_value_is_set_back_as_full_clean_sets_it():
         assert household.identified_year == 2016  # "2016" cleaned to the integer, as full_clean does
 
 
+def test_a_remembered_value_gives_each_instance_what_full_clean_gives_it():
+    """Remembered by type and value: an integer area as its Decimal on every household, 3.5 and
+    3.50 apart (the second has a decimal place too many), a list never shared."""
+    village = region("622926101201", "甲村")
+    cleaner = BatchCleaner()
+
+    def household(**values):
+        built = Household(village=village, household_no=f"{village.code}0001", head_name="马成", **values)
+        built.attribute, built.main_cause, built.identified_year = "1", "7", 2016
+        return built
+
+    for _ in range(2):
+        first = household(arable_land_mu=3, other_causes=["9"])
+        cleaner.full_clean(first, exclude=["village"])
+        assert first.arable_land_mu == Decimal(3) and type(first.arable_land_mu) is Decimal
+    second = household(arable_land_mu=3, other_causes=["9"])
+    cleaner.full_clean(second, exclude=["village"])
+    assert type(second.arable_land_mu) is Decimal and second.other_causes == ["9"]
+    second.other_causes.append("3")
+    third = household(arable_land_mu=3, other_causes=["9"])
+    cleaner.full_clean(third, exclude=["village"])
+    assert third.other_causes == ["9"]
+    for area, refused in ((Decimal("3.5"), False), (Decimal("3.500"), True), (Decimal("3.5"), False)):
+        built, twin = household(arable_land_mu=area), household(arable_land_mu=area)
+        expected = errors_of(
+            lambda h: h.full_clean(exclude=["village"], validate_unique=False, validate_constraints=False), twin
+        )
+        assert ("arable_land_mu" in expected) is refused, area
+        assert errors_of(lambda h: cleaner.full_clean(h, exclude=["village"]), built) == expected, area
+
+
 def reference_refuses(char: str, *, multiline: bool) -> bool:
     """The character rule of core/text.py, one character at a time."""
     if multiline and char in "\n\r\t":
