@@ -20,6 +20,7 @@ from core.permissions import Action, require
 
 from . import accounts
 from .account_forms import AccountSheetForm, OwnPasswordChangeForm, UserFilterForm
+from .middleware import MUST_CHANGE
 
 PAGE_SIZE = 30
 # The initial passwords of the last batch, until their one download (the session lives in PostgreSQL).
@@ -136,6 +137,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     form_class = OwnPasswordChangeForm
     template_name = "accounts/password_change.html"
+
+    def get_context_data(self, **kwargs):
+        # Why every other page leads here (InitialPasswordMiddleware), for as long as it does.
+        must_change = self.request.user.must_change_password
+        return {**super().get_context_data(**kwargs), "must_change_reason": MUST_CHANGE if must_change else ""}
 
     def form_valid(self, form):
         accounts.change_own_password(form)

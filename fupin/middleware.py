@@ -1,6 +1,5 @@
 """A password handed out by an administrator is changed before anything else is done with it."""
 
-from django.contrib import messages
 from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
@@ -23,7 +22,8 @@ class InitialPasswordMiddleware:
             return self.get_response(request)
         if request.path_info.startswith("/api/"):
             return JsonResponse({"detail": MUST_CHANGE}, status=403)
-        messages.warning(request, MUST_CHANGE)
+        # The reason is on 修改密码 itself (PasswordChangeView), not a message queued per request:
+        # a page firing several requests at once would otherwise show it several times.
         response = HttpResponseRedirect(change_url)
         if request.headers.get("HX-Request"):
             response["HX-Redirect"] = change_url  # htmx follows this with a full page load

@@ -361,6 +361,37 @@ def test_a_reset_password_must_be_changed_before_any_page_or_api_call(province):
     assert token.status_code == 200 and token.json()["token"]
 
 
+def test_the_reason_to_change_the_password_shows_once_however_many_pages_were_refused(province):
+    """Several requests at once (a page and its htmx parts) are all sent to 修改密码; it says why once."""
+    clerk = province["clerk"]
+    clerk.must_change_password = True
+    clerk.save(update_fields=["must_change_password"])
+    client = login(Client(), clerk)
+    for url in (reverse("households:list"), reverse("exports"), reverse("households:list") + "?page=2"):
+        assert client.get(url)["Location"] == reverse("users:password")
+    htmx = client.get(reverse("households:list"), headers={"HX-Request": "true"})
+    assert htmx["HX-Redirect"] == reverse("users:password")
+    page = client.get(reverse("users:password")).content.decode()
+    assert page.count("请先修改初始密码") == 1
+    clerk.must_change_password = False
+    clerk.save(update_fields=["must_change_password"])
+    assert "请先修改初始密码" not in client.get(reverse("users:password")).content.decode()
+
+
+def test_a_token_issued_before_a_reset_flag_is_refused_until_the_password_is_changed(province):
+    clerk = province["clerk"]
+    token = Token.objects.create(user=clerk)
+    api = Client(headers={"Authorization": f"Token {token.key}"})
+    assert api.get("/api/v1/households/").status_code == 200
+    clerk.must_change_password = True  # as a reset leaves it (a reset also deletes the tokens)
+    clerk.save(update_fields=["must_change_password"])
+    refused = api.get("/api/v1/households/")
+    assert refused.status_code in (401, 403) and "修改初始密码" in refused.json()["detail"]
+    clerk.must_change_password = False
+    clerk.save(update_fields=["must_change_password"])
+    assert api.get("/api/v1/households/").status_code == 200
+
+
 def test_accounts_created_from_a_sheet_start_with_a_password_to_change(province):
     client = manager_client(province)
     plan = upload(client, sheet(("622926102000", "达板镇", "daban_clerk", "马明", "乡镇录入员"))).context["plan"]
