@@ -5,12 +5,13 @@ assembles and psycopg re-parses in Python; COPY streams the same values. The val
 Django's own (each field's pre_save and get_db_prep_save, as bulk_create uses), so encrypted
 fields encrypt and arrays and JSON adapt the same way. Triggers (pghistory) fire for COPY
 as for INSERT, under the history context of the write. Where Django would pass a value on
-unchanged (a str to a CharField, an int to an IntegerField, a date to a DateField:
-`_unchanged_type`), it is written without asking each field for it again, which was a fifth
-of the import's commit; auto_now fields take one time for the whole batch.
+unchanged (a str to a CharField, an int to an IntegerField, a date to a DateField, a Decimal
+to a DecimalField: `_unchanged_type`), it is written without asking each field for it again,
+which was a fifth of the import's commit; auto_now fields take one time for the whole batch.
 """
 
 import datetime
+import decimal
 import functools
 
 from django.conf import settings
@@ -66,8 +67,8 @@ def _row(instance, plain: list[tuple[models.Field, type | tuple | None]], now) -
             continue
         if kind is not None:
             value = getattr(instance, field.attname)
-            if value is None or type(value) is kind:
-                row.append(value)
+            if value is None or type(value) is kind or (kind is str and isinstance(value, str)):
+                row.append(value)  # a choice of TextChoices is a str as well, and passed on as itself
                 continue
             if type(kind) is tuple and type(value) is list and all(type(item) is kind[1] for item in value):
                 row.append(value)  # an array of plain values, each passed on unchanged
@@ -90,6 +91,7 @@ _UNCHANGED = {
     models.BigAutoField: int,
     models.BooleanField: bool,
     models.DateField: datetime.date,
+    models.DecimalField: decimal.Decimal,  # PostgreSQL takes the Decimal as it is (adapt_decimalfield_value)
 }
 
 

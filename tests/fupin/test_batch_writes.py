@@ -13,6 +13,7 @@ from django.forms.models import model_to_dict
 from core.bulk import copy_insert
 from core.cleaning import BatchCleaner
 from core.text import BIDI_CONTROLS, LINE_BREAKS, ZERO_WIDTH, text_problem
+from households.codes import HouseholdStatus
 from households.models import Household, Member
 
 from ..factories import make_id_number, region
@@ -35,6 +36,9 @@ def rows(village, suffix: str) -> tuple[list[Household], list[Member]]:
             other_causes=["1", "3"],
             identified_year=2016,
             member_count=2,
+            arable_land_mu=Decimal("3.50"),
+            housing_area_m2=Decimal("80.5"),
+            status=HouseholdStatus.CANDIDATE,  # a TextChoices member: a str of its own type
         ),
         Household(
             village=village,
@@ -88,6 +92,7 @@ def test_copy_writes_what_bulk_create_writes():
     assert stored(Member, [m.pk for m in copied_members]) == stored(Member, [m.pk for m in members])
     first = Household.objects.get(pk=copied_households[0].pk)
     assert first.phone == "13800001234" and first.other_causes == ["1", "3"]  # decrypts; an array
+    assert (first.arable_land_mu, first.housing_area_m2, first.status) == (Decimal("3.5"), Decimal("80.5"), "CANDIDATE")
     assert Member.objects.get(pk=copied_members[1].pk).birth_date == date(2001, 5, 6)
     assert all(member.id_number for member in Member.objects.filter(pk__in=[m.pk for m in copied_members]))
     # auto_now and auto_now_add: the batch's time, in the row and on the instance, as pre_save sets it
