@@ -17,9 +17,44 @@ import functools
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
+from django.db.models import DEFERRED
 from django.utils import timezone
 
 from .text import check_text_fields
+
+
+def build(model: type[models.Model], values: dict, related: dict | None = None) -> models.Model:
+    """`model(**values, **related)` for a batch: the same unsaved instance, built positionally.
+
+    Model.__init__ with keywords looks each field up in the keywords (a KeyError for every one
+    not given) and assigns related objects through their descriptors; a 采集表 builds 45,000
+    instances twice. Here each field not in `values` takes its default as __init__ gives it,
+    and each related object (field name → saved or unsaved instance) sets its key and is cached
+    as the descriptor caches it. A name that is not a plain field of `model` is refused, as
+    __init__ refuses it.
+    """
+    defaults, relations = _construction(model)
+    if unknown := values.keys() - defaults.keys() or (related or {}).keys() - relations.keys():
+        raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    instance = model(*[values[name] if name in values else default() for name, default in defaults.items()])
+    for name, obj in (related or {}).items():
+        field = relations[name]
+        setattr(instance, field.attname, getattr(obj, field.target_field.attname))
+        field.set_cached_value(instance, obj)
+    return instance
+
+
+@functools.cache
+def _construction(model) -> tuple[dict, dict]:
+    """Each concrete field's name (a relation's attname) → how __init__ gets its default; relation name → field."""
+    defaults = {
+        (field.attname if field.is_relation else field.name): (lambda: DEFERRED)
+        if field.generated
+        else field._get_default
+        for field in model._meta.concrete_fields
+    }
+    relations = {field.name: field for field in model._meta.concrete_fields if field.is_relation and field.many_to_one}
+    return defaults, relations
 
 
 def copy_insert(objects: list[models.Model]) -> None:

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.bulk import copy_insert
+from core.bulk import build, copy_insert
 from core.cleaning import BatchCleaner
 from core.errors import DuplicatePerson
 from core.parsing import is_ascii_digits, parse_year
@@ -238,8 +238,8 @@ def _build_household(user, entry, numbers, villages, registered, taken, next_ser
 
     `numbers`: each member's normalised ID number with its keyed hash."""
     village = villages[entry.village_code]
-    household = Household(
-        village=village, **{field: entry.data[field] for field in HOUSEHOLD_FIELDS if field in entry.data}
+    household = build(
+        Household, {field: entry.data[field] for field in HOUSEHOLD_FIELDS if field in entry.data}, {"village": village}
     )
     duplicates = {}
     for position, (_, number_hash) in enumerate(numbers):

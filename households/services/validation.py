@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from core.bulk import build
 from core.cleaning import BatchCleaner
 from core.codes import ParameterKey
 from core.errors import DuplicatePerson
@@ -159,7 +160,7 @@ def build_member(
     cleaner: BatchCleaner | None = None,
     number_hash: str | None = None,
 ) -> Member:
-    member = Member(household=household, **{field: data[field] for field in MEMBER_FIELDS if field in data})
+    member = build(Member, {field: data[field] for field in MEMBER_FIELDS if field in data}, {"household": household})
     member.set_id_number(number, number_hash)
     full_clean_or_raise(member, exclude=["household", "id_number_hash"], prefix=f"members.{index}.", cleaner=cleaner)
     return member

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 
-from core.bulk import copy_insert
+from core.bulk import build, copy_insert
 from core.cleaning import BatchCleaner
 from core.text import BIDI_CONTROLS, LINE_BREAKS, ZERO_WIDTH, text_problem
 from households.codes import HouseholdStatus
@@ -100,6 +100,27 @@ def test_copy_writes_what_bulk_create_writes():
         row = type(instance).objects.get(pk=instance.pk)
         assert instance.created_at is not None and row.created_at == instance.created_at
         assert row.updated_at == instance.updated_at
+
+
+def test_build_gives_the_instance_the_keywords_give():
+    village = region("622926101201", "甲村")
+    values = {"household_no": f"{village.code}0001", "head_name": "马成", "other_causes": ["1"], "arable_land_mu": 2}
+
+    def fields(instance) -> dict:
+        return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+    household = build(Household, values, {"village": village})
+    assert fields(household) == fields(Household(village=village, **values))
+    assert household.village is village and household.village_id == village.code and household._state.adding
+    member_values = {"name": "马成", "relation": "01"}
+    first, second = (build(Member, member_values, {"household": household}) for _ in range(2))
+    assert fields(first) == fields(Member(household=household, **member_values))
+    assert first.household is household and first.household_id is None  # unsaved: its key comes with the insert
+    assert first.health == [] and first.health is not second.health  # a callable default, called for each
+    with pytest.raises(TypeError, match="nmae"):
+        build(Member, {"nmae": "马成"})
+    with pytest.raises(TypeError, match="village"):
+        build(Member, member_values, {"village": village})
 
 
 def test_any_finds_what_in_finds_with_one_parameter():
