@@ -90,18 +90,23 @@ def validate_or_commit(job: ImportJob, *, commit: bool) -> None:
     frozen = None if commit or read.errors else read_cache.freeze(path, read)  # before the checks fill in the rows
     household_rows = read.households
     transfer.begin(job, total=len(household_rows))
-    with transfer.side_progress(job) as write_progress:
-        result = import_rows(
-            job.user,
-            household_rows,
-            read.members,
-            read.errors,
-            commit=commit,
-            progress=write_progress,
-            historical=historical,
-            source_name=job.original_name,
-            import_job=job,
-        )
+    try:
+        with transfer.side_progress(job) as write_progress:
+            result = import_rows(
+                job.user,
+                household_rows,
+                read.members,
+                read.errors,
+                commit=commit,
+                progress=write_progress,
+                historical=historical,
+                source_name=job.original_name,
+                import_job=job,
+            )
+    except BaseException:
+        if frozen is not None:  # a run that failed keeps nothing for a commit
+            frozen.unlink(missing_ok=True)
+        raise
     errors = described(result.errors, person_names(household_rows, read.members))
     if frozen is not None and not errors:  # a preview that can be confirmed: its commit need not read again
         read_cache.store(path, frozen, historical=historical)

@@ -1,5 +1,6 @@
 """采集表 import: planted errors found exactly, nothing partial, idempotent re-upload, round trip, guards."""
 
+import glob
 import io
 import zipfile
 from datetime import date
@@ -365,3 +366,19 @@ def test_a_preview_with_errors_keeps_no_reading(clerk, township, tmp_path):
     job = start_import(user=clerk, uploaded=SimpleUploadedFile("采集表.xlsx", path.read_bytes()))
     preview = run_import(job.pk, False)
     assert preview.errors and not kept_reading(job).exists()
+    assert not list(ImportJob.file_dir().glob(glob.escape(job.stored_name) + ".*"))  # nor its unsigned draft
+
+
+def test_a_preview_that_fails_leaves_no_reading_behind(clerk, township, tmp_path, monkeypatch):
+    path = write_collection_file(tmp_path / "good.xlsx", *sheet_rows(households=2))
+    job = start_import(user=clerk, uploaded=SimpleUploadedFile("采集表.xlsx", path.read_bytes()))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("households.imports.jobs.import_rows", broken)
+    with pytest.raises(RuntimeError):
+        run_import(job.pk, False)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert not list(ImportJob.file_dir().glob(glob.escape(job.stored_name) + ".*"))
