@@ -1,7 +1,8 @@
 """Behind PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer): nothing outlives a transaction.
 
 These run on the plain server: what they check is what the app asks of its connection. The
-same files run through a real PgBouncer by hand (README, "PgBouncer").
+same files run through Debian's PgBouncer in transaction mode in CI (.ci/run, its last step)
+with the job, import, export and API tests.
 """
 
 import zlib
