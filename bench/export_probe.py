@@ -13,9 +13,10 @@ import dataclasses
 import itertools
 import json
 import os
-import resource
 import sys
 import time
+
+from bench.harness import peak_rss_mib
 
 ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "1000000"))
 
@@ -58,7 +59,7 @@ def main(mode: str, path: str) -> None:
             {
                 "seconds": round(time.perf_counter() - started, 2),
                 "rows": rows,
-                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peak_rss_mib": peak_rss_mib(),
             }
         )
     )

@@ -4,16 +4,17 @@
 
 What a Celery worker does for one upload, from a cold start: run_import(job, commit=False),
 then run_import(job, commit=True), rolled back (bench/steps.py rolled_back), so the database is
-unchanged. Prints {"seconds", "preview", "commit", "peak_rss_mib", "reader_peak_rss_mib"} as
-JSON: the process's own peak, and the peak of the bounded child that parses the workbook
-(households/imports/bounded_read.py, a separate process with its own memory limit).
+unchanged. Prints {"seconds", "preview", "commit", "peak_rss_mib"} as JSON: the process's own
+peak (the bounded child that parses the workbook, households/imports/bounded_read.py, is a
+process of its own under its own memory limit).
 """
 
 import json
 import os
-import resource
 import sys
 import time
+
+from bench.harness import peak_rss_mib
 
 
 def main(job_id: int) -> None:
@@ -41,8 +42,7 @@ def main(job_id: int) -> None:
                 "seconds": round(ended - started, 2),
                 "preview": round(validated - started, 2),
                 "commit": round(ended - validated, 2),
-                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                "reader_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+                "peak_rss_mib": peak_rss_mib(),
             }
         )
     )
