@@ -7,7 +7,8 @@ fields encrypt and arrays and JSON adapt the same way. Triggers (pghistory) fire
 as for INSERT, under the history context of the write. Where Django would pass a value on
 unchanged (a str to a CharField, an int to an IntegerField, a date to a DateField, a Decimal
 to a DecimalField: `_unchanged_type`), it is written without asking each field for it again,
-which was a fifth of the import's commit; auto_now fields take one time for the whole batch.
+which was a fifth of the import's commit; auto_now fields take one time for the whole batch, and
+encrypted fields encrypt the whole batch at once (core/encryption.py).
 """
 
 import datetime
@@ -19,7 +20,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 from django.db.models import DEFERRED
 from django.utils import timezone
+from encrypted_fields.fields import EncryptedFieldMixin
 
+from .encryption import encrypt_values
 from .text import check_text_fields
 
 
@@ -81,21 +84,30 @@ def copy_insert(objects: list[models.Model]) -> None:
         fields = meta.concrete_fields
         plain = _plain_fields(type(objects[0]))
         now = timezone.now()  # one time for the batch, as one INSERT's rows get nearly one
+        tokens = {
+            field: encrypt_values(field, [getattr(instance, field.attname) for instance in objects])
+            for field, kind in plain
+            if kind is _ENCRYPTED
+        }
         columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
         # COPY bypasses Django's cursor wrapper: map psycopg's errors (a unique violation) to Django's.
         statement = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
         with connection.wrap_database_errors, cursor.copy(statement) as copy:
-            for instance in objects:
-                copy.write_row(_row(instance, plain, now))
+            for position, instance in enumerate(objects):
+                copy.write_row(_row(instance, plain, now, tokens, position))
     for instance in objects:
         instance._state.adding = False
         instance._state.db = connection.alias
 
 
-def _row(instance, plain: list[tuple[models.Field, type | tuple | None]], now) -> list:
-    """The instance's values as bulk_create would send them (each field's pre_save and get_db_prep_save)."""
+def _row(instance, plain: list[tuple[models.Field, type | tuple | None]], now, tokens: dict, position: int) -> list:
+    """The instance's values as bulk_create would send them (each field's pre_save and get_db_prep_save);
+    an encrypted field's value is its token in `tokens`, encrypted for the batch."""
     row = []
     for field, kind in plain:
+        if kind is _ENCRYPTED:
+            row.append(tokens[field][position])
+            continue
         if kind is _NOW:  # pre_save of auto_now(_add): the time, set on the instance too
             setattr(instance, field.attname, now)
             row.append(now)
@@ -131,12 +143,15 @@ _UNCHANGED = {
 
 
 _NOW = object()  # a DateTimeField with auto_now or auto_now_add: its pre_save is timezone.now()
+_ENCRYPTED = object()  # an encrypted CharField: its pre_save is the attribute, its value a Fernet token
 
 
 def _unchanged_type(field: models.Field) -> type | tuple | object | None:
     """The type Django passes on unchanged for `field`; ("array", type) for an array of them."""
     if type(field) is models.DateTimeField and (field.auto_now or field.auto_now_add) and settings.USE_TZ:
         return _NOW
+    if isinstance(field, EncryptedFieldMixin) and isinstance(field, models.CharField):
+        return _ENCRYPTED
     if type(field) is ArrayField:
         item = _unchanged_type(field.base_field)
         return ("array", item) if isinstance(item, type) else None

@@ -1,17 +1,21 @@
 """What the 采集表 import's fast paths must not change: COPY writes what bulk_create writes
-(core/bulk.py), a batch's cleaning refuses what full_clean refuses (core/cleaning.py), and the
-text check's fast path refuses what the character rule refuses (core/text.py)."""
+(core/bulk.py), a batch's tokens are the Fernet tokens the field writes and reads (core/encryption.py),
+a batch's cleaning refuses what full_clean refuses (core/cleaning.py), and the text check's fast path
+refuses what the character rule refuses (core/text.py)."""
 
+import time
 import unicodedata
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from cryptography.fernet import Fernet, InvalidToken
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 
 from core.bulk import build, copy_insert
 from core.cleaning import BatchCleaner
+from core.encryption import encrypt_many, encrypt_values
 from core.text import BIDI_CONTROLS, LINE_BREAKS, ZERO_WIDTH, text_problem
 from households.codes import HouseholdStatus
 from households.models import Household, Member
@@ -100,6 +104,41 @@ def test_copy_writes_what_bulk_create_writes():
         row = type(instance).objects.get(pk=instance.pk)
         assert instance.created_at is not None and row.created_at == instance.created_at
         assert row.updated_at == instance.updated_at
+
+
+def test_a_batch_writes_fernet_tokens_the_field_reads_back():
+    field = Member._meta.get_field("id_number")
+    # Every length from empty to three blocks and more, CJK (three bytes a character), one block
+    # exactly (a whole block of padding), repeated values, and what the field writes as NULL.
+    values = ["x" * length for length in range(50)] + ["马成", "62292619800101001X" * 3, "0123456789abcdef"]
+    values += ["62292619800101001X", "62292619800101001X", None, 13800001234]
+    before = int(time.time())
+    tokens = encrypt_values(field, values)
+
+    assert tokens[0] is None and tokens[-2] is None  # "" and None, as get_prep_value gives them
+    for value, token in zip(values, tokens, strict=True):
+        if value not in ("", None):
+            assert field.f.decrypt(token.encode()).decode() == str(value)
+            assert before <= field.f.extract_timestamp(token.encode()) <= int(time.time())
+    assert tokens[-4] != tokens[-3]  # a random IV for each value, as Fernet draws one
+    assert len(set(tokens[1:50])) == 49
+    # The same tokens as Fernet's own: the same version, layout and length, under the field's first key.
+    fernet = Fernet(field.keys[0])
+    for value in ("a", "x" * 16, "马成", "62292619800101001X"):
+        (ours,) = encrypt_many(field.keys[0], [value.encode()])
+        theirs = fernet.encrypt(value.encode())
+        assert fernet.decrypt(ours) == value.encode() and len(ours) == len(theirs) and ours[:2] == theirs[:2]
+    assert encrypt_many(field.keys[0], []) == []
+    with pytest.raises(ValueError, match="32"):
+        encrypt_many(b"c2hvcnQ=", [b"x"])
+
+
+def test_a_tampered_token_of_a_batch_is_refused():
+    field = Member._meta.get_field("id_number")
+    token = bytearray(encrypt_many(field.keys[0], [b"62292619800101001X"])[0])
+    token[40] = ord("A") if token[40] != ord("A") else ord("B")
+    with pytest.raises(InvalidToken):
+        field.f.decrypt(bytes(token))
 
 
 def test_build_gives_the_instance_the_keywords_give():
