@@ -8,7 +8,7 @@ a quarter of the demo's generation and a third of a 采集表 commit's COPY. Her
 serves the whole batch: CBC is computed block by block across every value of the batch (each
 block XORed with the one before it, the IV for the first), the IVs come from one read of the
 system's random source, and the HMAC is the one-shot digest. The tokens are Fernet tokens: the
-field (and `cryptography`'s Fernet) reads them back; tests/core/test_encryption.py holds it so.
+field (and `cryptography`'s Fernet) reads them back; tests/fupin/test_batch_writes.py holds it so.
 """
 
 import base64
