@@ -32,6 +32,7 @@ from django.http import FileResponse, Http404
 from django.utils import timezone
 
 from .downloads import private_download
+from .garbage_collection import fewer_full_collections
 from .locks import advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def run_job(model: type[TransferJob], job_id: int, **options) -> TransferJob:
             return job
         _update(job, heartbeat_at=timezone.now(), attempts=F("attempts") + 1)
         try:
-            with _heartbeat(job):
+            with _heartbeat(job), fewer_full_collections():  # a job's heap lives until its end
                 _work[model](job, **options)
         except ValidationError as error:  # the file's or the request's fault: the user reads why
             fail(job, "；".join(error.messages))

@@ -176,10 +176,8 @@ def register_households(
     for start in range(0, len(valid), REGISTER_CHUNK):
         chunk = valid[start : start + REGISTER_CHUNK]
         hashes = [number_hash for index in chunk for number_hash in hashes_of[index]]
-        for member in Member.objects.filter(id_number_hash__any=hashes, is_active=True).select_related(
-            "household__village__parent"
-        ):
-            registered.setdefault(member.id_number_hash, (member.household.village, member.household.household_no))
+        for number_hash, where in _registered_elsewhere(hashes).items():
+            registered.setdefault(number_hash, where)
         given = [number for index in chunk if (number := entries[index].data.get("household_no"))]
         taken |= set(Household.objects.filter(household_no__any=given).values_list("household_no", flat=True))
         built: dict[int, tuple[Household, list[Member]]] = {}
@@ -210,6 +208,25 @@ def register_households(
             # 拟识别 households count in no incidence yet, but in the registered totals of the year.
             announce_figures_changed(code, [current_year()])
     return outcomes
+
+
+def _registered_elsewhere(hashes: list[str]) -> dict[str, tuple[Region, str]]:
+    """Each of these ID-number hashes actively registered: its village and 户编号.
+
+    The hashes first, alone: a probe of a chunk's 1,750 keys in the registration index takes 14 ms,
+    while the same probe joined to households and regions was planned with parallel workers
+    whose start took twice that, for a result that is almost always empty.
+    """
+    found = dict(
+        Member.objects.filter(id_number_hash__any=hashes, is_active=True).values_list("id_number_hash", "household_id")
+    )
+    if not found:
+        return {}
+    households = Household.objects.select_related("village__parent").in_bulk(set(found.values()))
+    return {
+        number_hash: (households[household_id].village, households[household_id].household_no)
+        for number_hash, household_id in found.items()
+    }
 
 
 # What a historical record may say about its status, and what it must then carry.

@@ -1,11 +1,13 @@
 """The transfer-job pipeline (core/transfer.py): one expiry for every kind, one run wrapper, one task."""
 
+import gc
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from core import transfer
+from core.garbage_collection import FULL_COLLECTION_EVERY, fewer_full_collections
 from core.models import ExportJob
 from core.tasks import run_transfer_job
 from fupin.exports import run_export
@@ -94,3 +96,35 @@ def test_the_one_task_runs_a_job_of_either_kind_by_its_label(clerk_a):
     assert summary == {"kind": "households.ImportJob", "job": upload.pk, "status": "FAILED"}
     export.refresh_from_db()
     assert export.percent == 100 and export.file_path() is not None
+
+
+def test_a_run_postpones_full_garbage_collections_and_restores_the_thresholds(clerk_a, monkeypatch):
+    """A job's heap lives until its end: full collections wait (core/garbage_collection.py), then the
+    process's own thresholds come back, also when the work fails."""
+    before = gc.get_threshold()
+    seen = []
+
+    def work(job, **options):
+        seen.append(gc.get_threshold())
+        if job.report == "fails":
+            raise RuntimeError("broken")
+
+    monkeypatch.setitem(transfer._work, ExportJob, work)
+    run_export(ExportJob.objects.create(user=clerk_a, report="households").pk)
+    with pytest.raises(RuntimeError):
+        run_export(ExportJob.objects.create(user=clerk_a, report="fails").pk)
+
+    assert [thresholds[:2] for thresholds in seen] == [before[:2]] * 2  # young collections as before
+    assert [thresholds[2] for thresholds in seen] == [max(before[2], FULL_COLLECTION_EVERY)] * 2
+    assert gc.get_threshold() == before
+
+
+def test_thresholds_come_back_only_when_the_last_of_overlapping_batches_ends():
+    before = gc.get_threshold()
+    first, second = fewer_full_collections(), fewer_full_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the other batch still runs
+    assert gc.get_threshold()[2] == max(before[2], FULL_COLLECTION_EVERY)
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
