@@ -37,12 +37,15 @@ class BatchCleaner:
 
     def full_clean(self, instance, exclude=()) -> None:
         errors: dict = {}
-        for field, remembered_as, text_limit in _cleaned_fields(type(instance), frozenset(exclude)):
-            raw = getattr(instance, field.attname)
-            if field.blank and raw in field.empty_values:
-                continue
+        state = instance.__dict__  # read directly: each attribute is a Python-level descriptor
+        for field, attname, empty_values, remembered_as, text_limit in _cleaned_fields(
+            type(instance), frozenset(exclude)
+        ):
+            raw = state[attname] if attname in state else getattr(instance, attname)
             if text_limit is not None and type(raw) is str and raw and len(raw) <= text_limit and "\x00" not in raw:
                 continue  # what Field.clean would return unchanged
+            if empty_values is not None and raw in empty_values:
+                continue
             key = _key(remembered_as, raw) if remembered_as is not None else None
             try:
                 known = self._cleaned.get(key, _UNKNOWN) if key is not None else _UNKNOWN
@@ -98,10 +101,16 @@ def _text_limit(field) -> int | None:
 
 @functools.cache
 def _cleaned_fields(model, exclude: frozenset) -> list[tuple]:
-    """(field, the key its valid values are remembered by or None, its text limit or None) for
-    every field clean_fields checks."""
+    """(field, its attname, the empty values it skips when blank or None, the key its valid values
+    are remembered by or None, its text limit or None) for every field clean_fields checks."""
     return [
-        (field, None if field.is_relation else (model._meta.label, field.name), _text_limit(field))
+        (
+            field,
+            field.attname,
+            field.empty_values if field.blank else None,
+            None if field.is_relation else (model._meta.label, field.name),
+            _text_limit(field),
+        )
         for field in model._meta.fields
         if field.name not in exclude and not field.generated
     ]

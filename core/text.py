@@ -95,15 +95,20 @@ def text_fields(model) -> list[models.Field]:
 def text_errors(instance, *, prefix: str = "", exclude=()) -> dict[str, list[str]]:
     """{prefix + field name: [message]} for every text field of `instance` that may not be stored."""
     errors = {}
-    for field in text_fields(type(instance)):
-        if field.name in exclude:
+    state = instance.__dict__  # read directly: each attribute is a Python-level descriptor
+    for name, attname, multiline in _checked_text(type(instance)):
+        if name in exclude:
             continue
-        value = getattr(instance, field.attname)
-        if isinstance(value, str):
-            problem = text_problem(value, multiline=isinstance(field, models.TextField))
-            if problem:
-                errors[f"{prefix}{field.name}"] = [problem]
+        value = state[attname] if attname in state else getattr(instance, attname)
+        if isinstance(value, str) and (problem := text_problem(value, multiline=multiline)):
+            errors[f"{prefix}{name}"] = [problem]
     return errors
+
+
+@functools.cache
+def _checked_text(model) -> list[tuple[str, str, bool]]:
+    """(name, attname, whether it may hold line breaks) of each of text_fields(model)."""
+    return [(field.name, field.attname, isinstance(field, models.TextField)) for field in text_fields(model)]
 
 
 def check_text_fields(instance, *, prefix: str = "", exclude=()) -> None:

@@ -11,9 +11,12 @@ from decimal import Decimal
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.fields.files import FileDescriptor
+from django.db.models.signals import post_init
 from django.forms.models import model_to_dict
 
-from core.bulk import build, copy_insert
+from core.bulk import _assigned_as_is, build, copy_insert
 from core.cleaning import BatchCleaner
 from core.encryption import encrypt_many, encrypt_values
 from core.text import BIDI_CONTROLS, LINE_BREAKS, ZERO_WIDTH, text_problem
@@ -156,10 +159,33 @@ def test_build_gives_the_instance_the_keywords_give():
     assert fields(first) == fields(Member(household=household, **member_values))
     assert first.household is household and first.household_id is None  # unsaved: its key comes with the insert
     assert first.health == [] and first.health is not second.health  # a callable default, called for each
+    assert vars(first).keys() == vars(Member(household=household, **member_values)).keys()
     with pytest.raises(TypeError, match="nmae"):
         build(Member, {"nmae": "马成"})
     with pytest.raises(TypeError, match="village"):
         build(Member, member_values, {"village": village})
+
+
+def test_build_goes_through_init_when_init_is_listened_to_or_a_field_intercepts_its_value():
+    heard = []
+
+    def listener(sender, instance, **kwargs):
+        heard.append(instance)
+
+    post_init.connect(listener, sender=Member)
+    try:
+        member = build(Member, {"name": "马成", "relation": "01"})
+    finally:
+        post_init.disconnect(listener, sender=Member)
+    assert heard == [member] and member.name == "马成"
+    # A file field's descriptor takes the value itself (no model here has one); a foreign key's
+    # stores the key as given.
+    scan = models.FileField()
+    scan.set_attributes_from_name("scan")
+    with_file = type("WithFile", (), {"scan": FileDescriptor(scan)})
+    assert not _assigned_as_is(with_file, scan)
+    assert _assigned_as_is(Member, Member._meta.get_field("household"))
+    assert _assigned_as_is(Member, Member._meta.get_field("name"))
 
 
 def test_any_finds_what_in_finds_with_one_parameter():
