@@ -2,13 +2,14 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from core.codes import Role
 from core.models import Notification
 from core.permissions import Action, allows
 from core.regions import CHILD_LEVEL, RegionLevel
-from monitoring.deadlines import decision_limit_days, monitoring_deadline
+from monitoring.deadlines import decision_limits, monitoring_deadline
 from villages.models import Region
 
 from .checks import exit_rate_limit
@@ -17,9 +18,24 @@ from .models import Application, ApplicationStep, CountyRating, IncidenceRate, O
 
 
 def _with_target(queryset):
-    return queryset.select_related(
-        "household", "region", "submitted_by", "withdrawn_by", "monitoring_object__household"
-    ).annotate(open_objections=Count("objections", filter=Q(objections__resolved_at__isnull=True)))
+    """What every list and page of applications shows beside the application itself.
+
+    Joined: the targets and the submitter; the withdrawer (rarely set) is read apart. The count
+    of open 异议 is a subquery: as a joined count it grouped every row by seven tables' columns,
+    and PostgreSQL took 11–17 ms to plan each list for 1 ms of work (a page showed three lists).
+    """
+    open_objections = (
+        Objection.objects.filter(application=OuterRef("pk"), resolved_at__isnull=True)
+        .order_by()
+        .values("application")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        queryset.select_related("household", "region", "submitted_by", "monitoring_object__household")
+        .prefetch_related("withdrawn_by")
+        .annotate(open_objections=Coalesce(Subquery(open_objections), 0))
+    )
 
 
 def review_queue(user, today):
@@ -117,15 +133,19 @@ def application_detail_queryset(user):
 def with_deadlines(applications, today) -> list:
     """The applications, each 监测识别 with `deadline` (monitoring/deadlines.py: days since discovery, 超期)."""
     applications = list(applications)
-    limits: dict[tuple[str, int], int] = {}
-    for application in applications:
+    identifications = [
+        application
+        for application in applications
+        if application.kind == ApplicationKind.MONITORING_IDENTIFICATION and application.monitoring_object is not None
+    ]
+    regions_by_year: dict[int, set[str]] = {}
+    for application in identifications:
+        regions_by_year.setdefault(application.monitoring_object.discovered_on.year, set()).add(application.region_id)
+    limits = decision_limits(regions_by_year)
+    for application in identifications:
         record = application.monitoring_object
-        if application.kind != ApplicationKind.MONITORING_IDENTIFICATION or record is None:
-            continue
-        key = (application.region_id, record.discovered_on.year)
-        if key not in limits:
-            limits[key] = decision_limit_days(*key)
-        application.deadline = monitoring_deadline(record, today, limit_days=limits[key])
+        limit = limits[application.region_id, record.discovered_on.year]
+        application.deadline = monitoring_deadline(record, today, limit_days=limit)
     return applications
 
 

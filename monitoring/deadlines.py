@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from core.codes import ParameterKey
-from core.policy import policy_value
+from core.policy import policy_value, policy_values
 
 from .codes import MonitoringStatus
 
@@ -36,6 +36,15 @@ class Deadline:
 def decision_limit_days(region_code: str, year: int) -> int:
     """MONITORING_DECISION_MAX_DAYS for a region (any code inside it) and year."""
     return int(policy_value(ParameterKey.MONITORING_DECISION_MAX_DAYS, year=year, region_code=region_code))
+
+
+def decision_limits(regions_by_year: dict[int, set[str]]) -> dict[tuple[str, int], int]:
+    """decision_limit_days of each (region, year) asked for, one query a year."""
+    limits = {}
+    for year, region_codes in regions_by_year.items():
+        values = policy_values(ParameterKey.MONITORING_DECISION_MAX_DAYS, year=year, region_codes=region_codes)
+        limits.update({(code, year): int(value) for code, value in values.items()})
+    return limits
 
 
 def decided_on(record) -> date | None:

@@ -1,12 +1,18 @@
 """监测识别 and 风险消除 over the API and the pages, and the identification's time limit (docs/domain.md §12.12)."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessment.models import Application
+from assessment.models import Application, Objection
+from assessment.monitoring_workflows import start_monitoring_identification
+from assessment.selectors import with_deadlines
+from core.codes import ParameterKey
 from core.models import PolicyParameter
 from households.codes import HouseholdStatus
 from monitoring.codes import DiscoveryWay, LeadStatus, MonitoringStatus
@@ -18,7 +24,7 @@ from monitoring.statistics import region_figures
 
 from ..conftest import login
 from ..factories import household_with_members
-from .test_monitoring_workflows import D0, decide, elimination_figures, identify
+from .test_monitoring_workflows import D0, decide, elimination_figures, identify, visit
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +118,34 @@ def test_the_queue_the_application_and_the_record_page_flag_an_overdue_identific
     assert "人均纯收入（监测范围）" in page and "同意时须填写信息比对结果" in page
     record_page = client.get(f"/monitoring/{application.monitoring_object_id}/").content.decode()
     assert "data-overdue" in record_page and f"/assessment/applications/{application.pk}/" in record_page
+
+
+def test_the_queue_reads_the_time_limit_of_every_village_in_one_query(people, tree, exited):
+    """A township's own limit applies to its villages only; the list asks for the limits once."""
+    PolicyParameter.objects.create(
+        key=ParameterKey.MONITORING_DECISION_MAX_DAYS, region=tree["township_b"], value=Decimal("400")
+    )
+    elsewhere = household_with_members(tree["village_b"], size=3, status=HouseholdStatus.EXITED)
+    first = identify(people, exited)
+    second = start_monitoring_identification(user=people["clerk_b"], household_id=elsewhere.pk, today=D0, **visit())
+    applications = Application.objects.filter(pk__in=[first.pk, second.pk]).select_related("monitoring_object")
+    with CaptureQueriesContext(connection) as queries:
+        listed = {application.pk: application for application in with_deadlines(applications, D0 + timedelta(100))}
+    assert len(queries) == 2  # the applications, then the parameters of both villages
+    assert (listed[first.pk].deadline.limit_days, listed[first.pk].deadline.is_overdue) == (15, True)
+    assert (listed[second.pk].deadline.limit_days, listed[second.pk].deadline.is_overdue) == (400, False)
+
+
+def test_the_queue_counts_each_applications_open_objections(people, exited):
+    application = identify(people, exited)
+    step = application.steps.first()
+    Objection.objects.create(application=application, step=step, content="收入不实")
+    Objection.objects.create(
+        application=application, step=step, content="已核实", resolved_at=timezone.now(), outcome="经核实不成立"
+    )
+    client = login(Client(), people["clerk2"])
+    queue = client.get("/assessment/queue/").content.decode()
+    assert "1条未处理" in queue
 
 
 # --- the API --------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import PolicyParameter
-from core.policy import PolicyParameterMissing, policy_value
+from core.policy import PolicyParameterMissing, policy_value, policy_values
 from tests.factories import region
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +46,22 @@ def test_the_most_specific_region_and_year_win():
     assert policy_value("HOUSEHOLD_NOTICE_DAYS", year=2018, region_code="510000000000") == Decimal("7")
 
 
+def test_many_regions_are_read_in_one_query_as_one_region_is():
+    province, county = region("620000000000"), region("622926000000")
+    PolicyParameter.objects.create(key="HOUSEHOLD_NOTICE_DAYS", region=province, value=Decimal("6"))
+    PolicyParameter.objects.create(key="HOUSEHOLD_NOTICE_DAYS", region=county, year=2019, value=Decimal("4"))
+    codes = ["622926101201", "622926000000", "622921101201", "510000000000"]
+    with CaptureQueriesContext(connection) as queries:
+        values = policy_values("HOUSEHOLD_NOTICE_DAYS", year=2019, region_codes=codes)
+    assert len(queries) == 1
+    assert values == {"622926101201": 4, "622926000000": 4, "622921101201": 6, "510000000000": 7}
+    assert values == {code: policy_value("HOUSEHOLD_NOTICE_DAYS", year=2019, region_code=code) for code in codes}
+    assert policy_values("HOUSEHOLD_NOTICE_DAYS", year=2018, region_codes=codes)["622926101201"] == 6
+
+
 def test_a_missing_parameter_is_an_error():
     PolicyParameter.objects.filter(key="POVERTY_LINE").delete()
     with pytest.raises(PolicyParameterMissing):
         policy_value("POVERTY_LINE", year=2016)
+    with pytest.raises(PolicyParameterMissing):
+        policy_values("POVERTY_LINE", year=2016, region_codes=["622926101201"])
