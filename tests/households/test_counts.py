@@ -6,6 +6,8 @@ dashboard show the same figures for a county and year.
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment.models import IncidenceRate
@@ -78,6 +80,24 @@ def test_the_cached_counts_of_a_village_chain_are_forgotten(county_with_township
     assert cached_subtree_counts("622926")["households"] == 6  # still the cached figure
     forget_cached_counts("622926101202")
     assert cached_subtree_counts("622926")["households"] == 7
+
+
+def test_the_children_show_the_counts_of_their_own_pages_and_are_counted_once(county_with_townships):
+    """A child's counts are its cached subtree counts: they add up to the parent's cached figure
+    until a recompute forgets the chain; a second view reads the cache, not the households."""
+    first = dict((child.code, counts) for child, counts in child_region_counts(county_with_townships))
+    assert first["622926101000"] == cached_subtree_counts("622926101") == {"villages": 2, "households": 4}
+    assert first["622926203000"] == {"villages": 1, "households": 0}
+    household_with_members(region("622926101202"), size=2)
+    with CaptureQueriesContext(connection) as queries:
+        again = dict((child.code, counts) for child, counts in child_region_counts(county_with_townships))
+    assert again == first
+    assert not any("households_household" in query["sql"] for query in queries)
+    forget_cached_counts("622926101202")
+    after = dict((child.code, counts) for child, counts in child_region_counts(county_with_townships))
+    assert after["622926101000"] == {"villages": 2, "households": 5}
+    assert after["622926102000"] == first["622926102000"]
+    assert sum(counts["households"] for counts in after.values()) == cached_subtree_counts("622926")["households"]
 
 
 def household(village, size, status=HouseholdStatus.POOR, *, identified_year=2015, exit_year=None):
