@@ -14,7 +14,7 @@ from .queueing import DISPATCH_DELAYED
 def run_transfer_job(kind: str, job_id: int, options: dict | None = None) -> dict:
     """One import or export job (`kind` is its model's label); a redelivered message finds it finished."""
     job = transfer.run_job(apps.get_model(kind), job_id, **(options or {}))
-    return {"kind": kind, "job": job.pk, "status": job.status}
+    return {"kind": kind, "job": job_id, "status": job.status if job else None}
 
 
 def queue_transfer_job(job: transfer.TransferJob, **options) -> None:

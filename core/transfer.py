@@ -123,16 +123,20 @@ def kinds() -> list[type[TransferJob]]:
     return list(_work)
 
 
-def run_job(model: type[TransferJob], job_id: int, **options) -> TransferJob:
+def run_job(model: type[TransferJob], job_id: int, **options) -> TransferJob | None:
     """Run a job's registered work once; idempotent for a finished job.
 
     A second run of the same job (a redelivered message) waits for the first, then finds the
     job finished and returns it unchanged. While the work runs the job beats; whatever the
     work raises, the job ends FAILED with a message in Chinese (the exception's text, which
-    may quote personal data, goes only to the log), never left in progress.
+    may quote personal data, goes only to the log), never left in progress. A message whose
+    job is gone (deleted with its files after it waited in the broker) is dropped: None.
     """
     with advisory_lock(*_lock_key(model, job_id), wait=True):
-        job = model.objects.select_related("user").get(pk=job_id)
+        job = model.objects.select_related("user").filter(pk=job_id).first()
+        if job is None:
+            logger.warning("Transfer job %s #%s no longer exists; its message is dropped", model._meta.label, job_id)
+            return None
         if job.status in FINISHED:
             return job
         if job.attempts >= MAX_ATTEMPTS:

@@ -145,7 +145,7 @@ def _sheets(job: ExportJob, spec: Report) -> list[Sheet]:
     return built if isinstance(built, list) else [built]
 
 
-def run_export(job_id: int) -> ExportJob:
+def run_export(job_id: int) -> ExportJob | None:
     """Write the job's workbook, with progress; idempotent for a finished job."""
     return transfer.run_job(ExportJob, job_id)
 

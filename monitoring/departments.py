@@ -90,7 +90,7 @@ def _file_label(name: str) -> str:
     return cleaned or "名单.xlsx"
 
 
-def run_department_list(job_id: int) -> DepartmentList:
+def run_department_list(job_id: int) -> DepartmentList | None:
     """Match a stored list (what the worker runs); idempotent once finished."""
     return transfer.run_job(DepartmentList, job_id)
 

@@ -68,7 +68,7 @@ def commit_import(*, user, job_id: int) -> ImportJob:
     return job
 
 
-def run_import(job_id: int, commit: bool) -> ImportJob:
+def run_import(job_id: int, commit: bool) -> ImportJob | None:
     """Validate (or commit) the stored file of a job and record the preview; idempotent when done."""
     return transfer.run_job(ImportJob, job_id, commit=commit)
 

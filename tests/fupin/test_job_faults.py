@@ -247,6 +247,18 @@ def test_a_message_that_keeps_killing_its_worker_is_stopped(clerk, monkeypatch):
     assert (job.status, job.message) == ("FAILED", transfer.TOO_MANY_ATTEMPTS)
 
 
+def test_a_message_whose_job_is_gone_is_dropped_with_a_warning(clerk, caplog):
+    """A job deleted (with its files) while its message waited in the broker: nothing to run."""
+    job = ImportJob.objects.create(user=clerk, original_name="a.xlsx")
+    job_id = job.pk
+    job.delete()
+    with caplog.at_level("WARNING", logger=transfer.logger.name):
+        result = run_transfer_job(ImportJob._meta.label, job_id, {"commit": False})
+    assert result == {"kind": "households.ImportJob", "job": job_id, "status": None}
+    assert f"#{job_id} no longer exists" in caplog.text
+    assert run_export(job_id + 1_000_000) is None
+
+
 # Real workers, killed.
 
 
