@@ -14,7 +14,6 @@ primary:
   is never answered from a copy that may be behind;
 - a related object of a row read from the primary.
 
-Hand-written SQL picks its connection with `reading_connection(model)`, as the ORM would.
 Without a replica alias the router answers nothing and Django reads the primary, as before.
 """
 
@@ -23,8 +22,7 @@ import contextvars
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, router
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import DEFAULT_DB_ALIAS, connections
 
 REPLICA_DB_ALIAS = "replica"
 PRIMARY_ONLY_APPS = frozenset({"admin", "auth", "authtoken", "axes", "contenttypes", "sessions"})
@@ -49,11 +47,6 @@ def has_replica() -> bool:
 def in_primary_transaction() -> bool:
     """A transaction of the code's own is open on the primary (a test case's own wrapper is not one)."""
     return any(not getattr(block, "_from_testcase", False) for block in connections[DEFAULT_DB_ALIAS].atomic_blocks)
-
-
-def reading_connection(model) -> BaseDatabaseWrapper:
-    """The connection the ORM would read `model` from here: for hand-written SELECTs."""
-    return connections[router.db_for_read(model) or DEFAULT_DB_ALIAS]
 
 
 class ReplicaRouter:
