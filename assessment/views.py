@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core.db_routers import read_from_replica
 from core.forms import FormAction, apply_service_errors, empty_forms, form_of, run_action
+from core.pagination import numbered_page
 from core.parsing import is_ascii_digits, optional_year
 from core.permissions import Action, allows, require
 from core.policy import PolicyParameterMissing
@@ -55,28 +56,42 @@ def error_messages(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
+# Rows a page of the queue shows: 批量同意 takes what one page ticks; a county's 公示 may hold hundreds.
+QUEUE_PAGE = 100
+PUBLICITY_PAGE = 50
+
+
 @login_required
 def review_queue(request):
-    """待我审核 (oldest first, with the check result) and what is still in 公示."""
+    """待我审核 (oldest first, with the check result) and what is still in 公示, each paged by number."""
     today = timezone.localdate()
     queue, publicity = selectors.review_queue(request.user, today), selectors.in_publicity(request.user, today)
-    recent = selectors.application_list(request.user)
-    waiting = selectors.with_deadlines(queue[:500], today)
+    recent = selectors.recent_applications(request.user)
     exact = is_small_scope(request.user)  # each section's count by the lists' one rule (core/totals.py)
+    waiting_total, publicity_total = list_total(queue, exact=exact), list_total(publicity, exact=exact)
+    waiting = numbered_page(queue, waiting_total, request.GET, param="page", per_page=QUEUE_PAGE)
+    in_publicity = numbered_page(
+        publicity, publicity_total, request.GET, param="publicity_page", per_page=PUBLICITY_PAGE
+    )
+    waiting_rows = selectors.with_deadlines(waiting.rows, today)
     return render(
         request,
         "assessment/queue.html",
         {
-            "waiting": waiting,
-            "in_publicity": selectors.with_deadlines(publicity[:200], today),
+            "waiting": waiting_rows,
+            "waiting_page": waiting,
+            "in_publicity": selectors.with_deadlines(in_publicity.rows, today),
+            "publicity_page": in_publicity,
+            "waiting_page_size": QUEUE_PAGE,
+            "publicity_page_size": PUBLICITY_PAGE,
             "recent": recent[:20],
-            "waiting_total": list_total(queue, exact=exact),
-            "publicity_total": list_total(publicity, exact=exact),
+            "waiting_total": waiting_total,
+            "publicity_total": publicity_total,
             "recent_total": list_total(recent, exact=exact),
-            # 批量同意 takes household exits in review (services.approve_many); 全选 ticks those.
+            # 批量同意 takes household exits in review (services.approve_many); 全选 ticks those of the page.
             "batchable": any(
                 application.kind == ApplicationKind.HOUSEHOLD_EXIT and application.status == ApplicationStatus.IN_REVIEW
-                for application in waiting
+                for application in waiting_rows
             ),
             "nav_active": "queue",
         },

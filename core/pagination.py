@@ -1,6 +1,54 @@
+from dataclasses import dataclass
+
 from rest_framework.pagination import CursorPagination
 
-from .totals import list_total
+from .parsing import is_ascii_digits
+from .totals import Total, list_total
+
+
+@dataclass(frozen=True)
+class NumberedPage:
+    """One page of a short list shown by number (第2页，共5页), and the links to its neighbours.
+
+    `previous_query` and `next_query` are the request's query string with only this list's page
+    parameter changed, so two lists paged on one page keep each other's place.
+    """
+
+    rows: list
+    number: int
+    num_pages: int
+    previous_query: str
+    next_query: str
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
+
+
+def numbered_page(queryset, total: Total, query, *, param: str, per_page: int) -> NumberedPage:
+    """The rows of the page `query[param]` asks for, `per_page` a page, counted by `total` (list_total).
+
+    A page number that is not a whole number, or out of range, gives the nearest page: a link
+    typed by hand never fails. An estimated total (约) may leave the last pages short or empty.
+    """
+    num_pages = max(1, -(-total.rows // per_page))
+    requested = query.get(param, "")
+    number = int(requested) if is_ascii_digits(requested) and len(requested) < 7 else 1
+    number = min(max(number, 1), num_pages)
+    rows = list(queryset[(number - 1) * per_page : number * per_page])
+
+    def query_for(page: int) -> str:
+        changed = query.copy()
+        changed[param] = str(page)
+        return changed.urlencode()
+
+    return NumberedPage(
+        rows=rows,
+        number=number,
+        num_pages=num_pages,
+        previous_query=query_for(number - 1) if number > 1 else "",
+        next_query=query_for(number + 1) if number < num_pages else "",
+    )
 
 
 class IdCursorPagination(CursorPagination):
