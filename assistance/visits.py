@@ -20,7 +20,19 @@ from datetime import date, timedelta
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, DurationField, ExpressionWrapper, F, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from core import attachments
@@ -29,7 +41,7 @@ from core.models import PolicyParameter
 from core.parsing import parse_date, parse_int
 from core.permissions import Action, require
 from core.policy import policy_value
-from core.regions import code_of_prefix, code_prefix
+from core.regions import CODE_DIGITS, code_of_prefix, code_prefix
 from core.scoping import get_visible_or_404, prefix_range, scope_prefix
 from core.text import clean_text
 from households.codes import HouseholdStatus
@@ -408,6 +420,8 @@ def visit_interval_days(region_code: str | None, today: date) -> int:
 def _interval_by_region(prefix: str, today: date):
     """The interval as an expression on the household's village: regions below `prefix` may set their own."""
     base = visit_interval_days(region_code_of(prefix), today)
+    if len(prefix) >= CODE_DIGITS:  # a village: no region below it
+        return Value(timedelta(days=base), output_field=DurationField())
     overrides = (
         PolicyParameter.objects.for_key(ParameterKey.VISIT_INTERVAL_DAYS)
         .filter(region__isnull=False, region__code__startswith=prefix)
@@ -428,6 +442,22 @@ def region_code_of(prefix: str) -> str | None:
     return code_of_prefix(prefix) if prefix else None  # "" is every region: the national row
 
 
+def _with_visit_due(households, prefix: str, today: date):
+    """`households` annotated with `last_visited_on`, `interval` (of each one's region, regions below
+    `prefix` by their own rows) and `days_since` (a timedelta; None: never visited)."""
+    latest = Visit.objects.filter(household=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
+    return households.annotate(
+        last_visited_on=Subquery(latest),
+        interval=_interval_by_region(prefix, today),
+    ).annotate(
+        days_since=ExpressionWrapper(Value(today) - F("last_visited_on"), output_field=DurationField()),
+    )
+
+
+def _is_due() -> Q:
+    return Q(last_visited_on__isnull=True) | Q(days_since__gt=F("interval"))
+
+
 def not_visited(user, *, region_code: str | None = None, today: date | None = None):
     """未按期走访: households in scope (under `region_code` when given) that need a helper and whose last
     visit is older than their region's VISIT_INTERVAL_DAYS, or that were never visited.
@@ -444,12 +474,25 @@ def not_visited(user, *, region_code: str | None = None, today: date | None = No
             raise ValidationError({"region": ["请选择您管辖范围内的区划。"]})
         prefix = code_prefix(region.code)
         households = households.within_prefix(prefix)
-    latest = Visit.objects.filter(household=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
-    households = households.annotate(
-        last_visited_on=Subquery(latest),
-        interval=_interval_by_region(prefix or "", today),
-    ).annotate(
-        days_since=ExpressionWrapper(Value(today) - F("last_visited_on"), output_field=DurationField()),
-    )
-    due = households.filter(Q(last_visited_on__isnull=True) | Q(days_since__gt=F("interval")))
+    due = _with_visit_due(households, prefix or "", today).filter(_is_due())
     return due.order_by(F("days_since").desc(nulls_first=True), "village_id", "id")
+
+
+@dataclass(frozen=True)
+class VisitStanding:
+    """What the household page's 帮扶日志 card says of the rule: the interval, and whether it is overdue."""
+
+    interval_days: int
+    overdue: bool
+
+
+def visit_standing(household: Household, today: date | None = None) -> VisitStanding:
+    """`not_visited`'s rule asked of one household the caller has already found in scope."""
+    today = today or timezone.localdate()
+    row = (
+        _with_visit_due(Household.objects.filter(pk=household.pk), household.village_id, today)
+        .annotate(overdue=ExpressionWrapper(needs_helper_q() & _is_due(), output_field=BooleanField()))
+        .values("interval", "overdue")
+        .get()
+    )
+    return VisitStanding(interval_days=row["interval"].days, overdue=bool(row["overdue"]))

@@ -1,7 +1,9 @@
 """Authentication that refuses demo accounts outside demo mode."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
@@ -19,10 +21,25 @@ class ScopedModelBackend(ModelBackend):
     def user_can_authenticate(self, user):
         return may_authenticate(user)
 
+    def get_user(self, user_id):
+        """The signed-in user with their region: every page scopes by it (core.scoping.scope_prefix)."""
+        try:
+            user = get_user_model()._default_manager.select_related("region").get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
 
 class ScopedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        # DRF's own lookup, with the user's region joined as the web's backend does (get_user).
+        try:
+            token = self.get_model().objects.select_related("user__region").get(key=key)
+        except self.get_model().DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if not may_authenticate(user):
             raise exceptions.AuthenticationFailed("该账号不可用。")
         if user.must_change_password:

@@ -159,6 +159,7 @@ def household_list(request):
 def household_detail(request, pk):
     household = get_visible_or_404(selectors.household_detail_queryset(request.user), request.user, pk=pk)
     members = household.active_members
+    open_assignments = sum(1 for assignment in household.helper_assignments.all() if assignment.end_date is None)
     return render(
         request,
         "households/detail.html",
@@ -166,7 +167,9 @@ def household_detail(request, pk):
             "household": household,
             "members": members,
             "incomes": selectors.income_rows(household),
-            "warnings": household_warnings(household, members=members),
+            "warnings": household_warnings(
+                household, members=members, incomes=household.incomes.all(), open_assignments=open_assignments
+            ),
             # Members who left are part of the history too.
             "history": household_history(household, household.members.all()),
             "living_conditions": selectors.living_conditions(household),
@@ -410,8 +413,15 @@ def _assign_helper(data, user, household):
 
 
 def joining_ethnicity(household) -> str:
-    head = household.members.filter(is_active=True, relation=Relation.HEAD).values_list("ethnicity", flat=True)
-    return head.first() or default_ethnicity(household.village_id)
+    """The 户主's 民族 (from the page's members when it has read them), else the region's default."""
+    members = getattr(household, "active_members", None)
+    if members is not None:
+        heads = [member for member in members if member.relation == Relation.HEAD]
+        head = min(heads, key=lambda member: member.pk).ethnicity if heads else None
+    else:
+        head = household.members.filter(is_active=True, relation=Relation.HEAD).values_list("ethnicity", flat=True)
+        head = head.first()
+    return head or default_ethnicity(household.village_id)
 
 
 # Each action of the household page: its form, the service it calls, what the clerk is told.

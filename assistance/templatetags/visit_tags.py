@@ -5,7 +5,6 @@ this library by name instead, and the card is rendered with the page, in one req
 """
 
 from django import template
-from django.utils import timezone
 
 from core.permissions import Action, allows
 
@@ -20,13 +19,13 @@ def visit_card(context, household):
     """The household's last visit (date, helper, findings), its count, and 记录走访 for who may."""
     user = getattr(context.get("request"), "user", None)
     last = visits.last_visit(household.pk)
+    standing = visits.visit_standing(household)  # the rule of the 未按期走访 list, asked of this household
     return {
         "household": household,
         "last": last,
         "count": Visit.objects.filter(household_id=household.pk).count() if last else 0,
-        "interval": visits.visit_interval_days(household.village_id, timezone.localdate()),
-        # The rule of the 未按期走访 list, asked of this one household.
-        "overdue": visits.not_visited(user).filter(pk=household.pk).exists(),
+        "interval": standing.interval_days,
+        "overdue": standing.overdue,
         "can_record": allows(user, Action.RECORD_VISIT) and household.status not in visits.CLOSED_STATUSES,
     }
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -318,6 +320,54 @@ def test_a_county_may_set_a_longer_interval_for_its_households(world):
     assert stale.pk not in {household.pk for household in visits.not_visited(world["reviewer"])}
     province = world["province"]
     assert stale.pk not in {household.pk for household in visits.not_visited(province)}
+
+
+def test_the_household_page_card_answers_by_the_not_visited_rule(world):
+    """visit_standing is not_visited's rule asked of one household: the same answer for each kind."""
+    village_a = world["village_a"]
+    never = household_with_members(village_a)
+    recent = household_with_members(village_a)
+    stale = household_with_members(village_a)
+    candidate = household_with_members(village_a, status=HouseholdStatus.CANDIDATE)
+    for household, days in ((recent, 10), (stale, 45)):
+        record(world, household_id=household.pk, helper_id=None, visited_on=TODAY - timedelta(days=days))
+
+    def answers():
+        listed = {household.pk for household in visits.not_visited(world["reviewer"])}
+        return {
+            household.pk: (visits.visit_standing(household), household.pk in listed)
+            for household in (never, recent, stale, candidate)
+        }
+
+    for standing, listed in answers().values():
+        assert standing.overdue == listed and standing.interval_days == 30
+    assert [visits.visit_standing(household).overdue for household in (never, recent, stale, candidate)] == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    PolicyParameter.objects.create(
+        key=ParameterKey.VISIT_INTERVAL_DAYS, region=world["county"], value=60, source="县定：两月一访"
+    )
+    for standing, listed in answers().values():
+        assert standing.overdue == listed and standing.interval_days == 60
+    assert not visits.visit_standing(stale).overdue
+
+
+def test_the_household_page_card_says_when_a_visit_is_due(world, client):
+    login(client, world["clerk"])
+    url = reverse("households:detail", args=[world["household"].pk])
+    html = client.get(url).content.decode()
+    assert "尚无走访记录。" in html and "需要走访" in html
+    record(world, visited_on=TODAY - timedelta(days=45))
+    with CaptureQueriesContext(connection) as shown:
+        html = client.get(url).content.decode()
+    assert "已超过30天未走访" in html
+    assert sum("fupin_policyparameter" in query["sql"] for query in shown) == 1  # the village's interval, once
+    record(world, visited_on=TODAY - timedelta(days=3))
+    html = client.get(url).content.decode()
+    assert "最近走访" in html and "未走访" not in html and "需要走访" not in html
 
 
 def test_the_not_visited_page_sorts_by_days_since_the_last_visit(world, client):

@@ -1,5 +1,7 @@
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment.statistics import recompute_incidence_rates
@@ -112,3 +114,38 @@ def test_admin_home_lists_the_provinces(client, two_townships):
     response = client.get(reverse("home"))
     assert [child.code for child, _ in response.context["children"]] == ["620000000000"]
     assert response.context["children"][0][1]["poor_population"] == 2
+
+
+def _region_reads(queries, code: str) -> list[str]:
+    """Queries that read one region by its code alone: the user's region read apart from the user."""
+    return [
+        query["sql"]
+        for query in queries
+        if query["sql"].startswith('SELECT "villages_region"')
+        and f'"villages_region"."code" = \'{code}\'' in query["sql"]
+    ]
+
+
+def test_a_signed_in_page_reads_the_users_region_with_the_user(client, clerk_a):
+    login(client, clerk_a)
+    with CaptureQueriesContext(connection) as page:
+        assert client.get(reverse("households:list")).status_code == 200
+    assert _region_reads(page, clerk_a.region_id) == []
+
+
+def test_a_token_reads_its_users_region_with_the_user_and_refuses_a_bad_or_inactive_one(api_client, clerk_a):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=clerk_a)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    with CaptureQueriesContext(connection) as call:
+        assert api_client.get("/api/v1/regions/").status_code == 200
+    assert _region_reads(call, clerk_a.region_id) == []
+    api_client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    refused = api_client.get("/api/v1/regions/")
+    assert refused.status_code == 401 and refused.json()["detail"] == "认证令牌无效。"
+    clerk_a.is_active = False
+    clerk_a.save()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    refused = api_client.get("/api/v1/regions/")
+    assert refused.status_code == 401 and refused.json()["detail"] == "用户未激活或者已删除。"
