@@ -108,8 +108,8 @@ def household_warnings(household, *, members=None, incomes=None, open_assignment
     today = today or timezone.localdate()
     members = list(members if members is not None else household.members.filter(is_active=True))
     incomes = list(incomes if incomes is not None else household.incomes.all())
-    if open_assignments is None:
-        open_assignments = household.helper_assignments.filter(end_date__isnull=True).count()
+    if open_assignments is None:  # from the pairings the page has read, when it has
+        open_assignments = sum(1 for assignment in household.helper_assignments.all() if assignment.end_date is None)
     found: list[QualityWarning] = []
 
     def warn(code, message):

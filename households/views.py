@@ -159,7 +159,6 @@ def household_list(request):
 def household_detail(request, pk):
     household = get_visible_or_404(selectors.household_detail_queryset(request.user), request.user, pk=pk)
     members = household.active_members
-    open_assignments = sum(1 for assignment in household.helper_assignments.all() if assignment.end_date is None)
     return render(
         request,
         "households/detail.html",
@@ -167,9 +166,7 @@ def household_detail(request, pk):
             "household": household,
             "members": members,
             "incomes": selectors.income_rows(household),
-            "warnings": household_warnings(
-                household, members=members, incomes=household.incomes.all(), open_assignments=open_assignments
-            ),
+            "warnings": household_warnings(household, members=members),
             # Members who left are part of the history too.
             "history": household_history(household, household.members.all()),
             "living_conditions": selectors.living_conditions(household),
