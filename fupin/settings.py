@@ -216,9 +216,8 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Locking by IP would lock whole township offices out.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# Every request reads its session: from the cache (Redis), written through to the database so
-# a cleared cache signs no one out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions stay in the database alone (Django's default): the cache drops writes while Redis is
+# down (core/cache.py), and a session cached before a logout would then outlive it.
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

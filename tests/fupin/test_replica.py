@@ -15,7 +15,6 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Permission
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.backends.postgresql.base import DatabaseWrapper
 from django.test.utils import CaptureQueriesContext
@@ -114,7 +113,6 @@ def read_tables(queries) -> str:
 def test_dashboards_region_pages_statistics_and_exports_read_the_replica(client, two_townships):
     reviewer = county_with_figures(two_townships)
     login(client, reviewer)
-    cache.clear()  # the session is read from the database on a cache miss: which one is the question
     with (
         lent_replica(dict(connections[DEFAULT_DB_ALIAS].settings_dict)) as (_, replica_queries),
         CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary_queries,
