@@ -86,6 +86,19 @@ def require_historical_load(user) -> None:
     require(user, Action.LOAD_HISTORICAL_RECORDS)
 
 
+def log_loaded_households(household_ids: list[int], *, user, original_name: str) -> None:
+    """Back-date the log of just-loaded households and fold their poor years.
+
+    `record_historical_load` does it for the whole load; a load written part by part (the demo
+    province, township by township) does it for each part while the part is still in memory, then
+    writes the audit row with `logged=True`.
+    """
+    require_historical_load(user)
+    ids = sorted(household_ids)
+    write_backdated_log(ids, user=user, reason=f"历史数据导入：{original_name}")
+    refresh_poverty_years(ids)
+
+
 @transaction.atomic
 def record_historical_load(
     *,
@@ -96,19 +109,21 @@ def record_historical_load(
     member_count: int,
     import_job: ImportJob | None = None,
     announce: bool = True,
+    logged: bool = False,
 ) -> HistoricalLoad:
     """Back-date the log of just-loaded households, fold their poor years, and write the audit row.
 
     The caller has inserted the households (with status, identified_year and exit_year as the
     records say) in this transaction; `region_code` is the loaded area (in the user's scope).
-    Without `announce` no figures_changed is sent: a caller that loads a whole province (the
-    demo) recomputes the figures itself.
+    With `logged` the caller has already logged every part with `log_loaded_households` under
+    the same `original_name`. Without `announce` no figures_changed is sent: a caller that loads
+    a whole province (the demo) recomputes the figures itself.
     """
     require_historical_load(user)
     region = Region.objects.visible_to(user).get(code=region_code)
     ids = sorted(household_ids)
-    write_backdated_log(ids, user=user, reason=f"历史数据导入：{original_name}")
-    refresh_poverty_years(ids)
+    if not logged:
+        log_loaded_households(ids, user=user, original_name=original_name)
     load = HistoricalLoad.objects.create(
         loaded_by=user,
         region=region,

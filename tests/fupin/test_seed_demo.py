@@ -130,6 +130,36 @@ def test_the_seed_has_the_demo_province_shape_and_valid_id_numbers():
     assert VillagePopulation.objects.count() == Region.objects.filter(level="village").count() * 7
 
 
+def test_the_load_is_one_historical_load_though_logged_township_by_township(monkeypatch):
+    """Each township's back-dated log is written and folded as its rows are copied: the record
+    is still one 历史数据导入, every loaded household logged under its name, and the poor years
+    folded part by part are those the whole log gives."""
+    from django.db import transaction
+
+    from households.models import AdjustmentRecord
+    from households.poverty import refresh_poverty_years
+
+    monkeypatch.setattr(province, "PARALLEL_FROM", 0)
+    written = load_demo(households=600, seed=3)
+    load = HistoricalLoad.objects.get()
+    assert load.household_count == written["households"] - written["ordinary_households"]
+    assert load.member_count == written["members"] - Member.objects.filter(household__status="ORDINARY").count()
+    assert load.original_name == "演示省份历史数据（种子3）"
+    loaded_log = AdjustmentRecord.objects.filter(reason__startswith="历史数据导入")
+    assert set(loaded_log.values_list("reason", flat=True)) == {f"历史数据导入：{load.original_name}"}
+    assert loaded_log.values("household_id").distinct().count() == load.household_count
+    assert set(loaded_log.values_list("created_by", flat=True)) == {load.loaded_by_id}
+
+    loaded = Household.objects.filter(pk__in=loaded_log.values("household_id")).order_by("id")
+    folded = list(loaded.values_list("id", "poor_years", "exit_years"))
+    assert all(poor_years is not None for _, poor_years, _ in folded)
+    assert sum(1 for _, poor_years, _ in folded if poor_years) > 0
+    with transaction.atomic():
+        refresh_poverty_years([pk for pk, _, _ in folded])
+        assert list(loaded.values_list("id", "poor_years", "exit_years")) == folded
+        transaction.set_rollback(True)
+
+
 def test_seed_demo_command_is_idempotent():
     out = StringIO()
     call_command("seed_demo", households=300, stdout=out)
