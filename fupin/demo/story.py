@@ -23,6 +23,7 @@ province.CHAPTERS.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -45,11 +46,22 @@ from households.models import Household, HouseholdYearLock, IncomeRecord
 from households.poverty import refresh_poverty_years
 from villages.models import Village
 
+from .draws import WeightedDraw
+
 FIRST_YEAR, LAST_YEAR = 2014, 2020
 STORY_YEARS = range(FIRST_YEAR, LAST_YEAR + 1)
 # 新识别 after 2014 was the exception (docs/domain.md §5.3, the yearly adjustment of §5.11).
 IDENTIFIED_WEIGHTS = {2014: 70, 2015: 12, 2016: 12, 2017: 4, 2018: 2}
 STATUS_WEIGHTS = {HouseholdStatus.EXITED: 92, HouseholdStatus.REMOVED: 5, HouseholdStatus.CANCELLED: 3}
+STATUS_DRAW = WeightedDraw(STATUS_WEIGHTS)
+
+
+@functools.cache
+def identified_year_draw(county_year: int) -> WeightedDraw:
+    """A household is identified before its county's 摘帽 year."""
+    return WeightedDraw({year: weight for year, weight in IDENTIFIED_WEIGHTS.items() if year < county_year})
+
+
 # Share of a village's households that exit only after the village's target year: a county
 # 摘帽 with its incidence below 3 %, not at zero (docs/domain.md §6.4).
 LATE_EXIT = 0.03
@@ -112,9 +124,8 @@ class HouseholdYears:
 def household_years(rng: random.Random, target: int, county_year: int, *, procedure_slot: bool) -> HouseholdYears:
     """Draw a household's story: identification before its county's 摘帽, exit by the village's
     `target` year (a few later), 返贫 for some."""
-    status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
-    years = [year for year in IDENTIFIED_WEIGHTS if year < county_year]
-    identified = rng.choices(years, weights=[IDENTIFIED_WEIGHTS[year] for year in years])[0]
+    status = STATUS_DRAW(rng)
+    identified = identified_year_draw(county_year)(rng)
     low = identified + 1
     if status == HouseholdStatus.REMOVED:
         return HouseholdYears(status, identified, rng.randint(low, max(low, DATA_CLEANING_LAST_YEAR)))
