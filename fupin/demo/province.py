@@ -57,7 +57,7 @@ from households.codes import (
 from households.idnumbers import mask_id_number
 from households.models import Household, Member
 from households.names import pinyin_full, pinyin_initials
-from households.services import log_loaded_households, record_historical_load
+from households.services import historical_load_reason, log_loaded_households, record_historical_load
 from villages.models import County, Region, Village, VillagePopulation
 
 from . import assistance_pairing, assistance_teams, assistance_visits, monitoring, story
@@ -882,7 +882,9 @@ def load_demo(households: int = DEFAULT_HOUSEHOLDS, seed: int = 2026, progress=N
                         user=loader,
                         original_name=load_name,
                     )
-                    story.write_returns(rows.returns, user=loader, reason=f"历史数据导入：{load_name}", today=today)
+                    story.write_returns(
+                        rows.returns, user=loader, reason=historical_load_reason(load_name), today=today
+                    )
                     if task is tasks[0]:
                         # Statistics of the log as the first township wrote it: without any, the
                         # planner reads the whole log for each township's fold (4,000 households

@@ -56,12 +56,6 @@ STATUS_WEIGHTS = {HouseholdStatus.EXITED: 92, HouseholdStatus.REMOVED: 5, Househ
 STATUS_DRAW = WeightedDraw(STATUS_WEIGHTS)
 
 
-@functools.cache
-def identified_year_draw(county_year: int) -> WeightedDraw:
-    """A household is identified before its county's 摘帽 year."""
-    return WeightedDraw({year: weight for year, weight in IDENTIFIED_WEIGHTS.items() if year < county_year})
-
-
 # Share of a village's households that exit only after the village's target year: a county
 # 摘帽 with its incidence below 3 %, not at zero (docs/domain.md §6.4).
 LATE_EXIT = 0.03
@@ -119,6 +113,12 @@ class HouseholdYears:
             return []
         final = LAST_YEAR if self.by_procedure else self.exit_year
         return [self.first_exit, final] if self.first_exit else [final]
+
+
+@functools.cache
+def identified_year_draw(county_year: int) -> WeightedDraw:
+    """A household is identified before its county's 摘帽 year."""
+    return WeightedDraw({year: weight for year, weight in IDENTIFIED_WEIGHTS.items() if year < county_year})
 
 
 def household_years(rng: random.Random, target: int, county_year: int, *, procedure_slot: bool) -> HouseholdYears:

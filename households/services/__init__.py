@@ -16,7 +16,7 @@ from core.errors import DuplicatePerson, StaleEdit
 from ..fields import HOUSEHOLD_FIELDS, LIVING_CONDITION_FIELDS, MEMBER_FIELDS
 from ..income import INCOME_ITEMS, IncomeFigures, net_income_per_capita
 from .corrections import update_household
-from .historical import log_loaded_households, record_historical_load
+from .historical import historical_load_reason, log_loaded_households, record_historical_load
 from .privacy import unmask_household
 from .registration import COPY_FROM, REGISTER_CHUNK, NewHousehold, register_household, register_households
 from .status import add_member, change_status, remove_member
@@ -44,6 +44,7 @@ __all__ = [
     "create_helper",
     "end_helper_assignment",
     "full_clean_or_raise",
+    "historical_load_reason",
     "lock_year",
     "log_loaded_households",
     "net_income_per_capita",

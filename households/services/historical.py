@@ -86,6 +86,11 @@ def require_historical_load(user) -> None:
     require(user, Action.LOAD_HISTORICAL_RECORDS)
 
 
+def historical_load_reason(original_name: str) -> str:
+    """The reason every back-dated step of a load carries: the load's name, as its audit row has it."""
+    return f"历史数据导入：{original_name}"
+
+
 def log_loaded_households(household_ids: list[int], *, user, original_name: str) -> None:
     """Back-date the log of just-loaded households and fold their poor years.
 
@@ -95,7 +100,7 @@ def log_loaded_households(household_ids: list[int], *, user, original_name: str)
     """
     require_historical_load(user)
     ids = sorted(household_ids)
-    write_backdated_log(ids, user=user, reason=f"历史数据导入：{original_name}")
+    write_backdated_log(ids, user=user, reason=historical_load_reason(original_name))
     refresh_poverty_years(ids)
 
 

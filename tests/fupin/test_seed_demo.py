@@ -136,6 +136,7 @@ def test_the_load_is_one_historical_load_though_logged_township_by_township(monk
     folded part by part are those the whole log gives."""
     from django.db import transaction
 
+    from households.codes import AdjustmentKind
     from households.models import AdjustmentRecord
     from households.poverty import refresh_poverty_years
 
@@ -149,6 +150,8 @@ def test_the_load_is_one_historical_load_though_logged_township_by_township(monk
     assert set(loaded_log.values_list("reason", flat=True)) == {f"历史数据导入：{load.original_name}"}
     assert loaded_log.values("household_id").distinct().count() == load.household_count
     assert set(loaded_log.values_list("created_by", flat=True)) == {load.loaded_by_id}
+    # The households that exited and returned before the system get both steps, under the same name.
+    assert loaded_log.filter(kind=AdjustmentKind.RETURNED).exists()
 
     loaded = Household.objects.filter(pk__in=loaded_log.values("household_id")).order_by("id")
     folded = list(loaded.values_list("id", "poor_years", "exit_years"))
