@@ -231,7 +231,9 @@ class Member(models.Model):
     household = models.ForeignKey(Household, verbose_name="所属户", on_delete=models.CASCADE, related_name="members")
     name = models.CharField("姓名", max_length=50)
     id_number = EncryptedCharField("证件号码", max_length=18)
-    id_number_hash = models.CharField("证件号码索引", max_length=64, editable=False)
+    # Byte order ("C"): the hash is hex, compared only for equality, and its two indexes build in
+    # half the time (the database's C.UTF-8 sorts through strcoll, without abbreviated keys).
+    id_number_hash = models.CharField("证件号码索引", max_length=64, editable=False, db_collation="C")
     id_number_masked = models.CharField("证件号码（脱敏）", max_length=18, editable=False)
     relation = models.CharField("与户主关系", max_length=2, choices=Relation.choices)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices, editable=False)
