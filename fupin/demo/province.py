@@ -20,8 +20,6 @@ What they went through 2014–2020, and the exits that follow the procedures, ar
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import math
 import multiprocessing
 import operator
@@ -35,7 +33,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import django
-from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
@@ -54,7 +51,7 @@ from households.codes import (
     Relation,
     SchoolStatus,
 )
-from households.idnumbers import mask_id_number
+from households.idnumbers import id_number_hash, mask_id_number
 from households.models import Household, Member
 from households.names import pinyin_full, pinyin_initials
 from households.services import historical_load_reason, log_loaded_households, record_historical_load
@@ -398,7 +395,6 @@ class HouseholdGenerator:
         self.people = PersonFactory(rng, slot)
         self.next_id = first_id
         self.now = now
-        self.hmac_base = hmac.new(settings.ID_HMAC_KEY.encode(), digestmod=hashlib.sha256)
         self.households = 0
         self.members = 0
         self.ethnicity_draws: dict[str, WeightedDraw] = {}
@@ -414,11 +410,6 @@ class HouseholdGenerator:
         """A name's initials and full pinyin; a few tens of thousands of names repeat over millions
         of households, so each is converted once per process."""
         return pinyin_initials(name), pinyin_full(name)
-
-    def id_hash(self, number: str) -> str:
-        digest = self.hmac_base.copy()
-        digest.update(number.encode())
-        return digest.hexdigest()
 
     def village(self, village_code: str, county_code: str, ethnicities: dict, count: int, plan: VillagePlan):
         """The village's households: registered poor ones first, then its 一般农户 (registered last)."""
@@ -492,7 +483,7 @@ class HouseholdGenerator:
                 (
                     f"{household_id}\t{name}\t",
                     number_id,
-                    f"\t{self.id_hash(number_id)}"
+                    f"\t{id_number_hash(number_id)}"
                     f"\t{mask_id_number(number_id)}\t{relation}\t{'1' if male else '2'}\t{birth.isoformat()}"
                     f"\t{member_ethnicity}\t{profile['education']}\t{profile['school_status']}"
                     f"\t{{{','.join(profile['health'])}}}\t{profile['labor_skill']}\t{profile['work_location']}"
