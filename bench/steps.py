@@ -107,7 +107,8 @@ def timed_requests(context, urls, repeats=200):
 
     def one_request():
         url = urls[next(position) % len(urls)]
-        response = client.get(url)
+        # Over HTTPS, as production serves them (SECURE_SSL_REDIRECT answers plain HTTP with 301).
+        response = client.get(url, secure=True)
         assert response.status_code == 200, (url, response.status_code)
         return len(response.content)
 
@@ -569,7 +570,7 @@ def statistics_pages(context):
         written = iter(range(10**9))
 
         def one_request(url=url):
-            response = client.get(url)
+            response = client.get(url, secure=True)  # as timed_requests: over HTTPS
             assert response.status_code == 200, (url, response.status_code)
             return len(response.content)
 
