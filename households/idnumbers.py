@@ -24,10 +24,15 @@ ID_ERRORS = {
 }
 
 
+def check_character(first17: str) -> str:
+    """The 18th character of the number whose first 17 digits these are (0–9 or X)."""
+    return ric.calc_check_digit(first17 + "0")  # stdnum reads the digits before the last
+
+
 def upgrade_15_to_18(number: str) -> str:
     """First-generation 15-digit numbers: insert "19" before the year, append the check digit."""
     first17 = number[:6] + "19" + number[6:]
-    return first17 + ric.calc_check_digit(first17 + "0")
+    return first17 + check_character(first17)
 
 
 def normalize_id_number(raw: str) -> str:

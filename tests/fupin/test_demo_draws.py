@@ -19,8 +19,8 @@ def test_the_demo_id_numbers_pass_the_registry_check_and_carry_their_birth_date(
     sums; the registry's own validation must accept every one, with the birth date it returns."""
     from datetime import date
 
-    from fupin.demo.province import PersonFactory, id_check_char
-    from households.idnumbers import birth_date_of, gender_of, normalize_id_number
+    from fupin.demo.province import PersonFactory
+    from households.idnumbers import birth_date_of, check_character, gender_of, normalize_id_number
 
     people = PersonFactory(random.Random(5), slot=(1, 3))
     numbers = set()
@@ -28,7 +28,7 @@ def test_the_demo_id_numbers_pass_the_registry_check_and_carry_their_birth_date(
         for male in (True, False):
             number, birth = people.id_number("622926000000", date(1961, 2, 1 + day % 28), male)
             assert normalize_id_number(number) == number
-            assert number[-1] == id_check_char(number[:17])
+            assert number[-1] == check_character(number[:17])
             assert birth_date_of(number) == birth
             assert gender_of(number) == ("1" if male else "2")
             numbers.add(number)
