@@ -109,6 +109,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer with the plain widgets drawn in Python, the same markup (core/widget_rendering.py).
+FORM_RENDERER = "core.widget_rendering.PlainWidgetRenderer"
+
 # PostgreSQL only. A socket directory in the URL arrives percent-encoded.
 for required in ("DATABASE_URL", "REDIS_URL"):
     if required not in env.ENVIRON:
