@@ -8,8 +8,10 @@ no step of it. Thresholds are PolicyParameters.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
+
 from core.codes import ParameterKey
-from core.policy import PolicyParameterMissing, policy_value
+from core.policy import PolicyParameterMissing, policy_value, policy_values
 from core.regions import RegionLevel, code_prefix_at_most
 from households.codes import DANGEROUS_GRADES, MonitoringCategory
 from households.income import net_income_per_capita
@@ -65,19 +67,38 @@ def yuan(value: Decimal) -> str:
     return f"{value:,.2f}元"
 
 
-def is_west(region_code: str) -> bool:
-    """西部 counts per county (docs/domain.md §6.1); above county level, if any county is west."""
-    prefix = code_prefix_at_most(region_code, RegionLevel.COUNTY)
-    return County.objects.filter(region__code__startswith=prefix, is_west=True).exists()
+def west_regions(region_codes) -> set[str]:
+    """Which of `region_codes` are 西部: per county (docs/domain.md §6.1); a region above county
+    level is if any of its counties is. One query for all of them."""
+    prefixes = {code: code_prefix_at_most(code, RegionLevel.COUNTY) for code in region_codes}
+    if not prefixes:
+        return set()
+    within = Q()
+    for prefix in set(prefixes.values()):
+        within |= Q(region__code__startswith=prefix)
+    west_counties = list(County.objects.filter(within, is_west=True).values_list("region_id", flat=True))
+    return {code for code, prefix in prefixes.items() if any(county.startswith(prefix) for county in west_counties)}
+
+
+def exit_rate_limits(region_codes, *, county_level: bool, year: int) -> dict[str, Decimal]:
+    """The incidence a region must be below to exit, for each of `region_codes`: the 西部 or the
+    other parameter of its level, as policy_value chooses it for the region and year."""
+    codes = set(region_codes)
+    west = west_regions(codes)
+    if county_level:
+        keys = {True: ParameterKey.COUNTY_EXIT_MAX_RATE_WEST, False: ParameterKey.COUNTY_EXIT_MAX_RATE}
+    else:
+        keys = {True: ParameterKey.VILLAGE_EXIT_MAX_RATE_WEST, False: ParameterKey.VILLAGE_EXIT_MAX_RATE}
+    limits = {}
+    for is_west, key in keys.items():
+        group = {code for code in codes if (code in west) == is_west}
+        if group:
+            limits |= policy_values(key, year=year, region_codes=group)
+    return limits
 
 
 def exit_rate_limit(region_code: str, *, county_level: bool, year: int) -> Decimal:
-    west = is_west(region_code)
-    if county_level:
-        key = ParameterKey.COUNTY_EXIT_MAX_RATE_WEST if west else ParameterKey.COUNTY_EXIT_MAX_RATE
-    else:
-        key = ParameterKey.VILLAGE_EXIT_MAX_RATE_WEST if west else ParameterKey.VILLAGE_EXIT_MAX_RATE
-    return policy_value(key, year=year, region_code=region_code)
+    return exit_rate_limits([region_code], county_level=county_level, year=year)[region_code]
 
 
 def _income_item(result: CheckResult, household, year: int, *, must_exceed: bool) -> bool | None:

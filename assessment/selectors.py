@@ -12,7 +12,7 @@ from core.regions import CHILD_LEVEL, RegionLevel
 from monitoring.deadlines import decision_limits, monitoring_deadline
 from villages.models import Region
 
-from .checks import exit_rate_limit
+from .checks import exit_rate_limits
 from .codes import ApplicationKind, ApplicationStatus, RatingPeriod
 from .models import Application, ApplicationStep, CountyRating, IncidenceRate, Objection, ReductionPlan, SampleSurvey
 
@@ -195,11 +195,9 @@ def incidence_table(user, region: Region, year: int, sort: str = "code") -> list
         "poor": ["-poor_population", "region_id"],
     }
     county_level = child_level in (RegionLevel.COUNTY, RegionLevel.CITY, RegionLevel.PROVINCE)
-    table = []
-    for row in rows.order_by(*order.get(sort, order["code"])):
-        limit = exit_rate_limit(row.region_id, county_level=county_level, year=year)
-        table.append({"row": row, "limit": limit, "below": row.is_below(limit)})
-    return table
+    rows = list(rows.order_by(*order.get(sort, order["code"])))
+    limits = exit_rate_limits([row.region_id for row in rows], county_level=county_level, year=year)
+    return [{"row": row, "limit": limits[row.region_id], "below": row.is_below(limits[row.region_id])} for row in rows]
 
 
 def county_rates(user, region: Region, year: int):

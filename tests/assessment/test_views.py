@@ -166,6 +166,42 @@ def test_dashboard_is_scoped_and_marks_thresholds(client, people, tree, poor_hou
     assert client.get(reverse("assessment:dashboard_region", args=["620000000000"])).status_code == 404
 
 
+def test_the_dashboard_marks_each_county_against_its_own_threshold_in_a_few_queries(
+    client, people, tree, django_assert_max_num_queries
+):
+    """西部 3%, elsewhere 2%, a county's own parameter over both; the limits of all rows in one read."""
+    from assessment.models import IncidenceRate
+    from core.codes import ParameterKey
+    from core.models import PolicyParameter
+    from villages.models import County
+
+    from ..factories import region
+
+    PolicyParameter.objects.create(
+        key=ParameterKey.COUNTY_EXIT_MAX_RATE_WEST, region=tree["county"], value=Decimal("0.025")
+    )
+    others = [region(f"6229{index:02d}000000", f"平原县{index}") for index in range(30, 42)]
+    County.objects.bulk_create(County(region=county, is_poverty_county=True, is_west=False) for county in others)
+    for county in [tree["county"], tree["other_county"], *others]:
+        IncidenceRate.objects.create(
+            region=county,
+            year=2019,
+            poor_households=7,
+            poor_population=28,
+            rural_population=1000,
+            rate=Decimal("0.028"),
+            computed_at=timezone.now(),
+        )
+    login(client, people["city"])
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("assessment:dashboard"), {"year": 2019})
+    limits = {entry["row"].region_id: (entry["limit"], entry["below"]) for entry in response.context["table"]}
+    assert limits["622926000000"] == (Decimal("0.025"), False)  # its own 2.5%: 2.8% is above
+    assert limits["622921000000"] == (Decimal("0.03"), True)  # west: 3%
+    assert limits["622930000000"] == (Decimal("0.02"), False)  # not west: 2%
+    assert len(limits) == 14
+
+
 def test_assessors_enter_sample_figures_and_plans_in_the_browser(client, people, tree):
     url = reverse("assessment:county_figures", args=[tree["county"].code])
     login(client, people["city"])
