@@ -24,6 +24,12 @@ from .deadlines import decision_limit_days
 from .models import MonitoringObject
 
 VILLAGE_CODE = MonitoringObject.scope_code_field  # the village code, the column scoping reads
+# The codes once: an enum's `.values` builds its list again on every read, and a county's figures
+# read them for each of its townships.
+STATUSES = tuple(MonitoringStatus.values)
+CATEGORIES = tuple(MonitoringCategory.values)
+RISK_TYPES = tuple(RiskType.values)
+ELIMINATION_MODES = tuple(EliminationMode.values)
 
 
 class DaysBetween(Func):
@@ -143,13 +149,13 @@ def _count_aggregates(today: date, limit) -> dict:
 def _empty() -> dict:
     return {
         "total": 0,
-        "by_status": dict.fromkeys(MonitoringStatus.values, 0),
+        "by_status": dict.fromkeys(STATUSES, 0),
         "open": 0,
-        "by_category": {category: dict.fromkeys(MonitoringStatus.values, 0) for category in MonitoringCategory.values},
-        "by_risk_type": {risk: dict.fromkeys(MonitoringStatus.values, 0) for risk in RiskType.values},
+        "by_category": {category: dict.fromkeys(STATUSES, 0) for category in CATEGORIES},
+        "by_risk_type": {risk: dict.fromkeys(STATUSES, 0) for risk in RISK_TYPES},
         "new_this_month": 0,
         "identified_this_month": 0,
-        "eliminated_this_year": dict.fromkeys(EliminationMode.values, 0),
+        "eliminated_this_year": dict.fromkeys(ELIMINATION_MODES, 0),
         "identified_this_year": 0,
         "median_days_to_identify": None,
         "overdue": 0,
@@ -165,9 +171,9 @@ def _add(figures: dict, row: dict) -> None:
         figures["open"] += count
     if category in figures["by_category"]:
         figures["by_category"][category][status] += count
-    for risk in RiskType.values:
+    for risk in RISK_TYPES:
         figures["by_risk_type"][risk][status] += row[f"risk_{risk}"]
-    for mode in EliminationMode.values:
+    for mode in ELIMINATION_MODES:
         figures["eliminated_this_year"][mode] += row[f"eliminated_{mode}"]
     for key in ("new_this_month", "identified_this_month", "identified_this_year", "overdue"):
         figures[key] += row[key]
