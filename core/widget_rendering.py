@@ -4,11 +4,16 @@ Django draws every widget through its template engine: a select of twelve option
 template renders and includes, and a household page's six action forms spent about a tenth of
 the load test's CPU there. The widgets every page uses (the `<input>` kinds, `<select>` with
 its options, `<textarea>`) are drawn here with the same markup, character for character
-(tests/core/test_widget_rendering.py compares both renderers on every form of the project);
-any other widget or template (radio lists, file inputs, the admin's own) goes through Django's
-templates as before.
+(tests/fupin/test_widget_rendering.py compares both renderers on a form of every widget kind
+and on the clerk's pages); any other widget or template (radio lists, file inputs, the admin's
+own) goes through Django's templates as before, and so does every widget if an installed app
+overrides one of the templates drawn here.
 """
 
+from functools import cached_property
+from pathlib import Path
+
+import django.forms
 from django.forms.renderers import DjangoTemplates
 from django.template import Context
 from django.template.base import render_value_in_context
@@ -37,6 +42,8 @@ INPUT_TEMPLATES = {
 SELECT_TEMPLATE = f"{WIDGETS}select.html"
 OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
 TEXTAREA_TEMPLATE = f"{WIDGETS}textarea.html"
+DRAWN_TEMPLATES = INPUT_TEMPLATES | {SELECT_TEMPLATE, OPTION_TEMPLATE, TEXTAREA_TEMPLATE, f"{WIDGETS}attrs.html"}
+DJANGO_FORM_TEMPLATES = Path(django.forms.__file__).parent / "templates"
 
 # What `{{ value }}` does in a widget template: local time and number format, then escaping.
 _TEMPLATE_CONTEXT = Context(autoescape=True)
@@ -112,9 +119,17 @@ def drawer(template_name: str, widget: dict):
 class PlainWidgetRenderer(DjangoTemplates):
     """Django's template renderer; the plain widgets drawn in Python, the same markup."""
 
+    @cached_property
+    def templates_are_djangos(self) -> bool:
+        """Whether every template drawn here is Django's own file, not an installed app's override."""
+        return all(
+            Path(self.get_template(name).origin.name).is_relative_to(DJANGO_FORM_TEMPLATES) for name in DRAWN_TEMPLATES
+        )
+
     def render(self, template_name, context, request=None):
         widget = context.get("widget") if isinstance(context, dict) else None
-        draw = drawer(template_name, widget) if isinstance(widget, dict) else None
+        drawn = isinstance(widget, dict) and self.templates_are_djangos
+        draw = drawer(template_name, widget) if drawn else None
         if draw is None:
             return super().render(template_name, context, request=request)
         # Django's renderer strips what the template drew.

@@ -4,6 +4,7 @@ Django's own, character for character, on a form of every kind and on the pages 
 import re
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 import pytest
 from django import forms
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from core.codes import Role
 from core.forms import BootstrapMixin
-from core.widget_rendering import PlainWidgetRenderer
+from core.widget_rendering import DJANGO_FORM_TEMPLATES, PlainWidgetRenderer
 from households.forms import EthnicityField
 from tests.conftest import login
 from tests.factories import UserFactory, household_with_members, region
@@ -142,3 +143,22 @@ def test_the_clerks_pages_are_the_same_with_either_renderer(client, clerk, villa
     login(client, clerk)
     url = reverse(name, args=[household.pk]) if name in ("households:detail", "households:edit") else reverse(name)
     assert page(client, url, FAST) == page(client, url, DJANGO)
+
+
+def test_an_app_overriding_a_widget_template_gets_its_template(tmp_path):
+    """An installed app's django/forms/widgets/attrs.html wins over Django's: then nothing is drawn in Python."""
+    override = tmp_path / "django" / "forms" / "widgets"
+    override.mkdir(parents=True)
+    (override / "attrs.html").write_text('{% for name, value in widget.attrs.items %} data-{{ name }}="x"{% endfor %}')
+
+    class Overridden(PlainWidgetRenderer):
+        @cached_property
+        def engine(self):
+            # Django's own engine for forms, with a directory before its own as an app's would be.
+            options = {"APP_DIRS": True, "DIRS": [tmp_path, DJANGO_FORM_TEMPLATES], "NAME": "overridden", "OPTIONS": {}}
+            return self.backend(options)
+
+    renderer = Overridden()
+    assert not renderer.templates_are_djangos
+    assert 'data-class="x"' in str(EveryWidget(renderer=renderer)["status"])
+    assert PlainWidgetRenderer().templates_are_djangos
