@@ -4,7 +4,7 @@ Django draws every widget through its template engine: a select of twelve option
 template renders and includes, and a household page's six action forms spent about a tenth of
 the load test's CPU there. The widgets every page uses (the `<input>` kinds, `<select>` with
 its options, `<textarea>`) are drawn here with the same markup, character for character
-(tests/fupin/test_widget_rendering.py compares both renderers on a form of every widget kind
+(tests/households/test_widget_rendering.py compares both renderers on a form of every widget kind
 and on the clerk's pages); any other widget or template (radio lists, file inputs, the admin's
 own) goes through Django's templates as before, and so does every widget if an installed app
 overrides one of the templates drawn here.

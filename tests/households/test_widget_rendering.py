@@ -14,12 +14,11 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
-from core.codes import Role
 from core.forms import BootstrapMixin
 from core.widget_rendering import DJANGO_FORM_TEMPLATES, PlainWidgetRenderer
 from households.forms import EthnicityField
 from tests.conftest import login
-from tests.factories import UserFactory, household_with_members, region
+from tests.factories import household_with_members
 
 FAST = "core.widget_rendering.PlainWidgetRenderer"
 DJANGO = "django.forms.renderers.DjangoTemplates"
@@ -122,18 +121,6 @@ def page(client, url: str, renderer: str) -> str:
         response = client.get(url)
     assert response.status_code == 200
     return CSRF.sub(lambda match: (match.group(1) or match.group(2) or match.group(3)) + "…", response.content.decode())
-
-
-@pytest.fixture
-def village(db):
-    region("622926000000", "东乡族自治县")
-    region("622926101000", "锁南镇")
-    return region("622926101201", "红柳村")
-
-
-@pytest.fixture
-def clerk(village):
-    return UserFactory(role=Role.TOWNSHIP_CLERK, region=village.parent)
 
 
 @pytest.mark.django_db
