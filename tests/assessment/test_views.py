@@ -7,11 +7,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment.models import Application
+from assessment.models import Application, IncidenceRate
 from assessment.statistics import recompute_incidence_rates
+from core.codes import ParameterKey
+from core.models import PolicyParameter
 from households.models import Household
+from villages.models import County
 
 from ..conftest import login
+from ..factories import region
 from .conftest import GUARANTEES_MET, elapse_publicity, set_income
 
 
@@ -170,13 +174,6 @@ def test_the_dashboard_marks_each_county_against_its_own_threshold_in_a_few_quer
     client, people, tree, django_assert_max_num_queries
 ):
     """西部 3%, elsewhere 2%, a county's own parameter over both; the limits of all rows in one read."""
-    from assessment.models import IncidenceRate
-    from core.codes import ParameterKey
-    from core.models import PolicyParameter
-    from villages.models import County
-
-    from ..factories import region
-
     PolicyParameter.objects.create(
         key=ParameterKey.COUNTY_EXIT_MAX_RATE_WEST, region=tree["county"], value=Decimal("0.025")
     )
