@@ -8,7 +8,7 @@ from functools import cached_property
 
 import pytest
 from django import forms
-from django.forms.renderers import DjangoTemplates
+from django.forms.renderers import BaseRenderer, DjangoTemplates
 from django.test import override_settings
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -100,8 +100,15 @@ def test_every_widget_is_drawn_as_djangos_templates_draw_it(form_arguments):
         assert drawn[name] == html, name
 
 
-def test_the_python_drawing_is_used_for_plain_widgets_and_escapes_input():
+def test_the_python_drawing_is_used_for_plain_widgets_and_escapes_input(monkeypatch):
+    def no_template(self, template_name, context, request=None):
+        raise AssertionError(f"{template_name} went through Django's templates")
+
+    # The equality tests above would pass if every widget fell back to Django's templates.
+    monkeypatch.setattr(BaseRenderer, "render", no_template)
     form = EveryWidget(data=BOUND, renderer=PlainWidgetRenderer())
+    for name in ("note", "count", "amount", "born", "secret", "version", "consent", "year", "grouped", "causes"):
+        assert str(form[name])
     html = str(form["name"])
     assert 'value="马&lt;成&gt; &amp; &quot;明&quot;"' in html
     assert '<option value="2" selected>已脱贫 &amp; &lt;巩固&gt;</option>' in str(form["status"])
