@@ -7,6 +7,9 @@ village, and otherwise counted up to EXACT_LIMIT + 1 rows (a bounded read: LIMIT
 a list that ends before the limit gets its exact number. Only a list longer than that shows
 PostgreSQL's planner estimate (EXPLAIN, from the statistics ANALYZE keeps; never less than the
 rows already counted), rounded and labelled 约, so a number that is not exact never looks exact.
+The bounded read walks an index of the list in its order (`index_order`): a LIMIT without an
+order lets PostgreSQL choose a sequential scan, which starts wherever another scan of the table
+is (synchronized scans) and may read most of the table before it meets the scope's rows.
 People (人) are then estimated from the mean household size of a random sample of the same rows
 (TABLESAMPLE SYSTEM: a few pages, not the table).
 """
@@ -72,16 +75,21 @@ def sampled_mean(queryset, field: str, expected_rows: int) -> float:
     return float(mean or 0)
 
 
-def list_total(queryset, *, people_field: str | None = None, exact: bool = False) -> Total:
+def list_total(
+    queryset, *, people_field: str | None = None, exact: bool = False, index_order: tuple[str, ...] = ()
+) -> Total:
     """How many rows `queryset` holds (and the sum of `people_field` over them).
 
     Exact when `exact` (the caller's scope is small, see `is_small_scope`) or when the list holds
-    at most EXACT_LIMIT rows; otherwise the planner's estimate, `is_estimate` set.
+    at most EXACT_LIMIT rows; otherwise the planner's estimate, `is_estimate` set. `index_order`
+    is an ordering one of the table's indexes serves, which the bounded read follows (the
+    household list: village_id, id; a county of 500,000 households at 2,000,000 was counted
+    in 11–460 ms by a sequential scan, depending on where it started, 9 ms along the index).
     """
     queryset = queryset.order_by()
     if queryset.query.is_empty():  # .none(): a user who sees nothing; no statement to run or explain
         return Total(rows=0, people=0 if people_field else None)
-    counted = queryset if exact else queryset[: EXACT_LIMIT + 1]
+    counted = queryset if exact else queryset.order_by(*index_order)[: EXACT_LIMIT + 1]
     if people_field:
         figures = counted.aggregate(rows=Count("pk"), people=Sum(people_field))
         rows, people = figures["rows"], figures["people"] or 0
