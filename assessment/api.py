@@ -250,10 +250,10 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return selectors.application_detail_queryset(self.request.user)
         params = self.request.query_params
         if params.get("queue"):
-            return selectors.review_queue(self.request.user, timezone.localdate()).prefetch_related("steps")
-        return selectors.application_list(
-            self.request.user, status=params.get("status", ""), kind=params.get("kind", "")
-        ).prefetch_related("steps")
+            return selectors.with_steps(selectors.review_queue(self.request.user, timezone.localdate()))
+        return selectors.with_steps(
+            selectors.application_list(self.request.user, status=params.get("status", ""), kind=params.get("kind", ""))
+        )
 
     def respond(self, application, code=status.HTTP_200_OK):
         application = selectors.application_detail_queryset(self.request.user).get(pk=application.pk)

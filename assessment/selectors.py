@@ -18,13 +18,64 @@ from .models import Application, ApplicationStep, CountyRating, IncidenceRate, O
 
 
 def _with_target(queryset):
-    """What every list and page of applications shows beside the application itself.
+    """What a page of one application shows beside it: its targets, region and submitter, whole.
 
-    Joined: the targets, the region and the submitter. Read apart: the region's township (the queue
-    names both; an eighth joined table cost more planning than the one query) and the withdrawer
-    (rarely set). The count
-    of open 异议 is a subquery: as a joined count it grouped every row by seven tables' columns,
-    and PostgreSQL took 11–17 ms to plan each list for 1 ms of work (a page showed three lists).
+    Joined: the targets, the region and the submitter. Read apart: the region's township (an eighth
+    joined table cost more planning than the one query) and the withdrawer (rarely set). Lists
+    read less of the joined rows (`_listed`).
+    """
+    return (
+        queryset.select_related("household", "region", "submitted_by", "monitoring_object__household")
+        # No page of applications shows a phone: not deciphered.
+        .defer("household__phone", "monitoring_object__household__phone")
+        .prefetch_related("withdrawn_by", "region__parent")
+        .annotate(open_objections=_open_objections())
+    )
+
+
+# What a list of applications shows of its joined rows (审核待办's sections, the API's lists): the
+# target's name and number, the region, the submitter's name, what a 监测识别's deadline counts
+# from. Not each household's other 40 columns nor the submitter's password hash: Django compiles
+# every selected column on every request, and compiling SQL was a quarter of the workers' time
+# under the load test. A page of one application reads it whole (application_detail_queryset).
+LISTED_RELATED_COLUMNS = (
+    "household__head_name",
+    "household__household_no",
+    "region__name",
+    "region__level",
+    "region__parent",
+    "submitted_by__username",
+    "monitoring_object__discovered_on",
+    "monitoring_object__identified_on",
+    "monitoring_object__status",
+    "monitoring_object__closed_on",
+)
+
+
+def _listed(queryset):
+    """`queryset` with what a list shows: the application's own columns and LISTED_RELATED_COLUMNS."""
+    own = (field.name for field in Application._meta.concrete_fields)
+    return (
+        queryset.select_related("household", "region", "submitted_by", "monitoring_object")
+        .only(*own, *LISTED_RELATED_COLUMNS)
+        .prefetch_related("withdrawn_by", "region__parent")
+        .annotate(open_objections=_open_objections())
+    )
+
+
+def with_steps(applications):
+    """`applications` with each one's steps in order and who acted on each (the API lists the timeline):
+    one query for the steps of a page, their actors' names joined, not a query per step."""
+    own = (field.name for field in ApplicationStep._meta.concrete_fields)
+    steps = ApplicationStep.objects.select_related("acted_by").only(*own, "acted_by__username")
+    return applications.prefetch_related(Prefetch("steps", queryset=steps.order_by("round", "index")))
+
+
+def _open_objections():
+    """The count of an application's open 异议, a subquery per row.
+
+    As a joined count it grouped every row by seven tables' columns, and PostgreSQL took 11–17 ms
+    to plan each list for 1 ms of work (a page showed three lists).
     """
     open_objections = (
         Objection.objects.filter(application=OuterRef("pk"), resolved_at__isnull=True)
@@ -33,13 +84,7 @@ def _with_target(queryset):
         .annotate(count=Count("pk"))
         .values("count")
     )
-    return (
-        queryset.select_related("household", "region", "submitted_by", "monitoring_object__household")
-        # No list or page of applications shows a phone: not deciphered for every row.
-        .defer("household__phone", "monitoring_object__household__phone")
-        .prefetch_related("withdrawn_by", "region__parent")
-        .annotate(open_objections=Coalesce(Subquery(open_objections), 0))
-    )
+    return Coalesce(Subquery(open_objections), 0)
 
 
 def review_queue(user, today):
@@ -48,7 +93,7 @@ def review_queue(user, today):
 
     Their own submissions in review are left out (the submitter never approves).
     """
-    return _with_target(waiting_for(user, today)).order_by("awaiting_since", "id")
+    return _listed(waiting_for(user, today)).order_by("awaiting_since", "id")
 
 
 REVIEWING_ROLES = (Role.TOWNSHIP_CLERK, Role.COUNTY_REVIEWER, Role.CITY_REVIEWER, Role.PROVINCE_STAFF)
@@ -115,7 +160,7 @@ def answerable_objections(user):
 def in_publicity(user, today):
     """Applications of the user's scope whose 公示 is still running."""
     running = Application.objects.visible_to(user).filter(status=ApplicationStatus.IN_REVIEW, awaiting_since__gt=today)
-    return _with_target(running).order_by("awaiting_since", "id")
+    return _listed(running).order_by("awaiting_since", "id")
 
 
 def application_list(user, *, status: str = "", kind: str = ""):
@@ -124,7 +169,7 @@ def application_list(user, *, status: str = "", kind: str = ""):
         applications = applications.filter(status=status)
     if kind:
         applications = applications.filter(kind=kind)
-    return _with_target(applications).order_by("-id")
+    return _listed(applications).order_by("-id")
 
 
 def recent_applications(user):

@@ -276,3 +276,32 @@ def test_the_clerk_requests_an_elimination_on_the_page(people, exited):
     assert record.status == MonitoringStatus.MONITORED  # until the county's decision
     assert application.figures["income_12_months"] == "40000.00"  # typed "40000"
     assert date.fromisoformat(application.figures["visited_on"]) == TODAY
+
+
+def test_the_lists_of_applications_read_each_row_once_and_not_what_they_do_not_show(people, tree):
+    """审核待办 and the API's lists: no query per row (a 监测识别's deadline included), and of the joined
+    rows only what a list shows: not a household's phone, not the submitter's password hash."""
+    households = [household_with_members(tree["village_a"], size=2, status=HouseholdStatus.EXITED) for _ in range(3)]
+    identify(people, households[0])
+    identify(people, households[1], today=TODAY)
+    client = login(Client(), people["clerk2"])
+    urls = ("/assessment/queue/", f"{URL}?queue=1", URL, f"{URL}?kind=MONITORING_IDENTIFICATION")
+
+    def read_each(expected_rows):
+        counts, statements = {}, []
+        for url in urls:
+            client.get(url)  # the session and caches warmed
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200
+            counts[url] = len(queries)
+            statements += [query["sql"] for query in queries if 'FROM "assessment_application"' in query["sql"]]
+        assert f"待我办理（{expected_rows}）" in client.get(urls[0]).content.decode()
+        assert len(client.get(urls[1]).json()["results"]) == expected_rows
+        return counts, statements
+
+    two, _ = read_each(2)
+    identify(people, households[2])
+    three, statements = read_each(3)
+    assert three == two
+    assert statements and not any('"phone"' in sql or '"password"' in sql for sql in statements)
