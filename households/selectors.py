@@ -149,9 +149,17 @@ def household_detail_queryset(user):
             Prefetch("incomes", queryset=IncomeRecord.objects.order_by("-year")),
             Prefetch("aid_measures", queryset=AidMeasure.objects.order_by("-year", "id")),
             Prefetch("helper_assignments", queryset=HelperAssignment.objects.select_related("helper")),
-            Prefetch("adjustments", queryset=AdjustmentRecord.objects.select_related("member", "created_by")),
+            Prefetch("adjustments", queryset=_adjustments_shown()),
         )
     )
+
+
+def _adjustments_shown():
+    """动态调整记录 as the household's page and 扶贫手册 show them: the member by name, the recorder by
+    username; not each member's ciphered ID number nor the recorder's password hash."""
+    own = (field.name for field in AdjustmentRecord._meta.concrete_fields)
+    adjustments = AdjustmentRecord.objects.select_related("member", "created_by")
+    return adjustments.only(*own, "member__name", "created_by__username")
 
 
 def poverty_line(household, year: int):

@@ -2,6 +2,8 @@ from datetime import date
 
 import pghistory
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.codes import Role
@@ -392,3 +394,36 @@ def test_a_reading_role_is_refused_the_blank_registration_form_before_typing(cli
     response = login(client, province).get(reverse("households:create"))
     assert response.status_code == 403
     assert "无权登记农户" in response.content.decode()
+
+
+def test_the_detail_page_reads_its_adjustments_once_with_only_the_names_it_shows(client, clerk, village):
+    """动态调整记录 name the member and the recorder: no query per record, no ID number or password hash read."""
+    login(client, clerk)
+    members = [
+        {"name": f"成员{index}", "id_number": make_id_number(), "relation": "01" if index == 0 else "05"}
+        for index in range(4)
+    ]
+    client.post(reverse("households:create"), form_post(village.code, members))
+    household = Household.objects.get()
+    identify(household, clerk)
+
+    def remove(name):
+        member = household.members.get(name=name)
+        client.post(
+            reverse("households:member_remove", args=[household.pk]),
+            {"remove-member": member.pk, "remove-member_reason": "DEATH", "remove-reason": "去世"},
+        )
+
+    def read_page():
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("households:detail", args=[household.pk])).content.decode()
+        return page, [query["sql"] for query in queries]
+
+    remove("成员1")
+    _, one_removed = read_page()
+    remove("成员2")
+    page, two_removed = read_page()
+    assert len(two_removed) == len(one_removed)
+    assert "（成员1，" in page and "（成员2，" in page and f"— {clerk.username}</li>" in page
+    adjustments = [sql for sql in two_removed if 'FROM "households_adjustmentrecord"' in sql]
+    assert adjustments and not any('"id_number' in sql or '"password"' in sql for sql in adjustments)
