@@ -14,6 +14,7 @@ PENDING_HOURS. `discard` deletes a kept file when the deletion of its owner comm
 
 import os
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -120,6 +121,26 @@ def discard(name: str) -> None:
 def is_kept(name: str) -> bool:
     """Whether a kept file of that name exists (not a pending one)."""
     return bool(name) and STORED_NAME.fullmatch(name) is not None and (attachment_dir() / name).is_file()
+
+
+def kept_files() -> list[Path]:
+    """Every kept file (under its stored name; not `pending/`), for a backup."""
+    directory = attachment_dir()
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir() if STORED_NAME.fullmatch(path.name) and path.is_file())
+
+
+def keep_restored(name: str, source) -> None:
+    """Put back a kept file from a backup under its stored name (written aside, then moved into place)."""
+    if not STORED_NAME.fullmatch(name):
+        raise ValueError(f"not a stored attachment name: {name!r}")
+    directory = attachment_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = directory / f"{name}.restoring"
+    with partial.open("wb") as handle:
+        shutil.copyfileobj(source, handle)
+    os.replace(partial, directory / name)
 
 
 def attachment_response(name: str, original_name: str) -> FileResponse:

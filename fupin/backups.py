@@ -3,8 +3,10 @@
 ID numbers and phones are encrypted with keys derived from SECRET_KEY + SALT_KEY, and exact
 ID search goes through an HMAC keyed with ID_HMAC_KEY (docs/architecture.md, "Personal
 data"). A dump restored under other keys loads without error and reads back as ciphertext,
-so a backup is two files: `<name>.dump` and `<name>.keys.env`, and a restore checks that
-the keys in force are the backup's before it touches the database.
+so a backup is `<name>.dump` and `<name>.keys.env`, and a restore checks that the keys in force
+are the backup's before it touches the database. The scanned files the records name (帮扶日志's
+photos and signed papers, core/attachments.py) live outside the database: they go into
+`<name>.attachments.tar` beside the dump, and a restore puts them back once the database is in.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from core import attachments
 from households.idnumbers import id_number_hash
 from households.models import Member
 
@@ -34,6 +38,14 @@ class BackupError(Exception):
 class Backup:
     dump: Path
     keys: Path
+    attachments: Path
+    attachment_count: int
+
+
+@dataclass(frozen=True)
+class Restored:
+    members: int  # members in the restored database, one of whom was proven to decrypt
+    attachments: int | None  # files put back; None for a backup without an attachment archive
 
 
 def client_binary(name: str, server_major: int) -> str:
@@ -133,19 +145,66 @@ def create_backup(directory: Path, *, database: str = "default") -> Backup:
     descriptor = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write("\n".join(lines) + "\n")
-    return Backup(dump=dump, keys=keys_file)
+    archive = attachments_file_for(dump)
+    return Backup(dump=dump, keys=keys_file, attachments=archive, attachment_count=write_attachments(archive))
 
 
 def keys_file_for(dump: Path) -> Path:
     return dump.with_name(dump.name.removesuffix(".dump") + ".keys.env")
 
 
-def restore_backup(dump: Path, keys_file: Path | None = None, *, database: str = "default") -> int:
-    """Restore `dump` into the database, replacing what it holds; returns the members checked.
+def attachments_file_for(dump: Path) -> Path:
+    return dump.with_name(dump.name.removesuffix(".dump") + ".attachments.tar")
 
-    Refused before anything is written when the keys in force are not the backup's. After
-    the restore, one member's ID number is decrypted and matched against its HMAC index, which
-    proves both keys read the restored data.
+
+def write_attachments(path: Path) -> int:
+    """Every kept attachment into a tar at `path` (mode 0600: scans of signed papers); how many."""
+    kept = attachments.kept_files()
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle, tarfile.open(fileobj=handle, mode="w") as archive:
+            for file in kept:
+                archive.add(file, arcname=file.name, recursive=False)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"附件打包失败：{error}") from error
+    partial.replace(path)
+    return len(kept)
+
+
+def checked_attachment_members(path: Path) -> list[tarfile.TarInfo]:
+    """The entries of a backup's attachment archive, each a plain file under a stored name, or BackupError.
+
+    Read before the database is touched, so a damaged or foreign archive refuses the whole restore.
+    """
+    try:
+        with tarfile.open(path, mode="r:") as archive:
+            members = archive.getmembers()
+    except (tarfile.TarError, OSError) as error:
+        raise BackupError(f"附件文件 {path} 无法读取，未恢复：{error}") from error
+    for member in members:
+        if not member.isfile() or not attachments.STORED_NAME.fullmatch(member.name):
+            raise BackupError(f"附件文件 {path} 含有不是附件的条目“{member.name}”，未恢复。")
+    return members
+
+
+def restore_attachments(path: Path) -> int:
+    """Put every file of a checked attachment archive back in the attachment store; how many."""
+    members = checked_attachment_members(path)
+    with tarfile.open(path, mode="r:") as archive:
+        for member in members:
+            attachments.keep_restored(member.name, archive.extractfile(member))
+    return len(members)
+
+
+def restore_backup(dump: Path, keys_file: Path | None = None, *, database: str = "default") -> Restored:
+    """Restore `dump` into the database, replacing what it holds, then the attachments beside it.
+
+    Refused before anything is written when the keys in force are not the backup's or its
+    attachment archive is unreadable. After the restore, one member's ID number is decrypted and
+    matched against its HMAC index, which proves both keys read the restored data. A backup made
+    before attachments were archived restores its database alone (`attachments` is None).
     """
     if not dump.exists():
         raise BackupError(f"找不到备份文件 {dump}。")
@@ -155,6 +214,10 @@ def restore_backup(dump: Path, keys_file: Path | None = None, *, database: str =
             "当前密钥与备份时的密钥不一致：恢复后证件号码和电话将无法解密。"
             "请先按密钥文件设置 SECRET_KEY、SALT_KEY、ID_HMAC_KEY，再恢复。"
         )
+    archive = attachments_file_for(dump)
+    has_archive = archive.exists()
+    if has_archive:
+        checked_attachment_members(archive)
     major = server_major_version(database)
     connection = connections[database]
     connection.close()
@@ -179,4 +242,9 @@ def restore_backup(dump: Path, keys_file: Path | None = None, *, database: str =
     sample = Member.objects.using(database).order_by("pk").first()
     if sample is not None and id_number_hash(sample.id_number) != sample.id_number_hash:
         raise BackupError("备份已恢复，但当前密钥解不开证件号码：请核对密钥文件。")
-    return Member.objects.using(database).count()
+    members = Member.objects.using(database).count()
+    try:
+        restored_files = restore_attachments(archive) if has_archive else None
+    except OSError as error:
+        raise BackupError(f"数据库已恢复，但附件未能全部放回（{error}）：请检查附件目录后再次恢复。") from error
+    return Restored(members=members, attachments=restored_files)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import psycopg
@@ -108,3 +109,81 @@ def test_a_restore_without_its_key_file_says_what_is_missing(tmp_path):
     with pytest.raises(CommandError, match="找不到密钥文件"):
         call_command("restore", str(backup.dump))
     assert Member.objects.count() == 1
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"scan" * 100
+
+
+@pytest.fixture
+def attachment_store(settings, tmp_path):
+    """This machine's attachment store: one kept scan, one upload still pending, one stray file."""
+    store = tmp_path / "store"
+    (store / "pending").mkdir(parents=True)
+    settings.PRIVATE_ATTACHMENT_DIR = store
+    kept = "0123456789abcdef0123456789abcdef.png"
+    (store / kept).write_bytes(PNG)
+    (store / "pending" / "fedcba9876543210fedcba9876543210.png").write_bytes(PNG)
+    (store / "notes.txt").write_text("not an attachment")
+    return {"store": store, "kept": kept}
+
+
+def test_the_scanned_attachments_are_backed_up_and_restored_on_another_machine(
+    tmp_path, fresh_database, attachment_store
+):
+    household_with_members(region("622926101201"), size=1)
+    backup = create_backup(tmp_path / "backups")
+    assert backup.attachment_count == 1
+    assert backup.attachments.stat().st_mode & 0o777 == 0o600
+    with tarfile.open(backup.attachments) as archive:
+        assert archive.getnames() == [attachment_store["kept"]]  # not the pending upload, not the stray file
+
+    elsewhere = tmp_path / "another-machine"
+    keys = read_keys(backup.keys)
+    restored = manage(
+        ["restore", str(backup.dump)],
+        DATABASE_URL=database_url(fresh_database),
+        FUPIN_PRIVATE_ATTACHMENT_DIR=str(elsewhere),
+        **{name: keys[name] for name in ("SECRET_KEY", "SALT_KEY", "ID_HMAC_KEY")},
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert "附件 1 个" in restored.stdout
+    assert sorted(path.name for path in elsewhere.iterdir()) == [attachment_store["kept"]]
+    assert (elsewhere / attachment_store["kept"]).read_bytes() == PNG
+
+
+@pytest.mark.parametrize("entry", ["../0123456789abcdef0123456789abcdef.png", "notes.txt"])
+def test_an_archive_with_anything_but_attachments_refuses_the_restore_before_the_database(
+    tmp_path, fresh_database, attachment_store, entry
+):
+    household_with_members(region("622926101201"), size=1)
+    backup = create_backup(tmp_path / "backups")
+    with tarfile.open(backup.attachments, "w") as archive:
+        archive.add(attachment_store["store"] / "notes.txt", arcname=entry)
+    elsewhere = tmp_path / "another-machine"
+    keys = read_keys(backup.keys)
+    restored = manage(
+        ["restore", str(backup.dump)],
+        DATABASE_URL=database_url(fresh_database),
+        FUPIN_PRIVATE_ATTACHMENT_DIR=str(elsewhere),
+        **{name: keys[name] for name in ("SECRET_KEY", "SALT_KEY", "ID_HMAC_KEY")},
+    )
+    assert restored.returncode != 0
+    assert f"含有不是附件的条目“{entry}”" in restored.stderr
+    params = connection.get_connection_params() | {"dbname": fresh_database}
+    with psycopg.connect(**params) as fresh:
+        assert fresh.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+    assert not elsewhere.exists() and not (tmp_path / "0123456789abcdef0123456789abcdef.png").exists()
+
+
+def test_a_backup_made_before_attachments_were_archived_restores_and_says_so(tmp_path, fresh_database):
+    household_with_members(region("622926101201"), size=1)
+    backup = create_backup(tmp_path)
+    backup.attachments.unlink()
+    keys = read_keys(backup.keys)
+    restored = manage(
+        ["restore", str(backup.dump)],
+        DATABASE_URL=database_url(fresh_database),
+        **{name: keys[name] for name in ("SECRET_KEY", "SALT_KEY", "ID_HMAC_KEY")},
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert "附件未恢复" in restored.stdout

@@ -22,7 +22,9 @@ class Command(BaseCommand):
             backup = create_backup(Path(directory))
         except BackupError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"数据库备份：{backup.dump}\n密钥文件：{backup.keys}")
+        self.stdout.write(f"数据库备份：{backup.dump}")
+        self.stdout.write(f"附件（{backup.attachment_count:,} 个）：{backup.attachments}")
+        self.stdout.write(f"密钥文件：{backup.keys}")
         self.stdout.write(
             "请把密钥文件与备份分开、离线保存：没有它，恢复后的证件号码和电话无法解密；有了它，备份即是明文。"
         )

@@ -14,7 +14,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, dump, keys, **options):
         try:
-            members = restore_backup(Path(dump), Path(keys) if keys else None)
+            restored = restore_backup(Path(dump), Path(keys) if keys else None)
         except BackupError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"已恢复 {dump}：{members:,} 名成员，证件号码可解密。")
+        if restored.attachments is None:
+            files = "备份旁没有附件文件（.attachments.tar），附件未恢复"
+        else:
+            files = f"附件 {restored.attachments:,} 个"
+        self.stdout.write(f"已恢复 {dump}：{restored.members:,} 名成员，证件号码可解密；{files}。")
