@@ -159,18 +159,22 @@ def attachments_file_for(dump: Path) -> Path:
 
 def write_attachments(path: Path) -> int:
     """Every kept attachment into a tar at `path` (mode 0600: scans of signed papers); how many."""
-    kept = attachments.kept_files()
     partial = path.with_name(path.name + ".partial")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    archived = 0
     try:
         with os.fdopen(descriptor, "wb") as handle, tarfile.open(fileobj=handle, mode="w") as archive:
-            for file in kept:
-                archive.add(file, arcname=file.name, recursive=False)
+            for file in attachments.kept_files():
+                try:
+                    archive.add(file, arcname=file.name, recursive=False)
+                except FileNotFoundError:  # its record was deleted meanwhile (core/attachments.py::discard)
+                    continue
+                archived += 1
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise BackupError(f"附件打包失败：{error}") from error
     partial.replace(path)
-    return len(kept)
+    return archived
 
 
 def checked_attachment_members(path: Path) -> list[tarfile.TarInfo]:
