@@ -53,6 +53,13 @@ def manage(args: list[str], **environment: str) -> subprocess.CompletedProcess:
     )
 
 
+def restore_with_its_keys(backup, database: str, **environment: str) -> subprocess.CompletedProcess:
+    """`manage.py restore` of `backup` into `database` in a child process holding the backup's keys."""
+    keys = read_keys(backup.keys)
+    key_env = {name: keys[name] for name in ("SECRET_KEY", "SALT_KEY", "ID_HMAC_KEY")}
+    return manage(["restore", str(backup.dump)], DATABASE_URL=database_url(database), **key_env, **environment)
+
+
 def test_a_backup_restores_into_a_fresh_database_and_its_id_numbers_decrypt(tmp_path, fresh_database):
     household = household_with_members(region("622926101201"), size=3)
     member = household.members.order_by("pk").first()
@@ -138,13 +145,7 @@ def test_the_scanned_attachments_are_backed_up_and_restored_on_another_machine(
         assert archive.getnames() == [attachment_store["kept"]]  # not the pending upload, not the stray file
 
     elsewhere = tmp_path / "another-machine"
-    keys = read_keys(backup.keys)
-    restored = manage(
-        ["restore", str(backup.dump)],
-        DATABASE_URL=database_url(fresh_database),
-        FUPIN_PRIVATE_ATTACHMENT_DIR=str(elsewhere),
-        **{name: keys[name] for name in ("SECRET_KEY", "SALT_KEY", "ID_HMAC_KEY")},
-    )
+    restored = restore_with_its_keys(backup, fresh_database, FUPIN_PRIVATE_ATTACHMENT_DIR=str(elsewhere))
     assert restored.returncode == 0, restored.stderr
     assert "附件 1 个" in restored.stdout
     assert sorted(path.name for path in elsewhere.iterdir()) == [attachment_store["kept"]]
@@ -160,13 +161,7 @@ def test_an_archive_with_anything_but_attachments_refuses_the_restore_before_the
     with tarfile.open(backup.attachments, "w") as archive:
         archive.add(attachment_store["store"] / "notes.txt", arcname=entry)
     elsewhere = tmp_path / "another-machine"
-    keys = read_keys(backup.keys)
-    restored = manage(
-        ["restore", str(backup.dump)],
-        DATABASE_URL=database_url(fresh_database),
-        FUPIN_PRIVATE_ATTACHMENT_DIR=str(elsewhere),
-        **{name: keys[name] for name in ("SECRET_KEY", "SALT_KEY", "ID_HMAC_KEY")},
-    )
+    restored = restore_with_its_keys(backup, fresh_database, FUPIN_PRIVATE_ATTACHMENT_DIR=str(elsewhere))
     assert restored.returncode != 0
     assert f"含有不是附件的条目“{entry}”" in restored.stderr
     params = connection.get_connection_params() | {"dbname": fresh_database}
@@ -179,11 +174,6 @@ def test_a_backup_made_before_attachments_were_archived_restores_and_says_so(tmp
     household_with_members(region("622926101201"), size=1)
     backup = create_backup(tmp_path)
     backup.attachments.unlink()
-    keys = read_keys(backup.keys)
-    restored = manage(
-        ["restore", str(backup.dump)],
-        DATABASE_URL=database_url(fresh_database),
-        **{name: keys[name] for name in ("SECRET_KEY", "SALT_KEY", "ID_HMAC_KEY")},
-    )
+    restored = restore_with_its_keys(backup, fresh_database)
     assert restored.returncode == 0, restored.stderr
     assert "附件未恢复" in restored.stdout
