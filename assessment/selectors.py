@@ -63,12 +63,17 @@ def _listed(queryset):
     )
 
 
-def with_steps(applications):
-    """`applications` with each one's steps in order and who acted on each (the API lists the timeline):
-    one query for the steps of a page, their actors' names joined, not a query per step."""
+def _steps_with_actors():
+    """Steps in order, each with who acted on it as the timeline names them (姓名, else the username):
+    the actors joined, not a query per step, and not their password hashes."""
     own = (field.name for field in ApplicationStep._meta.concrete_fields)
-    steps = ApplicationStep.objects.select_related("acted_by").only(*own, "acted_by__username")
-    return applications.prefetch_related(Prefetch("steps", queryset=steps.order_by("round", "index")))
+    actor = ("acted_by__username", "acted_by__first_name", "acted_by__last_name")
+    return ApplicationStep.objects.select_related("acted_by").only(*own, *actor).order_by("round", "index")
+
+
+def with_steps(applications):
+    """`applications` with each one's steps and their actors (the API lists the timeline), one query a page."""
+    return applications.prefetch_related(Prefetch("steps", queryset=_steps_with_actors()))
 
 
 def _open_objections():
@@ -194,7 +199,7 @@ def recent_applications(user):
 
 def application_detail_queryset(user):
     return _with_target(Application.objects.visible_to(user)).prefetch_related(
-        Prefetch("steps", queryset=ApplicationStep.objects.select_related("acted_by").order_by("round", "index")),
+        Prefetch("steps", queryset=_steps_with_actors()),
         Prefetch("objections", queryset=Objection.objects.select_related("filed_by", "resolved_by", "step")),
     )
 

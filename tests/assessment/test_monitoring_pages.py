@@ -301,7 +301,19 @@ def test_the_lists_of_applications_read_each_row_once_and_not_what_they_do_not_s
         return counts, statements
 
     two, _ = read_each(2)
-    identify(people, households[2])
+    application = identify(people, households[2])
     three, statements = read_each(3)
     assert three == two
     assert statements and not any('"phone"' in sql or '"password"' in sql for sql in statements)
+    # One application's page and its API answer name each step's actor, without reading their password hash.
+    people["clerk2"].first_name = "二"
+    people["clerk2"].last_name = "王"
+    people["clerk2"].save()
+    application.steps.filter(index=0).update(acted_by=people["clerk2"], acted_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/assessment/applications/{application.pk}/").content.decode()
+        answer = client.get(f"{URL}{application.pk}/").json()
+    assert "· 王二" in page or "· 二 王" in page
+    assert people["clerk2"].username in [step["acted_by"] for step in answer["steps"]]
+    steps = [query["sql"] for query in queries if 'FROM "assessment_applicationstep"' in query["sql"]]
+    assert steps and not any('"password"' in sql for sql in steps)
