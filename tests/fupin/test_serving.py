@@ -268,6 +268,17 @@ def test_make_run_serves_with_debug_off_even_when_the_shell_exported_debug(monke
     assert re.search(r"^dev: .*\n\t\$\(PY\) -m fupin\.embedded dev$", makefile, re.MULTILINE)
 
 
+def test_a_worker_has_imported_every_view_before_its_first_request(tmp_path):
+    # gunicorn loads fupin.wsgi as a worker starts: the views are imported then, not in a user's request.
+    env = server_env(tmp_path, database=os.environ["DATABASE_URL"])
+    views = ("households.views", "assessment.views", "monitoring.views", "households.api")
+    probe = f"import sys, fupin.wsgi; print(all(name in sys.modules for name in {views!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "True"
+
+
 def test_gunicorn_config_masks_its_loggers_and_queues_bursts():
     assert gunicorn_conf.worker_class == "gthread" and gunicorn_conf.workers * gunicorn_conf.threads >= 8
     assert gunicorn_conf.backlog >= 1024
