@@ -1,5 +1,6 @@
 """The API of the 帮扶日志 (docs/domain.md §9.6): /api/v1/visits/ (list, one, record one with an optional
-scan as multipart, the scan itself) and /api/v1/not-visited-households/ (未按期走访).
+scan as multipart, correct one with its reason, the scan itself) and /api/v1/not-visited-households/
+(未按期走访).
 
 Scoped like the pages: a visit or household outside the user's region is absent (404), its scan
 too. Every rule is in assistance/visits.py.
@@ -67,6 +68,26 @@ class RecordVisitSerializer(serializers.Serializer):
     )
 
 
+class CorrectVisitSerializer(serializers.Serializer):
+    """更正走访记录 (JSON, or multipart/form-data with a new `attachment`): what changes, and why.
+
+    A field left out keeps its value; only the user who recorded the visit corrects it, and the
+    reason is kept in its 变更记录."""
+
+    helper = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="当前结对的帮扶责任人（null：不选）"
+    )
+    visited_on = serializers.DateField(required=False, validators=[date_validator])
+    findings = serializers.CharField(max_length=2000, required=False)
+    actions = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    follow_up = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    attachment = serializers.FileField(
+        required=False, help_text=f"新的扫描件，替换原有的：JPG、PNG 或 PDF（按内容判断），不超过 {SCAN_LIMIT_MB} MB"
+    )
+    # Checked by the service (请填写更正原因 / 最多200字), keyed like the page's form.
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="更正原因（必填）")
+
+
 class VisitFilter(filters.FilterSet):
     household = filters.NumberFilter(method="noop", help_text="农户 id")
     helper = filters.NumberFilter(method="noop", help_text="帮扶责任人 id")
@@ -83,7 +104,8 @@ class VisitFilter(filters.FilterSet):
 
 
 class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """帮扶日志 in scope (?household, ?helper, ?region, ?date_from, ?date_to); POST records one; …/attachment/."""
+    """帮扶日志 in scope (?household, ?helper, ?region, ?date_from, ?date_to); POST records one, PATCH corrects
+    one (its recorder, with a reason); …/attachment/."""
 
     queryset = Visit.objects.none()  # the model, for the schema generator; get_queryset scopes
     # Any segment reaches the view, so …/2.5e-139/attachment/ is the API's JSON 404, not the site's HTML one.
@@ -100,7 +122,8 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         return found.filter(household_id=household) if household is not None else found
 
     def get_serializer_class(self):
-        return RecordVisitSerializer if self.action == "create" else VisitSerializer
+        by_action = {"create": RecordVisitSerializer, "partial_update": CorrectVisitSerializer}
+        return by_action.get(self.action, VisitSerializer)
 
     @extend_schema(
         request={"application/json": RecordVisitSerializer, "multipart/form-data": RecordVisitSerializer},
@@ -121,6 +144,28 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
             upload=data.get("attachment"),
         )
         return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"application/json": CorrectVisitSerializer, "multipart/form-data": CorrectVisitSerializer},
+        responses={200: VisitSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        visit = self.get_object()
+        serializer = CorrectVisitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        corrected = visits.correct_visit(
+            user=request.user,
+            visit_id=visit.pk,
+            visited_on=data.get("visited_on", visit.visited_on),
+            findings=data.get("findings", visit.findings),
+            actions=data.get("actions", visit.actions),
+            follow_up=data.get("follow_up", visit.follow_up),
+            helper_id=data.get("helper", visit.helper_id),
+            upload=data.get("attachment"),
+            reason=data["reason"],
+        )
+        return Response(VisitSerializer(corrected).data)
 
     @extend_schema(
         responses={

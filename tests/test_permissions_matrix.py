@@ -890,6 +890,14 @@ API: dict[tuple[str, str], list[Case]] = {
             data=lambda w, u: {"household": w.household.pk, "visited_on": TODAY.isoformat(), "findings": "入户走访"},
         )
     ],
+    # A visit is corrected by its recorder only (assistance/visits.py correct_visit): the world's clerk.
+    ("PATCH", "/api/v1/visits/{id}/"): [
+        Case(
+            lambda w, u: u == w.users["clerk"],
+            ident("visit"),
+            lambda w, u: {"findings": "更正", "reason": "录入有误"},
+        )
+    ],
     # 站内消息: everyone marks their own read; another's id is ignored, never an error.
     ("POST", "/api/v1/notifications/read/"): [
         Case(READ, data=lambda w, u: {"ids": [w.notifications["clerk"].pk]}, visible=anyone)

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pghistory.models import Events
 
 from assistance import visit_exports, visits
 from assistance.models import Visit
@@ -436,6 +437,41 @@ def test_the_api_records_lists_and_answers_the_not_visited(world, api_client):
     assert rows[0]["last_visited_on"] is None and rows[0]["interval_days"] == 30
     api_client.force_authenticate(world["clerk_b"])
     assert api_client.get(f"/api/v1/visits/{created.json()['id']}/").status_code == 404
+
+
+def test_the_api_corrects_a_visit_by_its_recorder_with_a_reason_keeping_what_is_left_out(world, api_client):
+    visit = record(world)
+    url = f"/api/v1/visits/{visit.pk}/"
+    api_client.force_authenticate(world["clerk"])
+    refused = api_client.patch(url, {"findings": "更正：老人已出院。"}, format="json")
+    assert refused.status_code == 400 and refused.json() == {"reason": ["请填写更正原因。"]}
+    future = api_client.patch(url, {"visited_on": (TODAY + timedelta(days=1)).isoformat(), "reason": "日期有误"})
+    assert future.status_code == 400 and set(future.json()) == {"visited_on"}
+    visit.refresh_from_db()
+    assert (visit.findings, visit.visited_on) == ("家中老人住院，医疗费用报销已办理。", TODAY - timedelta(days=3))
+
+    corrected = api_client.patch(url, {"findings": "更正：老人已出院。", "reason": "录入有误"}, format="json")
+    assert corrected.status_code == 200, corrected.content
+    body = corrected.json()
+    assert body["findings"] == "更正：老人已出院。"
+    assert (body["actions"], body["follow_up"], body["helper_name"]) == ("协调医保报销", "下月回访", "李干部")
+    assert body["visited_on"] == (TODAY - timedelta(days=3)).isoformat()
+    last = Events.objects.filter(pgh_model="assistance.VisitEvent", pgh_obj_id=visit.pk).order_by("pgh_id").last()
+    assert last.pgh_context["reason"] == "更正走访记录：录入有误"
+    assert last.pgh_data["findings"] == "更正：老人已出院。"
+
+    unpaired = api_client.patch(url, {"helper": None, "reason": "走访人记错"}, format="json")
+    assert unpaired.status_code == 200 and unpaired.json()["helper"] is None
+
+    api_client.force_authenticate(UserFactory(role=Role.TOWNSHIP_CLERK, region=world["township_a"]))
+    colleague = api_client.patch(url, {"findings": "别人改的", "reason": "试试"}, format="json")
+    assert colleague.status_code == 403 and colleague.json() == {"detail": "走访记录只能由录入人更正。"}
+    api_client.force_authenticate(world["province"])
+    assert api_client.patch(url, {"findings": "省里改的", "reason": "试试"}, format="json").status_code == 403
+    api_client.force_authenticate(world["clerk_b"])
+    assert api_client.patch(url, {"findings": "外乡改的", "reason": "试试"}, format="json").status_code == 404
+    visit.refresh_from_db()
+    assert visit.findings == "更正：老人已出院。"
 
 
 def test_the_visit_log_sheet_holds_the_scope_s_visits(world):
