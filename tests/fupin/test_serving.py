@@ -282,6 +282,8 @@ def test_a_worker_has_imported_every_view_before_its_first_request(tmp_path):
 def test_gunicorn_config_masks_its_loggers_and_queues_bursts():
     assert gunicorn_conf.worker_class == "gthread" and gunicorn_conf.workers * gunicorn_conf.threads >= 8
     assert gunicorn_conf.backlog >= 1024
+    # Restarts (which close idle keep-alive connections) are rare: not every few minutes under load.
+    assert gunicorn_conf.max_requests >= 10_000 and 0 < gunicorn_conf.max_requests_jitter < gunicorn_conf.max_requests
     config = gunicorn_conf.logconfig_dict
     assert config["filters"]["mask_personal_numbers"]["()"] == "core.logging.MaskPersonalNumbers"
     for name in ("gunicorn.error", "gunicorn.access"):
