@@ -145,6 +145,7 @@ def visit_detail(request, pk):
         {
             "visit": visit,
             "has_file": attachments.is_kept(visit.attachment),
+            "corrections": visits.corrections(visit),
             "may_correct": visit.recorded_by_id == request.user.pk and allows(request.user, Action.RECORD_VISIT),
             "nav_active": "visits",
         },

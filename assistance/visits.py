@@ -14,10 +14,11 @@ the VISIT_INTERVAL_DAYS parameter of its region, or that was never visited.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import pghistory
+import pghistory.models
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import (
@@ -37,7 +38,7 @@ from django.utils import timezone
 
 from core import attachments
 from core.codes import ParameterKey
-from core.models import PolicyParameter
+from core.models import PolicyParameter, User
 from core.parsing import parse_date, parse_int
 from core.permissions import Action, require
 from core.policy import policy_value
@@ -45,6 +46,7 @@ from core.regions import CODE_DIGITS, code_of_prefix, code_prefix
 from core.scoping import get_visible_or_404, prefix_range, scope_prefix
 from core.text import clean_text
 from households.codes import HouseholdStatus
+from households.history import EMPTY, Change
 from households.models import AdjustmentRecord, Helper, HelperAssignment, Household
 from households.quality import needs_helper_q
 from villages.models import Region
@@ -314,10 +316,65 @@ def correct_visit(
     if errors:
         raise ValidationError(errors)
     replaced = visit.attachment if upload is not None else ""
-    with pghistory.context(reason=f"更正走访记录：{reason}"):
+    # The corrector named by the service itself, not only by a request's middleware (the API's token, a script).
+    with pghistory.context(reason=f"更正走访记录：{reason}", user=user.pk):
         _save_with_attachment(visit, upload)
     attachments.discard(replaced)
     return visit
+
+
+# What a correction shows, in the page's words. The stored file name and type are bookkeeping: a new
+# scan shows as its original name.
+CORRECTED_FIELDS = {
+    "visited_on": "走访日期",
+    "helper_id": "帮扶责任人",
+    "findings": "了解情况",
+    "actions": "帮扶举措",
+    "follow_up": "后续跟进",
+    "attachment_name": "附件",
+}
+
+
+@dataclass
+class Correction:
+    at: datetime
+    user: str
+    reason: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def corrections(visit: Visit) -> list[Correction]:
+    """更正记录 of a visit, newest first: when, by whom, why, and each corrected field old → new.
+
+    The rows are pghistory's updates of the visit (correct_visit saves once, in a context that
+    holds its reason); a helper is named, a scan shown by its original name.
+    """
+    events = list(pghistory.models.Events.objects.tracks(visit).filter(pgh_label="update").order_by("-pgh_id"))
+    contexts = [event.pgh_context or {} for event in events]
+    usernames = dict(
+        User.objects.filter(pk__in={context.get("user") for context in contexts} - {None}).values_list("pk", "username")
+    )
+    helper_ids = {value for event in events for value in (event.pgh_diff or {}).get("helper_id", []) if value}
+    helpers = dict(Helper.objects.filter(pk__in=helper_ids).values_list("pk", "name"))
+    found = []
+    for event, context in zip(events, contexts, strict=True):
+        changes = [
+            Change(label, *(_corrected_value(name, value, helpers) for value in event.pgh_diff[name]))
+            for name, label in CORRECTED_FIELDS.items()
+            if name in (event.pgh_diff or {})
+        ]
+        if changes:
+            reason = context.get("reason", "").removeprefix("更正走访记录：")
+            found.append(Correction(event.pgh_created_at, usernames.get(context.get("user"), "系统"), reason, changes))
+    return found
+
+
+def _corrected_value(name: str, value, helpers: dict[int, str]) -> str:
+    if value in (None, ""):
+        return EMPTY
+    if name == "helper_id":
+        return helpers.get(value, "（已删除）")
+    return str(value)
 
 
 def _reason(value, errors: dict) -> str:

@@ -243,6 +243,31 @@ def test_only_the_recorder_corrects_a_visit_and_a_new_scan_replaces_the_old(
     assert (Path(settings.PRIVATE_ATTACHMENT_DIR) / corrected.attachment).exists()
 
 
+def test_the_visit_page_lists_its_corrections_with_who_why_and_what_changed(world, client):
+    visit = record(world)
+    login(client, world["clerk"])
+    page = reverse("assistance:visit_detail", args=[visit.pk])
+    assert 'id="visit-corrections"' not in client.get(page).content.decode()
+    HelperAssignment.objects.filter(helper=world["helper"]).update(end_date=TODAY)
+    successor = Helper.objects.create(name="王干部", unit="甲镇政府", level="4", region=world["township_a"])
+    HelperAssignment.objects.create(helper=successor, household=world["household"], start_date=TODAY)
+    visits.correct_visit(
+        user=world["clerk"],
+        visit_id=visit.pk,
+        visited_on=visit.visited_on,
+        findings="更正：老人已出院。",
+        actions=visit.actions,
+        follow_up=visit.follow_up,
+        helper_id=successor.pk,
+        reason="走访人记错",
+    )
+    section = client.get(page).content.decode().split('id="visit-corrections"')[1]
+    assert ">走访人记错</td>" in section and f"<td>{world['clerk'].username}</td>" in section
+    assert "帮扶责任人：李干部 → 王干部" in section
+    assert "了解情况：家中老人住院，医疗费用报销已办理。 → 更正：老人已出院。" in section
+    assert "后续跟进" not in section and "走访日期" not in section  # what did not change is not listed
+
+
 # --- the household page ---------------------------------------------------------------------------
 
 
