@@ -72,7 +72,7 @@ class CorrectVisitSerializer(serializers.Serializer):
     """更正走访记录 (JSON, or multipart/form-data with a new `attachment`): what changes, and why.
 
     A field left out keeps its value; only the user who recorded the visit corrects it, and the
-    reason is kept in its 变更记录."""
+    reason is kept in its history (the page's 更正记录)."""
 
     helper = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="当前结对的帮扶责任人（null：不选）"

@@ -358,11 +358,16 @@ def corrections(visit: Visit) -> list[Correction]:
     helpers = dict(Helper.objects.filter(pk__in=helper_ids).values_list("pk", "name"))
     found = []
     for event, context in zip(events, contexts, strict=True):
+        diff = event.pgh_diff or {}
         changes = [
-            Change(label, *(_corrected_value(name, value, helpers) for value in event.pgh_diff[name]))
+            Change(label, *(_corrected_value(name, value, helpers) for value in diff[name]))
             for name, label in CORRECTED_FIELDS.items()
-            if name in (event.pgh_diff or {})
+            if name in diff
         ]
+        if "attachment" in diff and "attachment_name" not in diff:
+            # A new scan under the same file name: still a correction of the 附件.
+            shown = event.pgh_data.get("attachment_name") or EMPTY
+            changes.append(Change(CORRECTED_FIELDS["attachment_name"], shown, f"{shown}（已换为新扫描件）"))
         if changes:
             reason = context.get("reason", "").removeprefix("更正走访记录：")
             found.append(Correction(event.pgh_created_at, usernames.get(context.get("user"), "系统"), reason, changes))

@@ -268,6 +268,25 @@ def test_the_visit_page_lists_its_corrections_with_who_why_and_what_changed(worl
     assert "后续跟进" not in section and "走访日期" not in section  # what did not change is not listed
 
 
+def test_a_new_scan_under_the_same_name_is_listed_as_a_correction(world):
+    visit = record(world, upload=SimpleUploadedFile("走访.png", PNG))
+    correction = {"visited_on": visit.visited_on, "findings": visit.findings, "helper_id": world["helper"].pk}
+    visits.correct_visit(
+        user=world["clerk"],
+        visit_id=visit.pk,
+        upload=SimpleUploadedFile("走访.png", PNG + b"1"),
+        reason="照片模糊，重新拍摄",
+        actions=visit.actions,
+        follow_up=visit.follow_up,
+        **correction,
+    )
+    [listed] = visits.corrections(visit)
+    assert listed.reason == "照片模糊，重新拍摄" and listed.user == world["clerk"].username
+    assert [(change.label, change.old, change.new) for change in listed.changes] == [
+        ("附件", "走访.png", "走访.png（已换为新扫描件）")
+    ]
+
+
 # --- the household page ---------------------------------------------------------------------------
 
 
