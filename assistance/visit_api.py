@@ -7,7 +7,7 @@ too. Every rule is in assistance/visits.py.
 """
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -48,6 +48,33 @@ class VisitSerializer(serializers.ModelSerializer):
 
     def get_has_attachment(self, visit) -> bool:
         return bool(visit.attachment)
+
+
+class CorrectedFieldSerializer(serializers.Serializer):
+    field = serializers.CharField(source="label", help_text="更正的项目（走访日期、帮扶责任人、了解情况……）")
+    old = serializers.CharField(help_text="更正前")
+    new = serializers.CharField(help_text="更正后")
+
+
+class CorrectionSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="更正时间")
+    user = serializers.CharField(help_text="更正人（用户名）")
+    reason = serializers.CharField(help_text="更正原因")
+    changes = CorrectedFieldSerializer(many=True)
+
+
+class VisitDetailSerializer(VisitSerializer):
+    """One visit, with its 更正记录 as the page shows them (newest first)."""
+
+    corrections = serializers.SerializerMethodField()
+
+    class Meta(VisitSerializer.Meta):
+        fields = [*VisitSerializer.Meta.fields, "corrections"]
+        read_only_fields = fields
+
+    @extend_schema_field(CorrectionSerializer(many=True))
+    def get_corrections(self, visit) -> list[dict]:
+        return CorrectionSerializer(visits.corrections(visit), many=True).data
 
 
 class RecordVisitSerializer(serializers.Serializer):
@@ -122,7 +149,11 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         return found.filter(household_id=household) if household is not None else found
 
     def get_serializer_class(self):
-        by_action = {"create": RecordVisitSerializer, "partial_update": CorrectVisitSerializer}
+        by_action = {
+            "create": RecordVisitSerializer,
+            "partial_update": CorrectVisitSerializer,
+            "retrieve": VisitDetailSerializer,
+        }
         return by_action.get(self.action, VisitSerializer)
 
     @extend_schema(
@@ -147,7 +178,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     @extend_schema(
         request={"application/json": CorrectVisitSerializer, "multipart/form-data": CorrectVisitSerializer},
-        responses={200: VisitSerializer},
+        responses={200: VisitDetailSerializer},
     )
     def partial_update(self, request, *args, **kwargs):
         visit = self.get_object()
@@ -165,7 +196,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
             upload=data.get("attachment"),
             reason=data["reason"],
         )
-        return Response(VisitSerializer(corrected).data)
+        return Response(VisitDetailSerializer(corrected).data)
 
     @extend_schema(
         responses={

@@ -503,6 +503,11 @@ def test_the_api_corrects_a_visit_by_its_recorder_with_a_reason_keeping_what_is_
     last = Events.objects.filter(pgh_model="assistance.VisitEvent", pgh_obj_id=visit.pk).order_by("pgh_id").last()
     assert last.pgh_context["reason"] == "更正走访记录：录入有误"
     assert last.pgh_data["findings"] == "更正：老人已出院。"
+    [listed] = api_client.get(url).json()["corrections"]  # as the page's 更正记录 shows it
+    assert (listed["user"], listed["reason"]) == (world["clerk"].username, "录入有误")
+    assert listed["changes"] == [
+        {"field": "了解情况", "old": "家中老人住院，医疗费用报销已办理。", "new": "更正：老人已出院。"}
+    ]
 
     unpaired = api_client.patch(url, {"helper": None, "reason": "走访人记错"}, format="json")
     assert unpaired.status_code == 200 and unpaired.json()["helper"] is None
